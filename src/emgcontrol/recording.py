@@ -1,0 +1,631 @@
+"""The :class:`Recording` container: multichannel sEMG with its context.
+
+A Recording holds data of shape ``(n_channels, n_times)`` in float64, in SI
+units (volts for EMG/ECG channels, g for accelerometer channels), the sampling
+frequency, channel names, types and muscles, events, measurement metadata and
+the processing history.  It is immutable in practice: every method returns a
+new Recording and appends a step to :attr:`Recording.history`.
+"""
+
+from __future__ import annotations
+
+import copy
+import html
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ._validate import as_float_2d, check_finite, check_option, check_sfreq
+from .errors import ValidationError
+from .montage import Montage, MuscleRef, parse_muscle
+
+if TYPE_CHECKING:  # pragma: no cover
+    import mne
+    import pandas as pd
+
+__all__ = ["Recording", "Event", "CH_TYPES", "UNITS"]
+
+CH_TYPES = ("emg", "ecg", "acc", "misc")
+"""Channel types.  ``emg`` and ``ecg`` are voltages (V); ``acc`` is acceleration (g)."""
+
+_VOLTAGE_TYPES = frozenset({"emg", "ecg"})
+
+UNITS: Mapping[str, float] = {"V": 1.0, "mV": 1e-3, "uV": 1e-6, "µV": 1e-6, "nV": 1e-9}
+"""Voltage units accepted by ``units=`` arguments and their size in volts."""
+
+
+@dataclass(frozen=True, order=True)
+class Event:
+    """A marked interval or instant.
+
+    Attributes
+    ----------
+    onset : float
+        Start, in seconds from the first sample of the recording.
+    duration : float
+        Length in seconds (0 for an instant).
+    label : str
+        What happened (``"trial"``, ``"mvc"``, ``"dropped_samples"``...).
+    """
+
+    onset: float
+    duration: float
+    label: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return {"onset": self.onset, "duration": self.duration, "label": self.label}
+
+
+def _as_events(events: Iterable[Any] | None) -> tuple[Event, ...]:
+    if events is None:
+        return ()
+    out = []
+    for i, ev in enumerate(events):
+        if isinstance(ev, Event):
+            out.append(ev)
+            continue
+        try:
+            if isinstance(ev, Mapping):
+                onset, duration, label = ev["onset"], ev.get("duration", 0.0), ev["label"]
+            else:
+                onset, duration, label = ev
+            e = Event(float(onset), float(duration), str(label))
+        except (KeyError, TypeError, ValueError):
+            raise ValidationError(
+                f"events[{i}] must be an Event, a mapping with onset/duration/label or a "
+                f"tuple (onset_s, duration_s, label); got {ev!r}"
+            ) from None
+        if not np.isfinite(e.onset) or not np.isfinite(e.duration) or e.duration < 0:
+            raise ValidationError(
+                f"events[{i}] needs a finite onset and a duration >= 0; got {ev!r}"
+            )
+        out.append(e)
+    return tuple(sorted(out))
+
+
+def _as_units_scale(units: str) -> float:
+    check_option("units", units, UNITS)
+    return UNITS[units]
+
+
+class Recording:
+    """Multichannel surface-EMG recording.
+
+    Build one with :meth:`from_array`, a reader (:func:`emgcontrol.read`) or the
+    simulator; the constructor takes data already in SI units.
+
+    Parameters
+    ----------
+    data : array_like, shape (n_channels, n_times)
+        Samples in SI units (V for EMG/ECG, g for accelerometer channels).
+    sfreq : float
+        Sampling frequency in Hz.
+    ch_names : sequence of str
+        Unique channel names.
+    ch_types : sequence of str, optional
+        One of :data:`CH_TYPES` per channel (default ``"emg"``).
+    muscles : sequence of (str or MuscleRef or None), optional
+        Muscle under each channel (see :func:`emgcontrol.montage.parse_muscle`).
+    events : iterable, optional
+        :class:`Event` objects or ``(onset_s, duration_s, label)`` tuples.
+    meta : mapping, optional
+        Measurement metadata (device, board, subject, start time, dropped samples...).
+        Values should be JSON-serialisable.
+    history : sequence of mapping, optional
+        Processing steps so far, each ``{"step": name, "params": {...}}``.
+    allow_nonfinite : bool
+        Accept NaN/inf samples (default False: they raise an error naming the
+        channel and sample).
+
+    Attributes
+    ----------
+    data : ndarray
+        Read-only view of the samples, SI units.
+    """
+
+    __slots__ = ("_data", "_sfreq", "_ch_names", "_ch_types", "_muscles", "_events",
+                 "_meta", "_history")
+
+    def __init__(
+        self,
+        data: Any,
+        sfreq: float,
+        ch_names: Sequence[str],
+        *,
+        ch_types: Sequence[str] | None = None,
+        muscles: Sequence[str | MuscleRef | None] | None = None,
+        events: Iterable[Any] | None = None,
+        meta: Mapping[str, Any] | None = None,
+        history: Sequence[Mapping[str, Any]] | None = None,
+        allow_nonfinite: bool = False,
+    ) -> None:
+        arr = as_float_2d("data", data)
+        n_ch = arr.shape[0]
+        self._sfreq = check_sfreq(sfreq)
+        names = [str(c) for c in ch_names] if ch_names is not None else []
+        if len(names) != n_ch:
+            raise ValidationError(
+                f"ch_names has {len(names)} names but data has {n_ch} channels"
+            )
+        if len(set(names)) != len(names):
+            dup = sorted({n for n in names if names.count(n) > 1})
+            raise ValidationError(f"ch_names must be unique; duplicated: {dup}")
+        types = ["emg"] * n_ch if ch_types is None else [str(t) for t in ch_types]
+        if len(types) != n_ch:
+            raise ValidationError(
+                f"ch_types has {len(types)} entries but data has {n_ch} channels"
+            )
+        for t in types:
+            check_option("ch_types", t, CH_TYPES)
+        if muscles is None:
+            refs: list[MuscleRef | None] = [None] * n_ch
+        else:
+            if len(muscles) != n_ch:
+                raise ValidationError(
+                    f"muscles has {len(muscles)} entries but data has {n_ch} channels"
+                )
+            refs = [None if m is None else parse_muscle(m) for m in muscles]
+        if not allow_nonfinite:
+            check_finite(arr, names)
+        arr.setflags(write=False)
+        self._data = arr
+        self._ch_names = tuple(names)
+        self._ch_types = tuple(types)
+        self._muscles = tuple(refs)
+        self._events = _as_events(events)
+        self._meta = dict(meta or {})
+        self._history = tuple(dict(h) for h in (history or ()))
+
+    # ------------------------------------------------------------------ build
+    @classmethod
+    def from_array(
+        cls,
+        data: Any,
+        sfreq: float,
+        ch_names: Sequence[str] | None = None,
+        *,
+        units: str = "uV",
+        muscles: Sequence[str | MuscleRef | None] | Montage | None = None,
+        ch_types: Sequence[str] | None = None,
+        events: Iterable[Any] | None = None,
+        meta: Mapping[str, Any] | None = None,
+    ) -> Recording:
+        """Create a Recording from an array.
+
+        Parameters
+        ----------
+        data : array_like, shape (n_channels, n_times) or (n_times,)
+            Samples.  EMG/ECG channels are in ``units``; accelerometer channels in g.
+        sfreq : float
+            Sampling frequency in Hz.
+        ch_names : sequence of str, optional
+            Channel names; default ``EMG1..EMGn`` or the montage's names.
+        units : {"V", "mV", "uV", "nV"}
+            Unit of the voltage channels in ``data`` (default microvolts, as
+            BrainFlow and OpenBCI deliver them).
+        muscles : sequence or Montage, optional
+            Muscle under each channel (``"left multifidus"``...) or a montage.
+        ch_types : sequence of str, optional
+            Channel types (default all ``"emg"``).
+        events : iterable, optional
+            ``(onset_s, duration_s, label)`` tuples or :class:`Event` objects.
+        meta : mapping, optional
+            Measurement metadata.
+
+        Returns
+        -------
+        Recording
+        """
+        arr = as_float_2d("data", data)
+        scale = _as_units_scale(units)
+        if isinstance(muscles, Montage):
+            if ch_names is None:
+                ch_names = muscles.ch_names
+            muscles = muscles.muscles
+        if ch_names is None:
+            ch_names = [f"EMG{i + 1}" for i in range(arr.shape[0])]
+        types = ["emg"] * arr.shape[0] if ch_types is None else list(ch_types)
+        if len(types) == arr.shape[0]:
+            volt = np.array([t in _VOLTAGE_TYPES for t in types])
+            if scale != 1.0 and volt.any():
+                arr = arr.copy()
+                arr[volt] *= scale
+        return cls(arr, sfreq, ch_names, ch_types=types, muscles=muscles,
+                   events=events, meta=meta,
+                   history=[{"step": "from_array", "params": {"units": units}}])
+
+    def _replace(self, **changes: Any) -> Recording:
+        """Return a copy with some fields replaced (no validation of data skipped)."""
+        new = object.__new__(Recording)
+        new._data = changes.pop("data", self._data)
+        if new._data is not self._data:
+            new._data = np.ascontiguousarray(new._data, dtype=np.float64)
+            new._data.setflags(write=False)
+        new._sfreq = changes.pop("sfreq", self._sfreq)
+        new._ch_names = tuple(changes.pop("ch_names", self._ch_names))
+        new._ch_types = tuple(changes.pop("ch_types", self._ch_types))
+        new._muscles = tuple(changes.pop("muscles", self._muscles))
+        new._events = _as_events(changes.pop("events", self._events))
+        new._meta = dict(changes.pop("meta", self._meta))
+        new._history = tuple(changes.pop("history", self._history))
+        if changes:
+            raise TypeError(f"unknown fields {sorted(changes)}")
+        return new
+
+    def with_step(self, step: str, params: Mapping[str, Any] | None = None,
+                  **changes: Any) -> Recording:
+        """Return a copy with ``changes`` applied and a history step appended.
+
+        This is how processing functions build their result: the step name and
+        its parameters are recorded so the processing chain can be reported.
+        """
+        hist = (*self._history, {"step": step, "params": dict(params or {})})
+        return self._replace(history=hist, **changes)
+
+    # ------------------------------------------------------------- properties
+    @property
+    def data(self) -> np.ndarray:
+        """Samples, shape (n_channels, n_times), SI units, read-only."""
+        return self._data
+
+    @property
+    def sfreq(self) -> float:
+        """Sampling frequency in Hz."""
+        return self._sfreq
+
+    @property
+    def ch_names(self) -> list[str]:
+        """Channel names."""
+        return list(self._ch_names)
+
+    @property
+    def ch_types(self) -> list[str]:
+        """Channel types (see :data:`CH_TYPES`)."""
+        return list(self._ch_types)
+
+    @property
+    def muscles(self) -> list[MuscleRef | None]:
+        """Muscle under each channel (None where unknown)."""
+        return list(self._muscles)
+
+    @property
+    def events(self) -> list[Event]:
+        """Events sorted by onset."""
+        return list(self._events)
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        """A copy of the measurement metadata."""
+        return copy.deepcopy(self._meta)
+
+    @property
+    def history(self) -> list[dict[str, Any]]:
+        """Processing steps applied so far, oldest first."""
+        return copy.deepcopy(list(self._history))
+
+    @property
+    def n_channels(self) -> int:
+        """Number of channels."""
+        return self._data.shape[0]
+
+    @property
+    def n_times(self) -> int:
+        """Number of samples per channel."""
+        return self._data.shape[1]
+
+    @property
+    def duration(self) -> float:
+        """Length in seconds (``n_times / sfreq``)."""
+        return self.n_times / self._sfreq
+
+    @property
+    def times(self) -> np.ndarray:
+        """Sample times in seconds from the first sample."""
+        return np.arange(self.n_times) / self._sfreq
+
+    def __len__(self) -> int:
+        return self.n_channels
+
+    # --------------------------------------------------------------- picking
+    def _pick_indices(self, picks: Any) -> list[int]:
+        """Resolve ``picks`` to channel indices.
+
+        ``picks`` may be None (all), a channel type (``"emg"``), a channel name,
+        a muscle (``"left multifidus"`` or ``"multifidus"`` for both sides), an
+        int, or a sequence of those.
+        """
+        if picks is None:
+            return list(range(self.n_channels))
+        items = [picks] if isinstance(picks, (str, int, np.integer, MuscleRef)) else list(picks)
+        out: list[int] = []
+        for item in items:
+            if isinstance(item, (int, np.integer)) and not isinstance(item, bool):
+                idx = int(item)
+                if not -self.n_channels <= idx < self.n_channels:
+                    raise ValidationError(
+                        f"pick index {idx} out of range for {self.n_channels} channels"
+                    )
+                out.append(idx % self.n_channels)
+            elif isinstance(item, str) and item in self._ch_names:
+                out.append(self._ch_names.index(item))
+            elif isinstance(item, str) and item in CH_TYPES:
+                out.extend(i for i, t in enumerate(self._ch_types) if t == item)
+            elif isinstance(item, (str, MuscleRef)):
+                try:
+                    ref = parse_muscle(item)
+                except ValidationError:
+                    raise ValidationError(
+                        f"pick {item!r} is neither a channel ({', '.join(self._ch_names)}), "
+                        f"a channel type ({', '.join(CH_TYPES)}) nor a known muscle"
+                    ) from None
+                found = [i for i, m in enumerate(self._muscles) if m is not None
+                         and m.muscle == ref.muscle and (ref.side is None or m.side == ref.side)]
+                if not found:
+                    raise ValidationError(f"no channel records muscle {str(ref)!r}")
+                out.extend(found)
+            else:
+                raise ValidationError(f"cannot pick channels with {item!r}")
+        return list(dict.fromkeys(out))
+
+    def pick(self, picks: Any) -> Recording:
+        """Return a Recording with only the picked channels, in the order given.
+
+        Parameters
+        ----------
+        picks : str, int, MuscleRef or sequence of those
+            Channel names, indices, types (``"emg"``) or muscles.
+        """
+        idx = self._pick_indices(picks)
+        if not idx:
+            raise ValidationError(f"picks {picks!r} selects no channel")
+        return self.with_step(
+            "pick", {"channels": [self._ch_names[i] for i in idx]},
+            data=self._data[idx],
+            ch_names=[self._ch_names[i] for i in idx],
+            ch_types=[self._ch_types[i] for i in idx],
+            muscles=[self._muscles[i] for i in idx],
+        )
+
+    def crop(self, tmin: float = 0.0, tmax: float | None = None) -> Recording:
+        """Return the part between ``tmin`` and ``tmax`` (seconds, both included).
+
+        Event onsets are shifted so they stay relative to the new first sample;
+        events that lie outside are dropped, events that overlap are clipped.
+        """
+        tmin = float(tmin)
+        if tmin >= self.duration:
+            raise ValidationError(
+                f"tmin={tmin} s is past the end of the recording ({self.duration:.3f} s)"
+            )
+        tmax = self.duration - 1.0 / self._sfreq if tmax is None else float(tmax)
+        if not (np.isfinite(tmin) and np.isfinite(tmax)) or tmin < 0 or tmax < tmin:
+            raise ValidationError(
+                f"crop needs 0 <= tmin <= tmax; got tmin={tmin}, tmax={tmax}"
+            )
+        start = int(round(tmin * self._sfreq))
+        stop = min(int(round(tmax * self._sfreq)) + 1, self.n_times)
+        t0, t1 = start / self._sfreq, stop / self._sfreq
+        events = []
+        for ev in self._events:
+            end = ev.onset + ev.duration
+            if end < t0 or ev.onset >= t1:
+                continue
+            on = max(ev.onset, t0)
+            events.append(Event(on - t0, min(end, t1) - on, ev.label))
+        return self.with_step("crop", {"tmin": tmin, "tmax": tmax},
+                              data=self._data[:, start:stop], events=events)
+
+    def get_data(self, picks: Any = None, units: str = "uV") -> np.ndarray:
+        """Return a copy of the samples.
+
+        Parameters
+        ----------
+        picks : optional
+            As for :meth:`pick`.
+        units : {"V", "mV", "uV", "nV"}
+            Unit of voltage channels (EMG/ECG) in the result; other channel types
+            keep their own units (g).
+
+        Returns
+        -------
+        ndarray, shape (n_picked, n_times)
+        """
+        scale = _as_units_scale(units)
+        idx = self._pick_indices(picks)
+        out = self._data[idx].copy()
+        volt = np.array([self._ch_types[i] in _VOLTAGE_TYPES for i in idx], dtype=bool)
+        if volt.any():
+            out[volt] /= scale
+        return out
+
+    def add_events(self, events: Iterable[Any]) -> Recording:
+        """Return a copy with more events (tuples or :class:`Event` objects)."""
+        new = _as_events(events)
+        return self.with_step("add_events", {"n": len(new)},
+                              events=(*self._events, *new))
+
+    def set_montage(self, montage: Montage | Mapping[str, str] | Sequence[Any]) -> Recording:
+        """Assign muscles to channels.
+
+        Parameters
+        ----------
+        montage : Montage, mapping or sequence
+            A :class:`~emgcontrol.montage.Montage` or ``{channel: muscle}`` (matched
+            by channel name, or by position when the names differ and the counts
+            match), or one muscle per channel.
+        """
+        muscles = list(self._muscles)
+        if isinstance(montage, Montage) or isinstance(montage, Mapping):
+            pairs = (list(montage.channels) if isinstance(montage, Montage)
+                     else [(str(k), v) for k, v in montage.items()])
+            if all(ch in self._ch_names for ch, _ in pairs):
+                for ch, mus in pairs:
+                    muscles[self._ch_names.index(ch)] = None if mus is None else parse_muscle(mus)
+            elif len(pairs) <= self.n_channels and isinstance(montage, Montage):
+                for i, (_, mus) in enumerate(pairs):
+                    muscles[i] = parse_muscle(mus)
+            else:
+                missing = [ch for ch, _ in pairs if ch not in self._ch_names]
+                raise ValidationError(
+                    f"montage names channels not in the recording: {missing} "
+                    f"(channels: {', '.join(self._ch_names)})"
+                )
+        else:
+            seq = list(montage)
+            if len(seq) != self.n_channels:
+                raise ValidationError(
+                    f"montage lists {len(seq)} muscles but the recording has "
+                    f"{self.n_channels} channels"
+                )
+            muscles = [None if m is None else parse_muscle(m) for m in seq]
+        return self.with_step("set_montage", {"muscles": [None if m is None else str(m)
+                                                          for m in muscles]},
+                              muscles=muscles)
+
+    # ------------------------------------------------------------- interop
+    def to_dataframe(self, units: str = "uV", *, time_index: bool = True) -> pd.DataFrame:
+        """Samples as a pandas DataFrame, one column per channel.
+
+        Parameters
+        ----------
+        units : str
+            Unit of voltage channels, as in :meth:`get_data`.
+        time_index : bool
+            Index by time in seconds (default) instead of sample number.
+        """
+        import pandas as pd
+
+        frame = pd.DataFrame(self.get_data(units=units).T, columns=list(self._ch_names))
+        if time_index:
+            frame.index = pd.Index(self.times, name="time_s")
+        return frame
+
+    def channels_frame(self) -> pd.DataFrame:
+        """One row per channel: name, type, unit, muscle, side, label."""
+        import pandas as pd
+
+        rows = [self._channel_row(i) for i in range(self.n_channels)]
+        return pd.DataFrame(rows)
+
+    def _channel_row(self, i: int) -> dict[str, Any]:
+        m = self._muscles[i]
+        t = self._ch_types[i]
+        return {"channel": self._ch_names[i], "type": t,
+                "unit": "V" if t in _VOLTAGE_TYPES else ("g" if t == "acc" else ""),
+                "muscle": m.muscle if m else None, "side": m.side if m else None,
+                "label": m.label if m else None}
+
+    def events_frame(self) -> pd.DataFrame:
+        """Events as a DataFrame with columns onset, duration, label (seconds)."""
+        import pandas as pd
+
+        return pd.DataFrame([e.to_dict() for e in self._events],
+                            columns=["onset", "duration", "label"])
+
+    def to_mne(self) -> mne.io.RawArray:
+        """Convert to an :class:`mne.io.RawArray` (EMG channels type ``emg``, volts).
+
+        Events become annotations; muscles, metadata and history are kept in
+        ``raw.info["description"]`` (JSON) so :meth:`from_mne` restores them.
+        """
+        import json
+
+        import mne
+
+        mne_types = {"emg": "emg", "ecg": "ecg", "acc": "misc", "misc": "misc"}
+        info = mne.create_info(list(self._ch_names), self._sfreq,
+                               [mne_types[t] for t in self._ch_types])
+        extra = {"emgcontrol": {"ch_types": list(self._ch_types),
+                                "muscles": [None if m is None else str(m) for m in self._muscles],
+                                "meta": self._meta, "history": list(self._history)}}
+        info["description"] = json.dumps(extra, default=str)
+        raw = mne.io.RawArray(self._data.copy(), info, verbose="error")
+        if self._events:
+            raw.set_annotations(mne.Annotations(
+                [e.onset for e in self._events], [e.duration for e in self._events],
+                [e.label for e in self._events]))
+        return raw
+
+    @classmethod
+    def from_mne(cls, raw: Any, *, muscles: Sequence[Any] | Montage | None = None) -> Recording:
+        """Create a Recording from an MNE Raw object (data in volts).
+
+        Channel types EMG/ECG are kept; ``misc`` channels stay ``misc`` (or
+        ``acc`` when a Recording wrote them); EEG channels are taken as EMG (the
+        OpenBCI boards call every input EEG).  Annotations become events.
+        """
+        import json
+
+        data = raw.get_data()
+        mne_types = raw.get_channel_types()
+        types = [t if t in ("emg", "ecg") else ("emg" if t in ("eeg", "seeg") else "misc")
+                 for t in mne_types]
+        mus: list[Any] = [None] * len(types)
+        meta: dict[str, Any] = {}
+        history: list[dict[str, Any]] = []
+        desc = raw.info.get("description") or ""
+        try:
+            saved = json.loads(desc)["emgcontrol"]
+        except (ValueError, TypeError, KeyError):
+            saved = None
+        if saved is not None and len(saved.get("ch_types", [])) == len(types):
+            types = saved["ch_types"]
+            mus = saved["muscles"]
+            meta = saved.get("meta", {})
+            history = saved.get("history", [])
+        if raw.info.get("meas_date") is not None:
+            meta.setdefault("meas_date", raw.info["meas_date"].isoformat())
+        ann = raw.annotations
+        first = raw.first_time if ann.orig_time is not None else 0.0
+        events = [(float(o) - first, float(d), str(lab))
+                  for o, d, lab in zip(ann.onset, ann.duration, ann.description)]
+        rec = cls(data, raw.info["sfreq"], raw.ch_names, ch_types=types, muscles=mus,
+                  events=events, meta=meta,
+                  history=[*history, {"step": "from_mne", "params": {}}])
+        if muscles is not None:
+            rec = rec.set_montage(muscles)
+        return rec
+
+    def to_dict(self, *, data: bool = False) -> dict[str, Any]:
+        """Description as a JSON-ready dict (samples only if ``data=True``, in volts)."""
+        out: dict[str, Any] = {
+            "sfreq": self._sfreq, "n_times": self.n_times, "duration_s": self.duration,
+            "channels": [self._channel_row(i) for i in range(self.n_channels)],
+            "events": [e.to_dict() for e in self._events],
+            "meta": copy.deepcopy(self._meta), "history": self.history,
+        }
+        if data:
+            out["data_V"] = self._data.tolist()
+        return out
+
+    # ------------------------------------------------------------- display
+    def __repr__(self) -> str:
+        n_mus = sum(m is not None for m in self._muscles)
+        return (f"<Recording | {self.n_channels} channels ({n_mus} with muscles), "
+                f"{self.n_times} samples at {self._sfreq:g} Hz ({self.duration:.2f} s), "
+                f"{len(self._events)} events>")
+
+    def _repr_html_(self) -> str:
+        esc = html.escape
+        rows = "".join(
+            "<tr>" + "".join(f"<td>{esc('' if v is None else str(v))}</td>"
+                             for v in (r["channel"], r["type"], r["muscle"], r["side"]))
+            + "</tr>"
+            for r in (self._channel_row(i) for i in range(self.n_channels)))
+        labels: dict[str, int] = {}
+        for ev in self._events:
+            labels[ev.label] = labels.get(ev.label, 0) + 1
+        ev_text = ", ".join(f"{esc(k)} &times; {v}" for k, v in labels.items()) or "none"
+        steps = " &rarr; ".join(esc(h["step"]) for h in self._history) or "none"
+        return (
+            "<div class='emgcontrol-recording'><strong>Recording</strong>"
+            f"<table><tr><th>Sampling frequency</th><td>{self._sfreq:g} Hz</td></tr>"
+            f"<tr><th>Duration</th><td>{self.duration:.2f} s ({self.n_times} samples)</td></tr>"
+            f"<tr><th>Events</th><td>{ev_text}</td></tr>"
+            f"<tr><th>History</th><td>{steps}</td></tr></table>"
+            "<table><tr><th>Channel</th><th>Type</th><th>Muscle</th><th>Side</th></tr>"
+            f"{rows}</table></div>"
+        )
