@@ -1,0 +1,526 @@
+"""Helpers shared by the readers and writers: paths, sidecars, dropped samples.
+
+Nothing here imports a heavy package; numpy only.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import sys
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._validate import check_finite
+from ..errors import (
+    DroppedSamplesWarning,
+    EmgcontrolWarning,
+    FileFormatError,
+    NonFiniteDataError,
+    RecordingFileNotFoundError,
+    ValidationError,
+)
+from ..montage import Montage, parse_muscle
+from ..recording import Event, Recording
+
+SIDECAR_FORMAT = "emgcontrol-sidecar"
+SIDECAR_VERSION = 1
+
+
+# ---------------------------------------------------------------------- paths
+def as_path(path: Any, name: str = "path") -> Path:
+    """Return ``path`` as a :class:`~pathlib.Path` (str or path-like), else raise."""
+    if isinstance(path, Path):
+        return path.expanduser()
+    if isinstance(path, (str, os.PathLike)):
+        return Path(os.fspath(path)).expanduser()
+    raise ValidationError(f"{name} must be a str or path-like; got {type(path).__name__}")
+
+
+def check_input_file(path: Any) -> Path:
+    """Check that ``path`` names an existing, non-empty regular file.
+
+    Raises
+    ------
+    RecordingFileNotFoundError
+        The file does not exist.
+    FileFormatError
+        It is a directory or it is empty.
+    """
+    p = as_path(path)
+    if not p.exists():
+        raise RecordingFileNotFoundError(errno.ENOENT, "no such recording file", str(p))
+    if p.is_dir():
+        raise FileFormatError("is a directory, not a recording file", p)
+    if p.stat().st_size == 0:
+        raise FileFormatError("the file is empty (0 bytes)", p)
+    return p
+
+
+def check_output_file(path: Any) -> Path:
+    """Check that ``path`` can be written (its folder exists, it is not a folder)."""
+    p = as_path(path)
+    if p.is_dir():
+        raise ValidationError(f"path {str(p)!r} is a directory; give a file name")
+    if not p.parent.exists():
+        raise ValidationError(f"cannot write {str(p)!r}: folder {str(p.parent)!r} does not exist")
+    return p
+
+
+def read_text(path: Path) -> str:
+    """Read a text file; undecodable bytes become U+FFFD (parsing then fails cleanly)."""
+    with open(path, encoding="utf-8", errors="replace", newline=None) as fh:
+        return fh.read()
+
+
+def warn(message: str, category: type[Warning] = EmgcontrolWarning) -> None:
+    """Warn with the location of the first caller outside the emgcontrol package."""
+    pkg = str(Path(__file__).resolve().parents[1])
+    frame = sys._getframe(1)
+    level = 2
+    while frame is not None and frame.f_code.co_filename.startswith(pkg):
+        frame = frame.f_back
+        level += 1
+    warnings.warn(message, category, stacklevel=level)
+
+
+# ----------------------------------------------------------------- sidecars
+def sidecar_path(path: Path) -> Path:
+    """The JSON sidecar next to a data file: ``<path>.json``."""
+    return path.with_name(path.name + ".json")
+
+
+def write_sidecar(path: Path, content: Mapping[str, Any]) -> Path:
+    """Write the sidecar of ``path`` (channel names, muscles, events...)."""
+    side = sidecar_path(path)
+    body = {"format": SIDECAR_FORMAT, "version": SIDECAR_VERSION, **content}
+    side.write_text(json.dumps(body, indent=1, default=str), encoding="utf-8")
+    return side
+
+
+def read_sidecar(path: Path, kind: str) -> dict[str, Any] | None:
+    """Read the sidecar of ``path`` if there is one written for ``kind``.
+
+    A sidecar that is not valid JSON, is not ours or describes another kind of
+    file raises :class:`FileFormatError`: it would otherwise silently change
+    the channel names or events.
+    """
+    side = sidecar_path(path)
+    if not side.is_file():
+        return None
+    try:
+        body = json.loads(side.read_text(encoding="utf-8", errors="replace"))
+    except ValueError as err:
+        raise FileFormatError(f"sidecar is not valid JSON ({err})", side) from None
+    if not isinstance(body, dict) or body.get("format") != SIDECAR_FORMAT:
+        return None  # someone else's JSON file: not ours, ignore it
+    if body.get("kind") != kind:
+        raise FileFormatError(
+            f"sidecar describes a {body.get('kind')!r} file, not a {kind!r} file", side)
+    return body
+
+
+def sidecar_list(body: Mapping[str, Any], key: str, n: int, side: Path) -> list[Any] | None:
+    """Return ``body[key]`` if it is a list of length ``n`` (else raise), None if absent."""
+    val = body.get(key)
+    if val is None:
+        return None
+    if not isinstance(val, list) or len(val) != n:
+        raise FileFormatError(
+            f"sidecar entry {key!r} must list {n} values (one per channel); got {val!r}",
+            sidecar_path(side))
+    return val
+
+
+def sidecar_events(body: Mapping[str, Any], side: Path) -> list[Event]:
+    """Events stored in a sidecar (validated)."""
+    out = []
+    for i, ev in enumerate(body.get("events") or []):
+        try:
+            out.append(Event(float(ev["onset"]), float(ev.get("duration", 0.0)),
+                             str(ev["label"])))
+        except (KeyError, TypeError, ValueError):
+            raise FileFormatError(f"sidecar events[{i}] is malformed: {ev!r}",
+                                  sidecar_path(side)) from None
+    return out
+
+
+# ----------------------------------------------------------- finite checks
+def check_finite_rows(data: np.ndarray, ch_names: Sequence[str], path: Path,
+                      lines: np.ndarray | None = None) -> None:
+    """Like :func:`check_finite` but the message also names the file and line.
+
+    Parameters
+    ----------
+    data : ndarray, shape (n_channels, n_times)
+    ch_names : sequence of str
+    path : Path
+    lines : ndarray of int, optional
+        1-based file line of every sample.
+    """
+    try:
+        check_finite(data, ch_names)
+    except NonFiniteDataError as err:
+        bad = ~np.isfinite(data)
+        sample = int(np.argwhere(bad)[0][1])
+        where = str(path)
+        if lines is not None and sample < len(lines):
+            where += f", line {int(lines[sample])}"
+        raise NonFiniteDataError(f"{where}: {err}") from None
+
+
+# ------------------------------------------------------------ muscles
+def exg_muscles(muscles: Any, exg_names: Sequence[str], n_total: int) -> list[Any] | None:
+    """Muscles for a reader's EXG channels (the first ``len(exg_names)`` channels).
+
+    ``muscles`` may be None, a :class:`Montage` (its muscles, by position), a
+    sequence (by position, at most one per EXG channel, None to skip) or a
+    mapping ``{channel name: muscle}``.
+    """
+    if muscles is None:
+        return None
+    n_exg = len(exg_names)
+    out: list[Any] = [None] * n_total
+    if isinstance(muscles, Montage):
+        seq: list[Any] = list(muscles.muscles)
+    elif isinstance(muscles, Mapping):
+        for ch, mus in muscles.items():
+            if ch not in exg_names:
+                raise ValidationError(
+                    f"muscles names channel {ch!r}, which is not an EXG channel of the file "
+                    f"(EXG channels: {', '.join(exg_names)})")
+            out[list(exg_names).index(ch)] = mus
+        return out
+    elif isinstance(muscles, Sequence) and not isinstance(muscles, str):
+        seq = list(muscles)
+    else:
+        raise ValidationError(
+            "muscles must be a Montage, a list (one muscle per EXG channel) or a mapping "
+            f"channel -> muscle; got {muscles!r}")
+    if len(seq) > n_exg:
+        raise ValidationError(
+            f"muscles lists {len(seq)} muscles but the file has {n_exg} EXG channels")
+    out[: len(seq)] = seq
+    return out
+
+
+def stored_muscles(values: Sequence[Any] | None, where: Path) -> list[Any] | None:
+    """Parse muscles stored in a file or sidecar; unknown ones warn and become None.
+
+    A damaged or foreign muscle text must not make the samples unreadable.
+    """
+    if values is None:
+        return None
+    out: list[Any] = []
+    for v in values:
+        if v is None or (isinstance(v, str) and not v.strip()):
+            out.append(None)
+            continue
+        try:
+            out.append(parse_muscle(str(v)))
+        except ValidationError as err:
+            warn(f"{where}: muscle {v!r} stored in the file is not understood ({err}); "
+                 "the channel is left without muscle")
+            out.append(None)
+    return out
+
+
+# ---------------------------------------------------------- dropped samples
+@dataclass(frozen=True)
+class Gap:
+    """Samples lost between data row ``sample - 1`` and data row ``sample``."""
+
+    sample: int
+    n_missing: int
+    source: str  # "counter" or "timestamps"
+
+
+def _robust_offsets(times: np.ndarray, sfreq: float, lo: int, hi: int) -> float:
+    """Median of ``times[k] - k / sfreq`` over ``k`` in ``[lo, hi)``."""
+    k = np.arange(lo, hi)
+    return float(np.median(times[lo:hi] - k / sfreq))
+
+
+def find_gaps(
+    counter: np.ndarray | None,
+    *,
+    sfreq: float,
+    modulus: int | None = None,
+    step: int = 1,
+    times: np.ndarray | None = None,
+    packet_keys: np.ndarray | None = None,
+    samples_per_packet: int = 1,
+) -> list[Gap]:
+    """Find dropped samples from a wrapping sample counter and/or timestamps.
+
+    Parameters
+    ----------
+    counter : ndarray of int, shape (n_times,), optional
+        Sample counter as written by the board (wraps at ``modulus``).
+    sfreq : float
+        Sampling frequency in Hz.
+    modulus : int, optional
+        Counter period (256 for Cyton, 201 for the old Ganglion GUI export);
+        default ``max(counter) + 1``.
+    step : int
+        Counter increment per sample (2 for Cyton+Daisy in BrainFlow).
+    times : ndarray of float, shape (n_times,), optional
+        Timestamps in seconds.  A jump larger than one counter period means
+        that the counter wrapped (or restarted) during the loss: the number of
+        missing samples then comes from the timestamps, estimated robustly from
+        the median offset of up to one period of samples on each side.
+    packet_keys, samples_per_packet
+        For boards that send several samples per packet (BrainFlow Ganglion):
+        ``packet_keys`` replaces ``counter`` (one key per sample, equal within a
+        packet, wrapping at ``modulus``); ``None`` entries are marked with -1
+        and skipped.
+
+    Returns
+    -------
+    list of Gap
+        Sorted by sample.
+    """
+    n = len(counter) if counter is not None else (len(times) if times is not None else 0)
+    if n < 2:
+        return []
+    cand: dict[int, int] = {}  # sample after the gap -> missing by counter
+    period_samples: float | None = None
+    if packet_keys is not None:
+        keys = np.asarray(packet_keys, dtype=np.int64)
+        mod = int(modulus) if modulus else int(keys.max()) + 1
+        valid = keys >= 0
+        change = np.flatnonzero((np.diff(keys) != 0) & valid[1:] & valid[:-1]) + 1
+        if change.size:
+            prev = keys[change - 1]
+            d = np.mod(keys[change] - prev, mod)
+            missing = (d - 1) * samples_per_packet
+            for pos, m in zip(change[missing > 0], missing[missing > 0]):
+                cand[int(pos)] = int(m)
+        period_samples = mod * samples_per_packet
+    elif counter is not None:
+        c = np.asarray(counter, dtype=np.int64)
+        mod = int(modulus) if modulus else int(c.max()) + 1
+        if mod > 1:
+            d = np.mod(np.diff(c), mod)
+            missing = np.mod(d - step, mod) // max(step, 1)
+            # d == 0 is a repeated counter value, not a loss of a whole period
+            missing[d == 0] = 0
+            for pos in np.flatnonzero(missing > 0):
+                cand[int(pos) + 1] = int(missing[pos])
+            period_samples = mod / max(step, 1)
+    if times is not None:
+        t = np.asarray(times, dtype=np.float64)
+        if np.isfinite(t).all():
+            wrap_s = (period_samples or sfreq) / sfreq
+            dt = np.diff(t)
+            for pos in np.flatnonzero(dt > wrap_s):
+                cand.setdefault(int(pos) + 1, 0)
+            if cand:
+                bounds = sorted(cand)
+                w = int(period_samples or sfreq)
+                for j, s in enumerate(bounds):
+                    lo = max(bounds[j - 1] if j else 0, s - w)
+                    hi = min(bounds[j + 1] if j + 1 < len(bounds) else n, s + w)
+                    jump = _robust_offsets(t, sfreq, s, hi) - _robust_offsets(t, sfreq, lo, s)
+                    if jump > wrap_s:
+                        cand[s] = -max(int(round(jump * sfreq)), 1)  # negative: from times
+    gaps = []
+    for s in sorted(cand):
+        m = cand[s]
+        if m < 0:
+            gaps.append(Gap(s, -m, "timestamps"))
+        elif m > 0:
+            gaps.append(Gap(s, m, "counter"))
+    return gaps
+
+
+def dropped_samples_report(
+    gaps: Sequence[Gap], sfreq: float, lines: np.ndarray | None, path: Path,
+    *, announce: bool = True,
+) -> tuple[dict[str, Any], list[Event]]:
+    """Turn gaps into ``meta["dropped_samples"]``, events and a warning.
+
+    Returns
+    -------
+    meta : dict
+        ``{"count": total missing, "gaps": [{"sample", "time_s", "n_missing",
+        "line", "source"}]}``; ``sample`` is the index in the data of the first
+        sample after the gap, ``line`` its 1-based line in the file.
+    events : list of Event
+        One ``"dropped_samples"`` event per gap, at the first sample after the
+        gap, lasting ``n_missing / sfreq`` seconds.
+    """
+    items = []
+    events = []
+    for g in gaps:
+        line = int(lines[g.sample]) if lines is not None and g.sample < len(lines) else None
+        items.append({"sample": int(g.sample), "time_s": g.sample / sfreq,
+                      "n_missing": int(g.n_missing), "line": line, "source": g.source})
+        events.append(Event(g.sample / sfreq, g.n_missing / sfreq, "dropped_samples"))
+    total = int(sum(g.n_missing for g in gaps))
+    if gaps and announce:
+        shown = "; ".join(
+            f"{it['n_missing']} before sample {it['sample']} (t={it['time_s']:.3f} s"
+            + (f", line {it['line']}" if it["line"] is not None else "") + ")"
+            for it in items[:5])
+        more = f"; and {len(items) - 5} more gaps" if len(items) > 5 else ""
+        warn(f"{path}: {total} dropped sample(s) in {len(items)} gap(s): {shown}{more}. "
+             "The data stay contiguous; see meta['dropped_samples'] and the "
+             "'dropped_samples' events.", DroppedSamplesWarning)
+    return {"count": total, "gaps": items}, events
+
+
+def encode_gaps_in_counter(n_times: int, meta: Mapping[str, Any]) -> np.ndarray:
+    """Cumulative missing samples before each sample, from ``meta["dropped_samples"]``.
+
+    Writers use it to advance the sample counter and timestamps across the
+    gaps a reader reported, so that a round trip reports the same gaps.
+    """
+    cum = np.zeros(n_times, dtype=np.int64)
+    info = meta.get("dropped_samples") if isinstance(meta, Mapping) else None
+    if not isinstance(info, Mapping):
+        return cum
+    for g in info.get("gaps") or []:
+        try:
+            s, m = int(g["sample"]), int(g["n_missing"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        if 0 < s < n_times and m > 0:
+            cum[s:] += m
+    return cum
+
+
+def finish_recording(
+    data: np.ndarray, sfreq: float, ch_names: Sequence[str], ch_types: Sequence[str],
+    *, path: Path, step: str, params: Mapping[str, Any], meta: Mapping[str, Any],
+    events: Sequence[Event] = (), muscles: Sequence[Any] | None = None,
+    lines: np.ndarray | None = None,
+) -> Recording:
+    """Build the Recording a reader returns (data already in SI units)."""
+    check_finite_rows(data, ch_names, path, lines)
+    return Recording(data, sfreq, ch_names, ch_types=ch_types, muscles=muscles,
+                     events=events, meta=meta,
+                     history=[{"step": step, "params": dict(params)}])
+
+
+# ------------------------------------------------------------- text tables
+def split_data_lines(
+    lines: Sequence[str], first: int, path: Path, delim: str, *,
+    ends_with_newline: bool, skip_comments: str | None = None,
+) -> tuple[list[str], np.ndarray, int, dict[str, Any]]:
+    """Collect the data lines of a delimited text table and check the field counts.
+
+    Parameters
+    ----------
+    lines : sequence of str
+        All lines of the file.
+    first : int
+        0-based index of the first data line.
+    path : Path
+        For messages.
+    delim : str
+        Field delimiter.
+    ends_with_newline : bool
+        Whether the file ends with a newline; a short last line without one is
+        taken as a row cut by an interrupted recording: it is dropped with a
+        warning (recorded in the returned notes), not an error.
+    skip_comments : str, optional
+        Lines starting with this prefix are skipped.
+
+    Returns
+    -------
+    rows : list of str
+        The data lines (blank lines skipped).
+    line_numbers : ndarray of int
+        1-based file line of each row.
+    n_fields : int
+        Fields per row.
+    notes : dict
+        ``{"dropped_incomplete_last_line": line}`` when that happened.
+
+    Raises
+    ------
+    FileFormatError
+        No data rows, or a row with a different number of fields (ragged).
+    """
+    rows: list[str] = []
+    numbers: list[int] = []
+    for i in range(first, len(lines)):
+        s = lines[i]
+        if not s.strip() or (skip_comments and s.lstrip().startswith(skip_comments)):
+            continue
+        rows.append(s)
+        numbers.append(i + 1)
+    if not rows:
+        raise FileFormatError("the file has a header but no data rows", path)
+    counts = np.fromiter((r.count(delim) for r in rows), dtype=np.int64, count=len(rows)) + 1
+    n_fields = int(np.bincount(counts).argmax())
+    notes: dict[str, Any] = {}
+    bad = np.flatnonzero(counts != n_fields)
+    if bad.size and bad[0] == len(rows) - 1 and counts[-1] < n_fields and not ends_with_newline:
+        notes["dropped_incomplete_last_line"] = numbers[-1]
+        warn(f"{path}, line {numbers[-1]}: the last row is incomplete "
+             f"({counts[-1]} of {n_fields} fields; the file ends without a newline, "
+             "as an interrupted recording does): it was dropped")
+        rows.pop()
+        numbers.pop()
+        bad = bad[:-1]
+        if not rows:
+            raise FileFormatError("the file has no complete data row", path)
+    if bad.size:
+        k = int(bad[0])
+        raise FileFormatError(
+            f"ragged rows: this row has {counts[k]} fields but the rows have {n_fields} "
+            f"(delimiter {delim!r})", path, numbers[k])
+    return rows, np.asarray(numbers, dtype=np.int64), n_fields, notes
+
+
+def parse_numeric(rows: Sequence[str], line_numbers: np.ndarray, path: Path, delim: str,
+                  usecols: Sequence[int], col_names: Sequence[str] | None = None
+                  ) -> np.ndarray:
+    """Parse numeric columns of checked rows with :func:`numpy.loadtxt`.
+
+    Returns an array of shape (n_rows, len(usecols)).  A cell that is not a
+    number raises :class:`FileFormatError` naming the line and the column.
+    """
+    import re
+
+    try:
+        return np.loadtxt(rows, delimiter=delim, usecols=list(usecols), dtype=np.float64,
+                          ndmin=2, comments=None)
+    except ValueError as err:
+        m = re.search(r"string '(.*)' to float64 at row (\d+), column (\d+)", str(err))
+        if m:
+            row, col = int(m.group(2)), int(m.group(3)) - 1
+            name = col_names[col] if col_names is not None and col < len(col_names) else \
+                f"column {usecols[col] + 1 if col < len(usecols) else '?'}"
+            line = int(line_numbers[row]) if row < len(line_numbers) else None
+            raise FileFormatError(f"{name}: {m.group(1).strip()!r} is not a number",
+                                  path, line) from None
+        raise FileFormatError(f"cannot parse the numbers: {err}", path) from None
+
+
+def parse_clock_times(values: Sequence[str], line_numbers: np.ndarray, path: Path
+                      ) -> np.ndarray:
+    """Parse ``hh:mm:ss.mmm`` strings to seconds, unwrapping midnight."""
+    out = np.empty(len(values), dtype=np.float64)
+    for i, v in enumerate(values):
+        parts = v.strip().split(":")
+        try:
+            if len(parts) != 3:
+                raise ValueError
+            h, m, s = int(parts[0]), int(parts[1]), float(parts[2])
+        except ValueError:
+            raise FileFormatError(f"timestamp {v.strip()!r} is not hh:mm:ss.mmm", path,
+                                  int(line_numbers[i])) from None
+        out[i] = h * 3600 + m * 60 + s
+    back = np.flatnonzero(np.diff(out) < -43200)  # passed midnight
+    for pos in back:
+        out[pos + 1:] += 86400.0
+    return out

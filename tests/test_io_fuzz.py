@@ -1,0 +1,136 @@
+"""Corrupted files: every reader either succeeds or raises an EmgcontrolError.
+
+Small valid files of each format are cut short or get random bytes overwritten
+(anywhere, or in the first 300 bytes where the headers are); no IndexError,
+KeyError, UnicodeDecodeError, struct.error... may escape.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import emgcontrol as ec
+from emgcontrol import io as eio
+from emgcontrol.errors import EmgcontrolError
+
+
+def _openbci_v6(n=40):
+    rng = np.random.default_rng(1)
+    lines = ["%OpenBCI Raw EXG Data", "%Number of channels = 4", "%Sample Rate = 200 Hz",
+             "%Board = OpenBCI_GUI$BoardGanglionBLE",
+             "Sample Index, EXG Channel 0, EXG Channel 1, EXG Channel 2, EXG Channel 3, "
+             "Accel Channel 0, Accel Channel 1, Accel Channel 2, Timestamp, Marker Channel, "
+             "Timestamp (Formatted)"]
+    for i in range(n):
+        vals = ", ".join(f"{v:.2f}" for v in rng.normal(0, 50, 4))
+        lines.append(f"{1 + (i // 2) % 100}, {vals}, 0.0, 0.0, 0.0, {1700000000.0 + i / 200:.3f}"
+                     f", {1 if i == 7 else 0}, 10:00:{i / 200:06.3f}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _old_openbci(n=40):
+    rng = np.random.default_rng(2)
+    lines = ["%OpenBCI Raw EEG Data", "%Number of channels = 8", "%Sample Rate = 250.0 Hz",
+             "%First Column = SampleIndex", "%Last Column = Timestamp ",
+             "%Other Columns = EEG data in microvolts followed by Accel Data (in G) "
+             "interleaved with Aux Data"]
+    for i in range(n):
+        vals = ", ".join(f"{v:.2f}" for v in rng.normal(0, 50, 8))
+        lines.append(f"{i % 256}, {vals}, 0.000, 0.000, 0.000, 12:00:{i / 250:06.3f}, "
+                     f"{1557936053329 + 4 * i}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+@pytest.fixture(scope="module")
+def samples(tmp_path_factory):
+    d = tmp_path_factory.mktemp("valid")
+    rng = np.random.default_rng(0)
+    rec = ec.Recording.from_array(rng.normal(0, 50, (2, 75)), 250, ["a", "b"],
+                                  muscles=["left multifidus", None],
+                                  events=[(0.1, 0.0, "go"), (0.2, 0.1, "trial")])
+    out = {}
+    (d / "v6.txt").write_bytes(_openbci_v6())
+    out["openbci_v6"] = (d / "v6.txt", {})
+    (d / "old.txt").write_bytes(_old_openbci())
+    out["openbci_old"] = (d / "old.txt", {})
+    eio.write_brainflow_csv(rec, d / "bf.csv")  # with its JSON sidecar
+    out["brainflow"] = (d / "bf.csv", {})
+    eio.write_edf(rec, d / "r.edf")
+    out["edf"] = (d / "r.edf", {})
+    eio.write_bdf(rec, d / "r.bdf")
+    out["bdf"] = (d / "r.bdf", {})
+    eio.write_csv(rec, d / "r.csv", sidecar=False)
+    out["csv"] = (d / "r.csv", {"sfreq": 250})
+    np.save(d / "r.npy", rec.data)
+    out["npy"] = (d / "r.npy", {"sfreq": 250})
+    np.savez(d / "r.npz", x=rec.data, fs=250.0)
+    out["npz"] = (d / "r.npz", {})
+    (d / "s.eeg").write_bytes(rng.normal(0, 10, (30, 2)).astype("<f4").tobytes())
+    (d / "s.vhdr").write_text(
+        "Brain Vision Data Exchange Header File Version 1.0\n[Common Infos]\nCodepage=UTF-8\n"
+        "DataFile=s.eeg\nMarkerFile=s.vmrk\nDataFormat=BINARY\nDataOrientation=MULTIPLEXED\n"
+        "NumberOfChannels=2\nSamplingInterval=4000\n[Binary Infos]\n"
+        "BinaryFormat=IEEE_FLOAT_32\n[Channel Infos]\nCh1=A,,1,µV\nCh2=B,,1,µV\n")
+    (d / "s.vmrk").write_text(
+        "Brain Vision Data Exchange Marker File, Version 1.0\n[Common Infos]\n"
+        "Codepage=UTF-8\nDataFile=s.eeg\n[Marker Infos]\nMk1=Stimulus,S  1,5,1,0\n")
+    out["brainvision"] = (d / "s.vhdr", {})
+    for name, (path, kw) in out.items():  # every sample is valid to begin with
+        assert isinstance(eio.read(path, **kw), ec.Recording), name
+    return out
+
+
+def corruption(size: int):
+    pos = st.integers(0, size - 1)
+    head = st.integers(0, min(size, 300) - 1)
+    byte = st.integers(0, 255)
+    return st.one_of(
+        st.tuples(st.just("cut"), st.integers(0, size - 1)),
+        st.tuples(st.just("flip"), st.lists(st.tuples(pos, byte), min_size=1, max_size=6)),
+        st.tuples(st.just("flip"), st.lists(st.tuples(head, byte), min_size=1, max_size=4)),
+    )
+
+
+def _corrupt(raw: bytes, how) -> bytes:
+    kind, arg = how
+    if kind == "cut":
+        return raw[:arg]
+    b = bytearray(raw)
+    for p, v in arg:
+        b[p] = v
+    return bytes(b)
+
+
+@pytest.mark.parametrize("fmt", ["openbci_v6", "openbci_old", "brainflow", "edf", "bdf",
+                                 "csv", "npy", "npz", "brainvision"])
+def test_corrupted_files_raise_only_emgcontrol_errors(samples, tmp_path_factory, fmt):
+    path, kwargs = samples[fmt]
+    raw = path.read_bytes()
+    target = tmp_path_factory.mktemp(f"fuzz_{fmt}") / path.name
+    for extra in path.parent.glob(path.stem + ".*"):  # sidecar / BrainVision siblings
+        if extra != path:
+            (target.parent / extra.name).write_bytes(extra.read_bytes())
+    if fmt == "brainflow":
+        (target.parent / (path.name + ".json")).write_bytes(
+            (path.parent / (path.name + ".json")).read_bytes())
+
+    @settings(max_examples=30 if fmt != "brainvision" else 15, deadline=None,
+              suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+    @given(how=corruption(len(raw)))
+    def check(how):
+        target.write_bytes(_corrupt(raw, how))
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                rec = eio.read(target, **kwargs)
+        except EmgcontrolError:
+            return
+        assert isinstance(rec, ec.Recording)
+        assert np.isfinite(rec.data).all()
+
+    check()
