@@ -315,10 +315,7 @@ def test_brainflow_wrong_board_and_bad_board_names(tmp_path):
 
 
 def test_brainflow_round_trip_keeps_names_muscles_events_and_gaps(tmp_path):
-    rec = sample_rec()
-    rec = rec.with_step("t", meta={**rec.meta, "dropped_samples": {
-        "count": 9, "gaps": [{"sample": 500, "time_s": 2.0, "n_missing": 9, "line": None,
-                              "source": "counter"}]}})
+    rec = sample_rec().add_events([(2.0, 9 / 250, "dropped_samples")])
     f = tmp_path / "rt.csv"
     eio.write_brainflow_csv(rec, f)
     DataFilter = pytest.importorskip("brainflow.data_filter").DataFilter
@@ -332,8 +329,7 @@ def test_brainflow_round_trip_keeps_names_muscles_events_and_gaps(tmp_path):
     assert back.muscles == rec.muscles
     assert np.abs(back.data - rec.data)[:3].max() <= 0.5e-12 * 1.01
     assert np.abs(back.data - rec.data)[3].max() <= 0.5e-6 * 1.01
-    user = [e for e in back.events if e.label != "dropped_samples"]
-    assert user == rec.events
+    assert back.events == rec.events  # user events (sidecar) + the gap (package counter)
     assert back.meta["dropped_samples"]["gaps"][0]["n_missing"] == 9
     # without the sidecar: generic names, numeric labels, marker codes
     f.with_name("rt.csv.json").unlink()
@@ -353,9 +349,9 @@ def test_brainflow_round_trip_keeps_names_muscles_events_and_gaps(tmp_path):
                                           ("synthetic", 250.0)])
 def test_brainflow_counter_conventions_of_other_boards(tmp_path, board, sfreq):
     n = 900
-    rec = ec.Recording.from_array(RNG.normal(0, 30, (4, n)), sfreq, meta={
-        "dropped_samples": {"count": 0, "gaps": [
-            {"sample": 300, "n_missing": 6}, {"sample": 700, "n_missing": 2 * 300}]}})
+    rec = ec.Recording.from_array(RNG.normal(0, 30, (4, n)), sfreq, events=[
+        (300 / sfreq, 6 / sfreq, "dropped_samples"), (700 / sfreq, 600 / sfreq,
+                                                      "dropped_samples")])
     f = tmp_path / f"{board}.csv"
     eio.write_brainflow_csv(rec, f, board=board)
     with pytest.warns(DroppedSamplesWarning):
@@ -566,10 +562,11 @@ def test_csv_nonfinite_sfreq_and_header_checks(tmp_path):
 
 
 def test_csv_round_trip(tmp_path):
-    rec = sample_rec(n=300)
+    rec = sample_rec(n=300).add_events([(0.8, 5 / 250, "dropped_samples")])
     f = tmp_path / "r.csv"
     eio.write_csv(rec, f)
-    back = eio.read(f)
+    with pytest.warns(DroppedSamplesWarning, match="5 dropped"):  # the time column skips
+        back = eio.read(f)
     assert back.sfreq == rec.sfreq and back.ch_names == rec.ch_names
     assert back.ch_types == rec.ch_types and back.muscles == rec.muscles
     assert back.events == rec.events
@@ -610,3 +607,40 @@ def test_numpy_arrays(tmp_path):
 def test_errors_are_emgcontrol_errors():
     for cls in (FileFormatError, RecordingFileNotFoundError, NonFiniteDataError):
         assert issubclass(cls, EmgcontrolError)
+
+
+def test_openbci_daisy_even_counter_and_ganglion_packet_ids(tmp_path):
+    # Cyton+Daisy through BrainFlow-based GUIs: indices 0, 2, 4, ... (step 2, period 256)
+    n = 400
+    exg = np.round(RNG.normal(0, 30, (n, 16)), 2)
+    acc = np.zeros((n, 3))
+    unix = 1_700_000_000_000 + np.round(np.arange(n) * 8.0)
+    idx = (2 * np.arange(n)) % 256
+    keep = np.r_[0:200, 205:n]
+    f = tmp_path / "daisy.txt"
+    f.write_text(openbci_v6_text(exg[keep], acc[keep], idx[keep], unix[keep], sfreq=125,
+                                 board="CytonDaisy"))
+    with pytest.warns(DroppedSamplesWarning, match="5 dropped"):
+        rec = eio.read(f)
+    assert rec.meta["board"] == "cyton-daisy" and rec.sfreq == 125
+    assert rec.get_data("emg").shape == (16, n - 5)
+    assert [(g["sample"], g["n_missing"]) for g in rec.meta["dropped_samples"]["gaps"]] == \
+        [(200, 5)]
+    # Ganglion through BrainFlow-based GUIs: packet ids 101..200, two samples each
+    n = 600
+    ids = 101 + (np.arange(n) // 2) % 100
+    exg = np.round(RNG.normal(0, 30, (n, 4)), 2)
+    unix = 1_700_000_000_000 + np.round(np.arange(n) * 5.0)
+    keep = np.r_[0:300, 306:n]  # three packets
+    g = tmp_path / "ganglion_v6.txt"
+    g.write_text(openbci_v6_text(exg[keep], np.zeros((len(keep), 3)), ids[keep], unix[keep],
+                                 sfreq=200, board="Ganglion"))
+    with pytest.warns(DroppedSamplesWarning, match="6 dropped"):
+        rec = eio.read(g)
+    assert rec.meta["board"] == "ganglion"
+    assert rec.meta["dropped_samples"]["gaps"][0]["sample"] == 300
+    # board= overrides the header, and names must be known
+    with pytest.warns(DroppedSamplesWarning):
+        assert eio.read_openbci_txt(g, board="ganglion").n_times == len(keep)
+    with pytest.raises(ValidationError, match="board must be one of"):
+        eio.read_openbci_txt(g, board="muse")

@@ -87,3 +87,18 @@ def test_ganglion_gap_after_index_60_is_reported_from_timestamps():
     assert ev.onset == pytest.approx(1870 / 200) and ev.duration == pytest.approx(
         gap["n_missing"] / 200)
     assert rec.n_times == 26612  # samples stay contiguous, nothing inserted
+
+
+def test_real_session_survives_bdf_and_brainflow_round_trips(cyton, tmp_path):
+    rec = cyton["v6"].crop(0, 20)
+    eio.write_bdf(rec, tmp_path / "s.bdf")
+    back = eio.read(tmp_path / "s.bdf")
+    span = rec.data.max(axis=1) - rec.data.min(axis=1)
+    step = span / (2 ** 24 - 1)
+    assert np.all(np.abs(back.data - rec.data).max(axis=1) <= step * 0.51 + 1e-7 * span)
+    assert back.ch_names == rec.ch_names and back.ch_types == rec.ch_types
+    full = cyton["v6"]
+    eio.write_brainflow_csv(full, tmp_path / "s.csv")
+    again = eio.read(tmp_path / "s.csv")
+    np.testing.assert_allclose(again.data, full.data, rtol=0, atol=1e-12)
+    assert again.meta["timestamps_s"] == pytest.approx(full.meta["timestamps_s"], abs=1e-6)

@@ -376,21 +376,19 @@ def dropped_samples_report(
     return {"count": total, "gaps": items}, events
 
 
-def encode_gaps_in_counter(n_times: int, meta: Mapping[str, Any]) -> np.ndarray:
-    """Cumulative missing samples before each sample, from ``meta["dropped_samples"]``.
+def encode_gaps_in_counter(n_times: int, sfreq: float, events: Sequence[Event]) -> np.ndarray:
+    """Cumulative missing samples before each sample, from ``"dropped_samples"`` events.
 
     Writers use it to advance the sample counter and timestamps across the
-    gaps a reader reported, so that a round trip reports the same gaps.
+    gaps a reader reported, so that a round trip reports the same gaps.  The
+    events (not ``meta``) are used because :meth:`Recording.crop` keeps them
+    aligned with the samples.
     """
     cum = np.zeros(n_times, dtype=np.int64)
-    info = meta.get("dropped_samples") if isinstance(meta, Mapping) else None
-    if not isinstance(info, Mapping):
-        return cum
-    for g in info.get("gaps") or []:
-        try:
-            s, m = int(g["sample"]), int(g["n_missing"])
-        except (KeyError, TypeError, ValueError):
+    for ev in events:
+        if ev.label != "dropped_samples":
             continue
+        s, m = int(round(ev.onset * sfreq)), int(round(ev.duration * sfreq))
         if 0 < s < n_times and m > 0:
             cum[s:] += m
     return cum

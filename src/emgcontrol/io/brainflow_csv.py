@@ -313,8 +313,8 @@ def write_brainflow_csv(
     Notes
     -----
     The package counter counts samples (wrapping as the board's does) and
-    advances across the gaps listed in ``rec.meta["dropped_samples"]``, so a
-    round trip reports the same dropped samples.  Timestamps are the ones read
+    advances across the gaps marked by ``"dropped_samples"`` events, so a round
+    trip reports the same dropped samples.  Timestamps are the ones read
     from a file when ``rec.meta["timestamps_s"]`` has one per sample, else
     ``meas_date`` (or 0) plus the sample time.  Events other than
     ``dropped_samples`` become markers: numeric labels keep their value, other
@@ -355,7 +355,7 @@ def write_brainflow_csv(
     for r, i in zip(lay["accel"], acc_idx):
         out[r] = data[i]
     meta = rec.meta
-    cum = C.encode_gaps_in_counter(n, meta)
+    cum = C.encode_gaps_in_counter(n, rec.sfreq, rec.events)
     seq = np.arange(n, dtype=np.int64) + cum
     spec = counter_spec(lay["board_id"])
     if lay["package"] is not None:

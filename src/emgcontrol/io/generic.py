@@ -246,7 +246,9 @@ def write_csv(
     units : {"V", "mV", "uV", "nV"}
         Unit of voltage channels in the file (accelerometer channels stay in g).
     time_column : bool
-        Write a first column ``time_s`` (seconds from the first sample).
+        Write a first column ``time_s`` (seconds from the first sample; it
+        skips the samples that ``"dropped_samples"`` events mark as lost, so
+        :func:`read_csv` reports the same gaps).
     precision : int
         Significant digits (default 12: relative error below 1e-12).
     sidecar : bool
@@ -268,7 +270,8 @@ def write_csv(
             raise ValidationError(f"channel name {nm!r} holds a comma, quote or newline: "
                                   "it cannot be a CSV header cell")
     data = rec.get_data(units=units)
-    cols = [rec.times] if time_column else []
+    cum = C.encode_gaps_in_counter(rec.n_times, rec.sfreq, rec.events)
+    cols = [(np.arange(rec.n_times) + cum) / rec.sfreq] if time_column else []
     header = (["time_s"] if time_column else []) + rec.ch_names
     table = np.column_stack([*cols, data.T]) if cols else data.T
     np.savetxt(p, table, delimiter=",", header=",".join(header), comments="",
