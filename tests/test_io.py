@@ -644,3 +644,20 @@ def test_openbci_daisy_even_counter_and_ganglion_packet_ids(tmp_path):
         assert eio.read_openbci_txt(g, board="ganglion").n_times == len(keep)
     with pytest.raises(ValidationError, match="board must be one of"):
         eio.read_openbci_txt(g, board="muse")
+
+
+def test_edf_plus_d_gaps_between_records_are_dropped_samples(tmp_path):
+    rec = ec.Recording.from_array(RNG.normal(0, 50, (2, 750)), 250, events=[(0.5, 0, "go")])
+    eio.write_edf(rec, tmp_path / "c.edf")
+    raw = bytearray((tmp_path / "c.edf").read_bytes())
+    raw[192:197] = b"EDF+D"  # discontinuous: the third 1-s record starts at 5 s, not 2 s
+    i = raw.find(b"+2\x14\x14")
+    raw[i:i + 2] = b"+5"
+    (tmp_path / "d.edf").write_bytes(bytes(raw))
+    with pytest.warns(DroppedSamplesWarning, match="750 dropped"):
+        back = eio.read(tmp_path / "d.edf")
+    assert back.meta["dropped_samples"]["gaps"] == [
+        {"sample": 500, "time_s": 2.0, "n_missing": 750, "line": None,
+         "source": "record onsets"}]
+    assert sorted(e.label for e in back.events) == ["dropped_samples", "go"]
+    np.testing.assert_allclose(back.data, rec.data, atol=float(np.ptp(rec.data)) / 65535)

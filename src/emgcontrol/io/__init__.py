@@ -4,16 +4,16 @@
 matching reader; every reader returns a :class:`~emgcontrol.Recording` with
 data in volts (accelerometer channels in g).
 
-============================  =====================================  ==========================
-format                        reader                                 writer
-============================  =====================================  ==========================
-OpenBCI GUI text (v1-v6)      :func:`read_openbci_txt`
-BrainFlow CSV                 :func:`read_brainflow_csv`             :func:`write_brainflow_csv`
-EDF/EDF+, BDF/BDF+            :func:`read_edf`                       :func:`write_edf`, :func:`write_bdf`
-BrainVision                   :func:`read_brainvision`
-CSV/TSV with header           :func:`read_csv`                       :func:`write_csv`
-NumPy .npy/.npz               :func:`read_numpy`
-============================  =====================================  ==========================
+========================  ===========================  =================================
+format                    reader                       writer
+========================  ===========================  =================================
+OpenBCI GUI text (v1-v6)  :func:`read_openbci_txt`
+BrainFlow CSV             :func:`read_brainflow_csv`   :func:`write_brainflow_csv`
+EDF/EDF+, BDF/BDF+        :func:`read_edf`             :func:`write_edf`, :func:`write_bdf`
+BrainVision               :func:`read_brainvision`
+CSV/TSV with header       :func:`read_csv`             :func:`write_csv`
+NumPy .npy/.npz           :func:`read_numpy`
+========================  ===========================  =================================
 
 Lost samples (sample-counter gaps, timestamp jumps) are never hidden: they are
 listed in ``meta["dropped_samples"]``, marked by ``"dropped_samples"`` events and

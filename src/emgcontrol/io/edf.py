@@ -191,7 +191,7 @@ def _record_gaps(edf: Any, sfreq: float, spr: int, duration: float) -> list[C.Ga
     for k in range(1, len(onsets)):
         lost = (onsets[k] - onsets[k - 1] - duration) * sfreq
         if round(lost) >= 1:
-            gaps.append(C.Gap(k * spr, int(round(lost)), "timestamps"))
+            gaps.append(C.Gap(k * spr, int(round(lost)), "record onsets"))
     return gaps
 
 

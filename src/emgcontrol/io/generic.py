@@ -37,7 +37,8 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def _scale_types(n: int, ch_types: Sequence[str] | None, units: str) -> tuple[list[str], np.ndarray]:
+def _scale_types(n: int, ch_types: Sequence[str] | None, units: str
+                 ) -> tuple[list[str], np.ndarray]:
     check_option("units", units, UNITS)
     types = ["emg"] * n if ch_types is None else [str(t) for t in ch_types]
     if len(types) != n:

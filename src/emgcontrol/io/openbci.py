@@ -277,7 +277,8 @@ def read_openbci_txt(
     if cols["marker"] is not None:
         numeric.append(cols["marker"])
     col_names = (["sample index"] + [f"EXG{k + 1}" for k in range(n_exg)]
-                 + list(_ACC_NAMES[: len(cols["acc"])]) + ["timestamp"] * (cols["unix"] is not None)
+                 + list(_ACC_NAMES[: len(cols["acc"])])
+                 + ["timestamp"] * (cols["unix"] is not None)
                  + ["marker"] * (cols["marker"] is not None))
     table = C.parse_numeric(rows, line_nos, p, ",", numeric, col_names)
     index = table[:, 0]
