@@ -158,7 +158,7 @@ def test_openbci_v6_values_markers_and_counter_gap(tmp_path):
     assert labels == {("3", 0.4, 0.0), ("1.5", (400 - 7) / 250, 0.0),
                       ("dropped_samples", 1.2, 7 / 250)}
     assert rec.meta["board"] == "cyton" and rec.meta["timestamp_kind"] == "unix"
-    assert len(rec.meta["timestamps_s"]) == rec.n_times
+    assert len(rec.timestamps) == rec.n_times
     assert rec.meta["meas_date"].startswith("2023-11-14T22:13:20")
     json.dumps(rec.meta)  # JSON-ready
 
@@ -220,7 +220,7 @@ def test_openbci_old_ganglion_format(tmp_path):
     assert rec.sfreq == 200 and rec.meta["board"] == "ganglion"
     assert rec.ch_names[:4] == ["EXG1", "EXG2", "EXG3", "EXG4"]
     assert rec.meta["timestamp_kind"] == "time_of_day"
-    assert np.all(np.diff(rec.meta["timestamps_s"]) > 0)  # midnight unwrapped
+    assert np.all(np.diff(rec.timestamps) > 0)  # midnight unwrapped
     np.testing.assert_allclose(rec.get_data("emg"), exg.T, atol=1e-9)
 
 

@@ -55,8 +55,9 @@ def test_three_gui_generations_read_to_the_same_session(cyton):
     diff = np.abs(cyton["v1-4"].data[8:] - ref.data[8:]).max(axis=0)
     assert np.mean(diff == 0) > 0.999 and diff.max() <= 0.02
     np.testing.assert_array_equal(cyton["v5"].data[8:], ref.data[8:])
-    ts6, ts14 = ref.meta["timestamps_s"], cyton["v1-4"].meta["timestamps_s"]
-    assert ts6 == ts14 and ts6[0] == pytest.approx(1557936053.329)
+    ts6, ts14 = ref.timestamps, cyton["v1-4"].timestamps
+    np.testing.assert_array_equal(ts6, ts14)
+    assert ts6[0] == pytest.approx(1557936053.329)
 
 
 def test_ganglion_files_are_200_hz_with_4_exg():
@@ -101,4 +102,4 @@ def test_real_session_survives_bdf_and_brainflow_round_trips(cyton, tmp_path):
     eio.write_brainflow_csv(full, tmp_path / "s.csv")
     again = eio.read(tmp_path / "s.csv")
     np.testing.assert_allclose(again.data, full.data, rtol=0, atol=1e-12)
-    assert again.meta["timestamps_s"] == pytest.approx(full.meta["timestamps_s"], abs=1e-6)
+    assert again.timestamps == pytest.approx(full.timestamps, abs=1e-6)

@@ -128,3 +128,20 @@ def test_set_montage_by_name_and_position(rec):
     assert all(m.muscle == "tibialis_anterior" for m in r2.muscles)
     with pytest.raises(ec.ValidationError, match="lists 2 muscles"):
         rec.set_montage(["ta", "ta"])
+
+
+def test_crop_keeps_timestamps_and_dropped_samples_consistent():
+    meta = {"dropped_samples": {"count": 7, "gaps": [
+        {"sample": 100, "time_s": 1.0, "n_missing": 3}, {"sample": 600, "time_s": 6.0,
+                                                         "n_missing": 4}]},
+            "meas_date": "2026-01-01T10:00:00+00:00"}
+    rec = ec.Recording.from_array(np.zeros((1, 1000)), 100, meta=meta,
+                                  timestamps=1e9 + np.arange(1000) / 100)
+    c = rec.crop(5.0, 8.0)
+    np.testing.assert_array_equal(c.timestamps, rec.timestamps[500:801])
+    assert c.meta["dropped_samples"] == {"count": 4, "gaps": [
+        {"sample": 100, "time_s": 1.0, "n_missing": 4}]}
+    assert c.meta["meas_date"] == "2026-01-01T10:00:05+00:00"
+    assert rec.pick(0).timestamps is rec.timestamps
+    with pytest.raises(ec.ValidationError, match="timestamps has 3 values"):
+        ec.Recording.from_array(np.zeros((1, 10)), 100, timestamps=[1, 2, 3])

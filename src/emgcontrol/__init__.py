@@ -10,7 +10,7 @@ imported only by the functions that need them.
 
 from __future__ import annotations
 
-from . import montage
+from . import io, montage
 from .errors import (
     DroppedSamplesWarning,
     EmgcontrolError,
@@ -22,6 +22,7 @@ from .errors import (
     ValidationError,
 )
 from .montage import Montage, MuscleRef, get_preset, make_montage, parse_muscle
+from .io import read
 from .recording import Event, Recording
 
 __version__ = "0.1.0.dev0"
@@ -29,6 +30,8 @@ __version__ = "0.1.0.dev0"
 __all__ = [
     "Recording",
     "Event",
+    "read",
+    "io",
     "Montage",
     "MuscleRef",
     "montage",

@@ -86,6 +86,45 @@ def _as_events(events: Iterable[Any] | None) -> tuple[Event, ...]:
     return tuple(sorted(out))
 
 
+def _crop_meta(meta: Mapping[str, Any], start: int, stop: int, sfreq: float) -> dict[str, Any]:
+    """Metadata of a crop: dropped-sample gaps kept only inside the new span and
+    re-indexed, start time moved."""
+    out = copy.deepcopy(dict(meta))
+    dropped = out.get("dropped_samples")
+    if isinstance(dropped, Mapping) and isinstance(dropped.get("gaps"), list):
+        gaps = []
+        for gap in dropped["gaps"]:
+            sample = int(gap.get("sample", -1))
+            if start < sample < stop:  # a gap lies between sample-1 and sample
+                gap = dict(gap, sample=sample - start, time_s=(sample - start) / sfreq)
+                gaps.append(gap)
+        out["dropped_samples"] = {**dropped, "gaps": gaps,
+                                  "count": int(sum(g.get("n_missing", 0) for g in gaps))}
+    if start and isinstance(out.get("meas_date"), str):
+        import datetime as _dt
+
+        try:
+            t0 = _dt.datetime.fromisoformat(out["meas_date"])
+        except ValueError:
+            pass
+        else:
+            out["meas_date"] = (t0 + _dt.timedelta(seconds=start / sfreq)).isoformat()
+    return out
+
+
+def _as_timestamps(timestamps: Any, n_times: int) -> np.ndarray | None:
+    if timestamps is None:
+        return None
+    ts = np.array(timestamps, dtype=np.float64).ravel()
+    if ts.shape[0] != n_times:
+        raise ValidationError(
+            f"timestamps has {ts.shape[0]} values but data has {n_times} samples")
+    if not np.all(np.isfinite(ts)):
+        raise ValidationError("timestamps must be finite")
+    ts.setflags(write=False)
+    return ts
+
+
 def _as_units_scale(units: str) -> float:
     check_option("units", units, UNITS)
     return UNITS[units]
@@ -116,6 +155,9 @@ class Recording:
         Values should be JSON-serialisable.
     history : sequence of mapping, optional
         Processing steps so far, each ``{"step": name, "params": {...}}``.
+    timestamps : array_like, shape (n_times,), optional
+        Per-sample acquisition timestamps in seconds as the device or host
+        stamped them (e.g. unix time); ``meta["timestamp_kind"]`` says which.
     allow_nonfinite : bool
         Accept NaN/inf samples (default False: they raise an error naming the
         channel and sample).
@@ -127,7 +169,7 @@ class Recording:
     """
 
     __slots__ = ("_data", "_sfreq", "_ch_names", "_ch_types", "_muscles", "_events",
-                 "_meta", "_history")
+                 "_meta", "_history", "_timestamps")
 
     def __init__(
         self,
@@ -140,6 +182,7 @@ class Recording:
         events: Iterable[Any] | None = None,
         meta: Mapping[str, Any] | None = None,
         history: Sequence[Mapping[str, Any]] | None = None,
+        timestamps: Any = None,
         allow_nonfinite: bool = False,
     ) -> None:
         arr = as_float_2d("data", data)
@@ -178,6 +221,7 @@ class Recording:
         self._events = _as_events(events)
         self._meta = dict(meta or {})
         self._history = tuple(dict(h) for h in (history or ()))
+        self._timestamps = _as_timestamps(timestamps, arr.shape[1])
 
     # ------------------------------------------------------------------ build
     @classmethod
@@ -192,6 +236,7 @@ class Recording:
         ch_types: Sequence[str] | None = None,
         events: Iterable[Any] | None = None,
         meta: Mapping[str, Any] | None = None,
+        timestamps: Any = None,
     ) -> Recording:
         """Create a Recording from an array.
 
@@ -214,6 +259,8 @@ class Recording:
             ``(onset_s, duration_s, label)`` tuples or :class:`Event` objects.
         meta : mapping, optional
             Measurement metadata.
+        timestamps : array_like, shape (n_times,), optional
+            Per-sample acquisition timestamps in seconds.
 
         Returns
         -------
@@ -234,7 +281,7 @@ class Recording:
                 arr = arr.copy()
                 arr[volt] *= scale
         return cls(arr, sfreq, ch_names, ch_types=types, muscles=muscles,
-                   events=events, meta=meta,
+                   events=events, meta=meta, timestamps=timestamps,
                    history=[{"step": "from_array", "params": {"units": units}}])
 
     def _replace(self, **changes: Any) -> Recording:
@@ -251,6 +298,9 @@ class Recording:
         new._events = _as_events(changes.pop("events", self._events))
         new._meta = dict(changes.pop("meta", self._meta))
         new._history = tuple(changes.pop("history", self._history))
+        new._timestamps = changes.pop("timestamps", self._timestamps)
+        if new._timestamps is not None and len(new._timestamps) != new._data.shape[1]:
+            raise ValidationError("timestamps must have one value per sample")
         if changes:
             raise TypeError(f"unknown fields {sorted(changes)}")
         return new
@@ -305,6 +355,11 @@ class Recording:
     def history(self) -> list[dict[str, Any]]:
         """Processing steps applied so far, oldest first."""
         return copy.deepcopy(list(self._history))
+
+    @property
+    def timestamps(self) -> np.ndarray | None:
+        """Per-sample acquisition timestamps in seconds (read-only), or None."""
+        return self._timestamps
 
     @property
     def n_channels(self) -> int:
@@ -416,7 +471,10 @@ class Recording:
             on = max(ev.onset, t0)
             events.append(Event(on - t0, min(end, t1) - on, ev.label))
         return self.with_step("crop", {"tmin": tmin, "tmax": tmax},
-                              data=self._data[:, start:stop], events=events)
+                              data=self._data[:, start:stop], events=events,
+                              timestamps=(None if self._timestamps is None
+                                          else self._timestamps[start:stop]),
+                              meta=_crop_meta(self._meta, start, stop, self._sfreq))
 
     def get_data(self, picks: Any = None, units: str = "uV") -> np.ndarray:
         """Return a copy of the samples.

@@ -402,8 +402,10 @@ def finish_recording(
 ) -> Recording:
     """Build the Recording a reader returns (data already in SI units)."""
     check_finite_rows(data, ch_names, path, lines)
+    meta = dict(meta)
+    timestamps = meta.pop("timestamps_s", None)  # per-sample: kept beside the data
     return Recording(data, sfreq, ch_names, ch_types=ch_types, muscles=muscles,
-                     events=events, meta=meta,
+                     events=events, meta=meta, timestamps=timestamps,
                      history=[{"step": step, "params": dict(params)}])
 
 

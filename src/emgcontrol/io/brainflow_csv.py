@@ -138,7 +138,7 @@ def read_brainflow_csv(
         present), accelerometer rows as ``ACC_X/Y/Z`` (``acc``, g).  Marker row
         values become events (label = the value, e.g. ``"2"``, or the sidecar's
         label), gaps of the package counter ``"dropped_samples"`` events.
-        ``meta``: ``board``, ``board_id``, ``meas_date``, ``timestamps_s``,
+        ``meta``: ``board``, ``board_id``, ``meas_date``,
         ``dropped_samples``.
 
     Raises
@@ -204,7 +204,7 @@ def read_brainflow_csv(
         times = table[:, lay["timestamp"]].copy()
         if np.isfinite(times).all():
             kind = "unix" if np.median(times) > 1e8 else "relative"
-            meta["timestamps_s"] = times.tolist()
+            meta["timestamps_s"] = times  # moved to rec.timestamps
             meta["timestamp_kind"] = kind
             if kind == "unix":
                 try:
@@ -315,7 +315,7 @@ def write_brainflow_csv(
     The package counter counts samples (wrapping as the board's does) and
     advances across the gaps marked by ``"dropped_samples"`` events, so a round
     trip reports the same dropped samples.  Timestamps are the ones read
-    from a file when ``rec.meta["timestamps_s"]`` has one per sample, else
+    from a file when ``rec.timestamps`` holds them, else
     ``meas_date`` (or 0) plus the sample time.  Events other than
     ``dropped_samples`` become markers: numeric labels keep their value, other
     labels get codes 1, 2, ... (the sidecar maps them back).
@@ -364,9 +364,9 @@ def write_brainflow_csv(
         else:
             out[lay["package"]] = (seq * spec.step) % (spec.modulus or 256)
     if lay["timestamp"] is not None:
-        ts = meta.get("timestamps_s")
-        if isinstance(ts, list) and len(ts) == n:
-            out[lay["timestamp"]] = np.asarray(ts, dtype=np.float64)
+        ts = rec.timestamps
+        if ts is not None:
+            out[lay["timestamp"]] = ts
         else:
             t0 = 0.0
             if isinstance(meta.get("meas_date"), str):
@@ -407,7 +407,7 @@ def write_brainflow_csv(
     else:
         order = exg_idx + acc_idx
         keep_meta = {k: v for k, v in meta.items()
-                     if k not in ("timestamps_s", "dropped_samples", "source_file")}
+                     if k not in ("dropped_samples", "source_file")}
         C.write_sidecar(p, {
             "kind": _KIND, "board": lay["name"], "board_id": lay["board_id"],
             "sfreq": rec.sfreq, "n_exg": len(exg_idx), "n_acc": len(acc_idx),

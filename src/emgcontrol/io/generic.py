@@ -196,7 +196,7 @@ def read_csv(
         big = np.flatnonzero(dt > 1.5 / sfreq)
         gaps = [C.Gap(int(k) + 1, max(int(round(dt[k] * sfreq)) - 1, 1), "timestamps")
                 for k in big]
-        meta["timestamps_s"] = t.tolist()
+        meta["timestamps_s"] = t  # moved to rec.timestamps
         meta["timestamp_kind"] = "relative"
     if sfreq is None:
         if side and side.get("sfreq"):
@@ -283,7 +283,7 @@ def write_csv(
             stale.unlink()
     else:
         meta = {k: v for k, v in rec.meta.items()
-                if k not in ("timestamps_s", "timestamp_kind", "dropped_samples",
+                if k not in ("timestamp_kind", "dropped_samples",
                              "source_file")}
         C.write_sidecar(p, {
             "kind": _KIND, "sfreq": rec.sfreq, "units": units,

@@ -181,8 +181,8 @@ def read_openbci_txt(
         ``"dropped_samples"`` (onset at the first sample after a gap, duration
         = missing samples / sfreq).  ``meta`` holds ``board``, ``source_format``,
         ``header``, ``meas_date`` (UTC, when the file has unix times),
-        ``timestamps_s`` (per sample; unix seconds or seconds of the day),
-        ``timestamp_kind``, ``dropped_samples`` and ``dropped_rows``.
+        ``timestamp_kind`` (per-sample timestamps, unix seconds or seconds of the
+        day, are in ``rec.timestamps``), ``dropped_samples`` and ``dropped_rows``.
 
     Raises
     ------
@@ -306,7 +306,7 @@ def read_openbci_txt(
         times = C.parse_clock_times(clock_vals, line_nos, p)
         kind = "time_of_day"
     if times is not None:
-        meta_extra["timestamps_s"] = times.tolist()
+        meta_extra["timestamps_s"] = times  # moved to rec.timestamps
         meta_extra["timestamp_kind"] = kind
 
     # dropped samples ------------------------------------------------------------
