@@ -687,3 +687,65 @@ class Recording:
             "<table><tr><th>Channel</th><th>Type</th><th>Muscle</th><th>Side</th></tr>"
             f"{rows}</table></div>"
         )
+
+    # ------------------------------------------------------ signal processing
+    # Thin methods over emgcontrol.signal (imported lazily: numba and scipy load
+    # only when a method is used).  Each returns a new Recording with a history
+    # step; filters act on EMG and ECG channels, envelopes on EMG channels.
+
+    def bandpass(self, l_freq: float = 20.0, h_freq: float | None = None, *,
+                 order: int = 4, phase: str = "zero") -> Recording:
+        """Band-pass EMG/ECG channels; see :func:`emgcontrol.signal.bandpass`."""
+        from .signal import bandpass
+
+        return bandpass(self, None, l_freq, h_freq, order=order, phase=phase)
+
+    def highpass(self, l_freq: float = 20.0, *, order: int = 4,
+                 phase: str = "zero") -> Recording:
+        """High-pass EMG/ECG channels; see :func:`emgcontrol.signal.highpass`."""
+        from .signal import highpass
+
+        return highpass(self, None, l_freq, order=order, phase=phase)
+
+    def lowpass(self, h_freq: float | None = None, *, order: int = 4,
+                phase: str = "zero") -> Recording:
+        """Low-pass EMG/ECG channels; see :func:`emgcontrol.signal.lowpass`."""
+        from .signal import lowpass
+
+        return lowpass(self, None, h_freq, order=order, phase=phase)
+
+    def notch(self, freq: float | str = 50.0, *, harmonics: bool = True,
+              quality: float = 30.0, phase: str = "zero") -> Recording:
+        """Notch mains (50, 60 or "auto"); see :func:`emgcontrol.signal.notch`."""
+        from .signal import notch
+
+        return notch(self, None, freq, harmonics=harmonics, quality=quality, phase=phase)
+
+    def filter_emg(self, *, l_freq: float = 20.0, h_freq: float | None = None,
+                   order: int = 4, notch: float | str | None = None, harmonics: bool = True,
+                   quality: float = 30.0, phase: str = "zero") -> Recording:
+        """Band-pass + notch in one pass; see :func:`emgcontrol.signal.filter_emg`."""
+        from .signal import filter_emg
+
+        return filter_emg(self, None, l_freq=l_freq, h_freq=h_freq, order=order, notch=notch,
+                          harmonics=harmonics, quality=quality, phase=phase)
+
+    def rectify(self) -> Recording:
+        """Full-wave rectify EMG channels; see :func:`emgcontrol.signal.rectify`."""
+        from .signal import rectify
+
+        return rectify(self)
+
+    def envelope(self, method: str = "rms", *, window: float = 0.05, cutoff: float = 6.0,
+                 order: int = 2, phase: str = "zero") -> Recording:
+        """Envelope of EMG channels; see :func:`emgcontrol.signal.envelope`."""
+        from .signal import envelope
+
+        return envelope(self, None, method, window=window, cutoff=cutoff, order=order,
+                        phase=phase)
+
+    def tkeo(self, *, phase: str = "zero") -> Recording:
+        """Teager-Kaiser energy of EMG channels (V**2); see :func:`emgcontrol.signal.tkeo`."""
+        from .signal import tkeo
+
+        return tkeo(self, phase=phase)

@@ -1,0 +1,112 @@
+"""Signal processing for surface EMG: filters, envelopes, streaming.
+
+A Python API over numba kernels (``_kernels.py``).  Every function takes an
+array ``(..., n_times)`` with ``sfreq`` in Hz, or a
+:class:`~emgcontrol.Recording` (then it acts on the relevant channel types and
+returns a new Recording with a history step).  ``phase="zero"`` is offline
+(zero-phase filters, centred windows); ``phase="causal"`` is what a live
+:class:`Pipeline` computes block by block, with the same kernels.
+
+Filters
+    :func:`bandpass`, :func:`highpass`, :func:`lowpass`, :func:`notch`,
+    :func:`filter_emg` (band-pass + notch in one cascade), :func:`detect_mains`;
+    scipy-compatible kernels :func:`sosfilt`, :func:`sosfiltfilt`,
+    :func:`sosfilt_zi`.  Filter design is ``scipy.signal`` (imported lazily).
+Envelopes
+    :func:`rectify`, :func:`moving_rms`, :func:`moving_average`,
+    :func:`linear_envelope`, :func:`tkeo`, :func:`envelope`.
+Streaming
+    :class:`Pipeline` of stages (:class:`BandPass`, :class:`HighPass`,
+    :class:`LowPass`, :class:`Notch`, :class:`SOSFilter`, :class:`Rectify`,
+    :class:`MovingRMS`, :class:`MovingAverage`, :class:`MovingARV`,
+    :class:`LinearEnvelope`, :class:`TKEO`) and :func:`warmup`.
+
+Importing this package imports neither numba nor scipy; they load on first use.
+"""
+
+from __future__ import annotations
+
+from .envelopes import (
+    ENVELOPE_METHODS,
+    envelope,
+    linear_envelope,
+    moving_average,
+    moving_rms,
+    rectify,
+    tkeo,
+)
+from .filters import (
+    H_FREQ_DEFAULT,
+    L_FREQ_DEFAULT,
+    bandpass,
+    default_band,
+    design_bandpass,
+    design_notch,
+    detect_mains,
+    filter_emg,
+    highpass,
+    lowpass,
+    mains_ratios,
+    notch,
+    sosfilt,
+    sosfilt_zi,
+    sosfiltfilt,
+)
+from .stream import (
+    TKEO,
+    BandPass,
+    HighPass,
+    LinearEnvelope,
+    LowPass,
+    MovingARV,
+    MovingAverage,
+    MovingRMS,
+    Notch,
+    Pipeline,
+    Rectify,
+    SOSFilter,
+    Stage,
+    warmup,
+)
+
+__all__ = [
+    # filters
+    "sosfilt",
+    "sosfiltfilt",
+    "sosfilt_zi",
+    "bandpass",
+    "highpass",
+    "lowpass",
+    "notch",
+    "filter_emg",
+    "detect_mains",
+    "mains_ratios",
+    "design_bandpass",
+    "design_notch",
+    "default_band",
+    "L_FREQ_DEFAULT",
+    "H_FREQ_DEFAULT",
+    # envelopes
+    "rectify",
+    "moving_rms",
+    "moving_average",
+    "linear_envelope",
+    "tkeo",
+    "envelope",
+    "ENVELOPE_METHODS",
+    # streaming
+    "Pipeline",
+    "Stage",
+    "BandPass",
+    "HighPass",
+    "LowPass",
+    "Notch",
+    "SOSFilter",
+    "Rectify",
+    "MovingRMS",
+    "MovingAverage",
+    "MovingARV",
+    "LinearEnvelope",
+    "TKEO",
+    "warmup",
+]
