@@ -154,3 +154,15 @@ def test_recording_envelopes_only_touch_emg(rng, emg):
     lin = rec.envelope("linear", cutoff=5.0, phase="causal")
     assert lin.history[-1]["params"]["cutoff"] == 5.0
     assert es.moving_rms(rec, window=0.01).history[-1]["step"] == "moving_rms"
+
+
+def test_parallel_kernels_equal_serial_ones(rng):
+    """Large arrays run channels in parallel threads; each row equals its serial result."""
+    x = rng.standard_normal((4, 400_000))
+    for fn in (lambda a: es.moving_rms(a, 2000.0), lambda a: es.envelope(a, 2000.0, "arv"),
+               lambda a: es.moving_average(a, 2000.0, phase="causal"), es.rectify,
+               lambda a: es.tkeo(a), lambda a: es.tkeo(a, phase="causal"),
+               lambda a: es.linear_envelope(a, 2000.0, phase="causal")):
+        whole = fn(x)
+        for r in range(4):
+            assert np.array_equal(whole[r], fn(x[r]))

@@ -72,6 +72,12 @@ def test_sosfilt_and_sosfiltfilt_match_scipy(rng, sos, shape, axis):
     assert np.array_equal(zi, zi.copy())
 
 
+def test_large_arrays_use_parallel_kernels_and_still_match_scipy(rng):
+    x = rng.standard_normal((5, 200_000))  # 5 rows: two pairs and a single row
+    assert_close(es.sosfiltfilt(SOS_BP, x), ss.sosfiltfilt(SOS_BP, x))
+    assert_close(es.sosfilt(SOS_BP, x), ss.sosfilt(SOS_BP, x))
+
+
 @pytest.mark.parametrize("padlen", [0, 1, 10, 100])
 def test_sosfiltfilt_padlen_matches_scipy(rng, padlen):
     x = rng.standard_normal((4, 333))

@@ -105,10 +105,12 @@ def test_other_stages_split_equals_offline(cuts, kind):
 
 def test_parallel_and_serial_kernels_agree():
     """Big blocks take the parallel kernels; results are identical to small blocks."""
-    x = _signal(4, 40000, seed=5)
-    big = es.Pipeline(_stages(), FS, 4).process(x)  # 160000 samples: parallel path
-    pipe = es.Pipeline(_stages(), FS, 4)
-    small = np.concatenate([pipe.process(x[:, i:i + 16]) for i in range(0, 40000, 16)], axis=1)
+    n = 300_000
+    x = _signal(4, n, seed=5)
+    stages = [*_stages(), es.Rectify(), es.TKEO()]
+    big = es.Pipeline(stages, FS, 4).process(x)  # 1.2 M samples: parallel kernels
+    pipe = es.Pipeline(stages, FS, 4)
+    small = np.concatenate([pipe.process(x[:, i:i + 100]) for i in range(0, n, 100)], axis=1)
     assert np.array_equal(big, small)
 
 

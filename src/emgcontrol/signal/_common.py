@@ -24,8 +24,8 @@ ENVELOPE_TYPES = ("emg",)
 
 PHASES = ("zero", "causal")
 
-# rows x samples above which kernels run channels in parallel threads
-PARALLEL_MIN_SIZE = 1 << 16
+# work (samples x relative cost) above which kernels run channels in parallel
+PARALLEL_MIN_WORK = 1 << 20
 
 
 def kernels() -> ModuleType:
@@ -35,9 +35,13 @@ def kernels() -> ModuleType:
     return _kernels
 
 
-def use_parallel(rows: np.ndarray) -> bool:
-    """True when ``rows`` is big enough for the parallel kernels to pay."""
-    return rows.shape[0] > 1 and rows.size >= PARALLEL_MIN_SIZE
+def use_parallel(rows: np.ndarray, cost: float = 1.0) -> bool:
+    """True when ``rows`` is big enough for the parallel kernels to pay.
+
+    ``cost`` is the work per sample relative to a moving window (about 1 for a
+    window or one filter section, 0.25 for rectification).
+    """
+    return rows.shape[0] > 1 and rows.size * cost >= PARALLEL_MIN_WORK
 
 
 def as_array(name: str, x: Any) -> np.ndarray:
@@ -86,7 +90,7 @@ class Rows:
         self.moved_shape = moved.shape
         self.data = np.ascontiguousarray(moved.reshape(-1, moved.shape[-1]))
         # True when data shares memory with the caller's array (never write into it)
-        self.shared = np.shares_memory(self.data, arr) if self.data.size else False
+        self.shared = np.may_share_memory(self.data, arr) if self.data.size else False
         self.ch_names = ch_names
         self.name = name
 

@@ -7,9 +7,11 @@ channel.  The public functions in ``filters.py``, ``envelopes.py`` and
 
 Conventions
 
-* ``*_par`` kernels run rows in parallel (``prange``) and serve large offline
-  arrays; ``*_ser`` kernels run the same row functions serially and serve small
-  live blocks, where starting threads would cost more than the work.
+* ``*_par`` kernels run rows in parallel (``prange``) and serve large arrays;
+  ``*_ser`` kernels run the same row functions serially and serve small arrays
+  and live blocks, where waking threads costs more than the work (and, on a
+  busy machine, a descheduled worker can stall a parallel region for a whole
+  scheduler time slice).
 * One row function per algorithm serves offline and streaming use: state
   (filter delays, ring buffers, last samples) lives in arrays owned by the
   caller and is updated in place.
@@ -199,6 +201,13 @@ def sosfiltfilt_par(sos, zi_unit, x, y, edge):  # pragma: no cover - jitted
         _filtfilt_pair(sos, zi_unit, x, y, edge, p)
 
 
+@njit(cache=True, nogil=True)
+def sosfiltfilt_ser(sos, zi_unit, x, y, edge):  # pragma: no cover - jitted
+    """As :func:`sosfiltfilt_par`, serially (small arrays)."""
+    for p in range((x.shape[0] + 1) // 2):
+        _filtfilt_pair(sos, zi_unit, x, y, edge, p)
+
+
 # --------------------------------------------------------------------------
 # moving windows (mean, RMS, average rectified value)
 # --------------------------------------------------------------------------
@@ -305,6 +314,13 @@ def _moving_centred_row(x, y, n_win, mode):  # pragma: no cover - jitted
 def moving_centred_par(x, y, n_win, mode, chk):  # pragma: no cover - jitted
     """Centred moving mean/RMS/ARV of every row (see :func:`_moving_centred_row`)."""
     for r in prange(x.shape[0]):
+        chk[r] = _moving_centred_row(x[r], y[r], n_win, mode)
+
+
+@njit(cache=True, nogil=True)
+def moving_centred_ser(x, y, n_win, mode, chk):  # pragma: no cover - jitted
+    """As :func:`moving_centred_par`, serially (small arrays)."""
+    for r in range(x.shape[0]):
         chk[r] = _moving_centred_row(x[r], y[r], n_win, mode)
 
 
@@ -460,4 +476,11 @@ def _tkeo_centred_row(x, y):  # pragma: no cover - jitted
 def tkeo_centred_par(x, y, chk):  # pragma: no cover - jitted
     """Zero-delay TKEO of every row, in parallel."""
     for r in prange(x.shape[0]):
+        chk[r] = _tkeo_centred_row(x[r], y[r])
+
+
+@njit(cache=True, nogil=True)
+def tkeo_centred_ser(x, y, chk):  # pragma: no cover - jitted
+    """As :func:`tkeo_centred_par`, serially (small arrays)."""
+    for r in range(x.shape[0]):
         chk[r] = _tkeo_centred_row(x[r], y[r])

@@ -72,7 +72,7 @@ def _rectify_rows(rows: Rows) -> np.ndarray:
     y = rows.work_copy()
     chk = np.empty(rows.data.shape[0])
     k = kernels()
-    (k.abs_par if use_parallel(rows.data) else k.abs_ser)(rows.data, y, chk)
+    (k.abs_par if use_parallel(rows.data, 0.25) else k.abs_ser)(rows.data, y, chk)
     rows.check_chk(chk)
     return y
 
@@ -83,7 +83,8 @@ def _moving_rows(rows: Rows, n_win: int, mode: int, phase: str) -> np.ndarray:
     chk = np.empty(x.shape[0])
     k = kernels()
     if phase == "zero":
-        k.moving_centred_par(x, y, n_win, mode, chk)
+        kern = k.moving_centred_par if use_parallel(x) else k.moving_centred_ser
+        kern(x, y, n_win, mode, chk)
     else:
         suf = np.zeros((x.shape[0], n_win))
         cur = np.zeros((x.shape[0], n_win))
@@ -103,10 +104,10 @@ def _tkeo_rows(rows: Rows, phase: str) -> np.ndarray:
     if x.shape[1] == 0:
         return y
     if phase == "zero":
-        k.tkeo_centred_par(x, y, chk)
+        (k.tkeo_centred_par if use_parallel(x, 0.5) else k.tkeo_centred_ser)(x, y, chk)
     else:
         st = np.ascontiguousarray(np.repeat(x[:, :1], 2, axis=1))
-        (k.tkeo_causal_par if use_parallel(x) else k.tkeo_causal_ser)(x, y, st, chk)
+        (k.tkeo_causal_par if use_parallel(x, 0.5) else k.tkeo_causal_ser)(x, y, st, chk)
     rows.check_chk(chk)
     return y
 

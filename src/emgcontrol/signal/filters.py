@@ -194,7 +194,10 @@ def _filtfilt_rows(sos: np.ndarray, rows: Rows, padlen: int | None = None) -> np
     _check_length(rows, edge)
     y = rows.work_copy()
     if rows.data.shape[0]:
-        kernels().sosfiltfilt_par(sos, sosfilt_zi(sos), rows.data, y, edge)
+        k = kernels()
+        kern = k.sosfiltfilt_par if use_parallel(rows.data, 2 * sos.shape[0]) \
+            else k.sosfiltfilt_ser
+        kern(sos, sosfilt_zi(sos), rows.data, y, edge)
         rows.check_output(y[:, :1], y[:, -1:])
     return y
 
@@ -204,7 +207,7 @@ def _sosfilt_rows(sos: np.ndarray, rows: Rows, zi: np.ndarray) -> np.ndarray:
     y = rows.work_copy()
     if rows.data.size:
         k = kernels()
-        kern = k.sosfilt_par if use_parallel(rows.data) else k.sosfilt_ser
+        kern = k.sosfilt_par if use_parallel(rows.data, sos.shape[0]) else k.sosfilt_ser
         kern(sos, zi, rows.data, y)
         rows.check_output(y[:, -1:], zi)
     return y
@@ -212,7 +215,8 @@ def _sosfilt_rows(sos: np.ndarray, rows: Rows, zi: np.ndarray) -> np.ndarray:
 
 def steady_zi(sos: np.ndarray, first: np.ndarray) -> np.ndarray:
     """Delays (n_rows, n_sections, 2) for a steady state at each row's ``first`` value."""
-    return np.ascontiguousarray(sosfilt_zi(sos)[np.newaxis, :, :] * first[:, np.newaxis, np.newaxis])
+    zi = sosfilt_zi(sos)[np.newaxis, :, :] * first[:, np.newaxis, np.newaxis]
+    return np.ascontiguousarray(zi)
 
 
 def _apply_rows(sos: np.ndarray, rows: Rows, phase: str) -> np.ndarray:

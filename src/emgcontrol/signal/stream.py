@@ -91,7 +91,7 @@ class _SosRunner(_Runner):
         if self.z is None:
             self.z = np.ascontiguousarray(
                 self.zi_unit[np.newaxis, :, :] * x[:, :1, np.newaxis])
-        (self._par if use_parallel(x) else self._ser)(self.sos, self.z, x, out)
+        (self._par if use_parallel(x, self.sos.shape[0]) else self._ser)(self.sos, self.z, x, out)
 
     def reset(self) -> None:
         self.z = None
@@ -104,7 +104,7 @@ class _AbsRunner(_Runner):
         self._ser, self._par = k.abs_ser, k.abs_par
 
     def process(self, x: np.ndarray, out: np.ndarray) -> None:
-        (self._par if use_parallel(x) else self._ser)(x, out, self.chk)
+        (self._par if use_parallel(x, 0.25) else self._ser)(x, out, self.chk)
 
     def reset(self) -> None:
         pass
@@ -142,7 +142,7 @@ class _TkeoRunner(_Runner):
     def process(self, x: np.ndarray, out: np.ndarray) -> None:
         if self.st is None:
             self.st = np.ascontiguousarray(np.repeat(x[:, :1], 2, axis=1))
-        (self._par if use_parallel(x) else self._ser)(x, out, self.st, self.chk)
+        (self._par if use_parallel(x, 0.5) else self._ser)(x, out, self.st, self.chk)
 
     def reset(self) -> None:
         self.st = None
@@ -565,6 +565,9 @@ def warmup(*, offline: bool = True) -> float:
                           np.zeros(2, dtype=np.int64), MODE_RMS, chk)
     k.tkeo_causal_ser(x, y, np.zeros((2, 2)), chk)
     if offline:
+        k.sosfiltfilt_ser(sos, sosfilt_zi(sos), x, y, 3)
+        k.moving_centred_ser(x, y, 8, MODE_RMS, chk)
+        k.tkeo_centred_ser(x, y, chk)
         k.sosfilt_par(sos, np.zeros((2, 1, 2)), x, y)
         k.sosfiltfilt_par(sos, sosfilt_zi(sos), x, y, 3)
         k.abs_par(x, y, chk)
