@@ -44,6 +44,16 @@ def use_parallel(rows: np.ndarray, cost: float = 1.0) -> bool:
     return rows.shape[0] > 1 and rows.size * cost >= PARALLEL_MIN_WORK
 
 
+def group_size(n_rows: int) -> int:
+    """Rows per parallel task: 4 (best per thread) when every thread gets a group."""
+    from numba import get_num_threads
+
+    threads = get_num_threads()
+    if n_rows >= 4 * threads:
+        return 4
+    return 2 if n_rows >= 2 * threads else 1
+
+
 def as_array(name: str, x: Any) -> np.ndarray:
     """Convert array-like ``x`` to a float64 ndarray (ints and float32 widened)."""
     try:

@@ -18,9 +18,11 @@ Conventions
 * Filters are second-order-section cascades in direct form II transposed with
   the operation order of ``scipy.signal.sosfilt``, so results are bit-equal to
   scipy when no FMA contraction happens (numba does not contract by default).
-  Two channels are filtered in the same loop (``_cascade2``): their recursions
-  are independent, which doubles the instruction-level parallelism and made the
-  cascade ~1.3-1.8x faster per thread than one channel at a time here.
+  Four (or two) channels are filtered in the same loop (``_cascade4``,
+  ``_cascade2``): their recursions are independent, which multiplies the
+  instruction-level parallelism and made the cascade 1.5-2.5x faster per
+  thread than one channel at a time here (and faster than a sample-major
+  layout vectorised across channels, which also needs a transposed copy).
 * Kernels that read raw input and whose output would not reveal a non-finite
   sample return a per-row check value in ``chk`` (the sum of ``x * 0``), which
   is NaN exactly when the row held NaN or inf; callers then locate the sample.
@@ -81,19 +83,74 @@ def _cascade2(sos, za, zb, xa, xb, ix, ya, yb, iy, n, step):  # pragma: no cover
 
 
 @njit(cache=True, nogil=True)
-def _sosfilt_pair(sos, zi, x, y, p):  # pragma: no cover - jitted
-    """Filter rows ``2p`` and ``2p + 1`` (or only ``2p`` if it is the last)."""
-    n_rows, n = x.shape
-    ra = 2 * p
-    if ra + 1 < n_rows:
-        _cascade2(sos, zi[ra], zi[ra + 1], x[ra], x[ra + 1], 0, y[ra], y[ra + 1], 0, n, 1)
-    else:
-        _cascade1(sos, zi[ra], x[ra], 0, y[ra], 0, n, 1)
+def _cascade4(sos, za, zb, zc, zd, xa, xb, xc, xd, ix, ya, yb, yc, yd, iy, n,
+              step):  # pragma: no cover - jitted
+    """As :func:`_cascade1` for four channels in one loop."""
+    n_sec = sos.shape[0]
+    for k in range(n):
+        i = ix + k * step
+        ca = xa[i]
+        cb = xb[i]
+        cc = xc[i]
+        cd = xd[i]
+        for s in range(n_sec):
+            b0 = sos[s, 0]
+            b1 = sos[s, 1]
+            b2 = sos[s, 2]
+            a1 = sos[s, 4]
+            a2 = sos[s, 5]
+            na = b0 * ca + za[s, 0]
+            nb = b0 * cb + zb[s, 0]
+            nc = b0 * cc + zc[s, 0]
+            nd = b0 * cd + zd[s, 0]
+            za[s, 0] = b1 * ca - a1 * na + za[s, 1]
+            zb[s, 0] = b1 * cb - a1 * nb + zb[s, 1]
+            zc[s, 0] = b1 * cc - a1 * nc + zc[s, 1]
+            zd[s, 0] = b1 * cd - a1 * nd + zd[s, 1]
+            za[s, 1] = b2 * ca - a2 * na
+            zb[s, 1] = b2 * cb - a2 * nb
+            zc[s, 1] = b2 * cc - a2 * nc
+            zd[s, 1] = b2 * cd - a2 * nd
+            ca = na
+            cb = nb
+            cc = nc
+            cd = nd
+        j = iy + k * step
+        ya[j] = ca
+        yb[j] = cb
+        yc[j] = cc
+        yd[j] = cd
+
+
+@njit(cache=True, nogil=True)
+def _cascade_rows(sos, z, src, s0, ix, dst, d0, iy, n, step, m):  # pragma: no cover
+    """Filter rows ``src[s0:s0 + m]`` into ``dst[d0:d0 + m]`` (delays ``z[:m]``).
+
+    Rows go through the cascade four (then two, then one) at a time: their
+    recursions are independent, so interleaving them multiplies the
+    instruction-level parallelism of a latency-bound loop (1.5x for a single
+    notch section, ~1.1-1.3x for a 4-section band-pass, per thread, here).
+    """
+    j = 0
+    while j < m:
+        if m - j >= 4:
+            _cascade4(sos, z[j], z[j + 1], z[j + 2], z[j + 3],
+                      src[s0 + j], src[s0 + j + 1], src[s0 + j + 2], src[s0 + j + 3], ix,
+                      dst[d0 + j], dst[d0 + j + 1], dst[d0 + j + 2], dst[d0 + j + 3], iy,
+                      n, step)
+            j += 4
+        elif m - j >= 2:
+            _cascade2(sos, z[j], z[j + 1], src[s0 + j], src[s0 + j + 1], ix,
+                      dst[d0 + j], dst[d0 + j + 1], iy, n, step)
+            j += 2
+        else:
+            _cascade1(sos, z[j], src[s0 + j], ix, dst[d0 + j], iy, n, step)
+            j += 1
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def sosfilt_par(sos, zi, x, y):  # pragma: no cover - jitted
-    """Causal SOS filtering of every row, rows in parallel.
+def sosfilt_par(sos, zi, x, y, g):  # pragma: no cover - jitted
+    """Causal SOS filtering of every row, groups of ``g`` rows in parallel.
 
     Parameters
     ----------
@@ -102,91 +159,66 @@ def sosfilt_par(sos, zi, x, y):  # pragma: no cover - jitted
         the final delays.
     x : (n_rows, n_times) float64
     y : (n_rows, n_times) float64, output (may be ``x``).
+    g : int, rows per task (4 when there are enough rows for every thread).
     """
-    for p in prange((x.shape[0] + 1) // 2):
-        _sosfilt_pair(sos, zi, x, y, p)
+    n_rows, n = x.shape
+    for grp in prange((n_rows + g - 1) // g):
+        r0 = grp * g
+        _cascade_rows(sos, zi[r0:], x, r0, 0, y, r0, 0, n, 1, min(g, n_rows - r0))
 
 
 @njit(cache=True, nogil=True)
 def sosfilt_ser(sos, zi, x, y):  # pragma: no cover - jitted
-    """As :func:`sosfilt_par`, serially (small live blocks)."""
-    for p in range((x.shape[0] + 1) // 2):
-        _sosfilt_pair(sos, zi, x, y, p)
+    """As :func:`sosfilt_par`, serially (small arrays and live blocks)."""
+    _cascade_rows(sos, zi, x, 0, 0, y, 0, 0, x.shape[1], 1, x.shape[0])
 
 
 @njit(cache=True, nogil=True)
-def _odd_ext(xr, edge):  # pragma: no cover - jitted
-    """Left and right odd extensions of one row, as scipy's ``odd_ext``."""
-    n = xr.shape[0]
-    left = np.empty(edge)
-    right = np.empty(edge)
-    x0 = xr[0]
-    xl = xr[n - 1]
-    for k in range(edge):
-        left[k] = 2.0 * x0 - xr[edge - k]
-        right[k] = 2.0 * xl - xr[n - 2 - k]
-    return left, right
-
-
-@njit(cache=True, nogil=True)
-def _filtfilt_pair(sos, zi_unit, x, y, edge, p):  # pragma: no cover - jitted
-    """Forward-backward filtering of rows ``2p`` (and ``2p + 1``).
+def _filtfilt_rows(sos, zi_unit, x, y, edge, r0, m):  # pragma: no cover - jitted
+    """Forward-backward filtering of rows ``r0 .. r0 + m - 1``.
 
     scipy's ``sosfiltfilt`` recipe: odd extension of ``edge`` samples at both
     ends, forward pass with delays ``zi_unit * ext[0]``, backward pass with
     delays ``zi_unit * fwd[-1]``.  The extended signal is never built: the
     forward pass reads the left extension, the row and the right extension in
     turn, writing the middle part straight into the output row and the ends into
-    two small buffers; the backward pass then runs in place over the right end
-    buffer and the output row, and stops at the first real sample (the left end
-    of a forward-backward pass is discarded anyway).  No full-length scratch
-    memory is needed, and ``y`` may be ``x``.
+    small buffers; the backward pass then runs in place over the right end and
+    the output row, and stops at the first real sample (the left end of a
+    forward-backward pass is discarded anyway).  No full-length scratch memory
+    is needed, and ``y`` may be ``x``.
     """
-    n_rows, n = x.shape
+    n = x.shape[1]
     n_sec = sos.shape[0]
-    ra = 2 * p
-    two = ra + 1 < n_rows
-    rb = ra + 1 if two else ra
-    xa = x[ra]
-    xb = x[rb]
-    ya = y[ra]
-    yb = y[rb]
-    la, ea = _odd_ext(xa, edge)
-    lb, eb = _odd_ext(xb, edge)
-    za = np.empty((n_sec, 2))
-    zb = np.empty((n_sec, 2))
-    e0a = la[0] if edge > 0 else xa[0]
-    e0b = lb[0] if edge > 0 else xb[0]
-    for s in range(n_sec):
-        for j in range(2):
-            za[s, j] = zi_unit[s, j] * e0a
-            zb[s, j] = zi_unit[s, j] * e0b
-    # forward: left extension (output discarded), row, right extension
-    if two:
-        _cascade2(sos, za, zb, la, lb, 0, la, lb, 0, edge, 1)
-        _cascade2(sos, za, zb, xa, xb, 0, ya, yb, 0, n, 1)
-        _cascade2(sos, za, zb, ea, eb, 0, ea, eb, 0, edge, 1)
-    else:
-        _cascade1(sos, za, la, 0, la, 0, edge, 1)
-        _cascade1(sos, za, xa, 0, ya, 0, n, 1)
-        _cascade1(sos, za, ea, 0, ea, 0, edge, 1)
-    e1a = ea[edge - 1] if edge > 0 else ya[n - 1]
-    e1b = eb[edge - 1] if edge > 0 else yb[n - 1]
-    for s in range(n_sec):
-        for j in range(2):
-            za[s, j] = zi_unit[s, j] * e1a
-            zb[s, j] = zi_unit[s, j] * e1b
-    # backward: right extension (output discarded), then the row in place
-    if two:
-        _cascade2(sos, za, zb, ea, eb, edge - 1, ea, eb, edge - 1, edge, -1)
-        _cascade2(sos, za, zb, ya, yb, n - 1, ya, yb, n - 1, n, -1)
-    else:
-        _cascade1(sos, za, ea, edge - 1, ea, edge - 1, edge, -1)
-        _cascade1(sos, za, ya, n - 1, ya, n - 1, n, -1)
+    left = np.empty((m, edge))
+    right = np.empty((m, edge))
+    z = np.empty((m, n_sec, 2))
+    for j in range(m):
+        xr = x[r0 + j]
+        x0 = xr[0]
+        xl = xr[n - 1]
+        for k in range(edge):
+            left[j, k] = 2.0 * x0 - xr[edge - k]
+            right[j, k] = 2.0 * xl - xr[n - 2 - k]
+        e0 = left[j, 0] if edge > 0 else x0
+        for s in range(n_sec):
+            z[j, s, 0] = zi_unit[s, 0] * e0
+            z[j, s, 1] = zi_unit[s, 1] * e0
+    # forward: left extension (output discarded), rows, right extension
+    _cascade_rows(sos, z, left, 0, 0, left, 0, 0, edge, 1, m)
+    _cascade_rows(sos, z, x, r0, 0, y, r0, 0, n, 1, m)
+    _cascade_rows(sos, z, right, 0, 0, right, 0, 0, edge, 1, m)
+    for j in range(m):
+        e1 = right[j, edge - 1] if edge > 0 else y[r0 + j, n - 1]
+        for s in range(n_sec):
+            z[j, s, 0] = zi_unit[s, 0] * e1
+            z[j, s, 1] = zi_unit[s, 1] * e1
+    # backward: right extension (output discarded), then the rows in place
+    _cascade_rows(sos, z, right, 0, edge - 1, right, 0, edge - 1, edge, -1, m)
+    _cascade_rows(sos, z, y, r0, n - 1, y, r0, n - 1, n, -1, m)
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def sosfiltfilt_par(sos, zi_unit, x, y, edge):  # pragma: no cover - jitted
+def sosfiltfilt_par(sos, zi_unit, x, y, edge, g):  # pragma: no cover - jitted
     """Zero-phase (forward-backward) SOS filtering of every row, in parallel.
 
     Parameters
@@ -196,16 +228,20 @@ def sosfiltfilt_par(sos, zi_unit, x, y, edge):  # pragma: no cover - jitted
     x : (n_rows, n_times) float64, ``n_times > edge``.
     y : (n_rows, n_times) float64, output (may be ``x``).
     edge : int, padding length (odd extension) at each end.
+    g : int, rows per task.
     """
-    for p in prange((x.shape[0] + 1) // 2):
-        _filtfilt_pair(sos, zi_unit, x, y, edge, p)
+    n_rows = x.shape[0]
+    for grp in prange((n_rows + g - 1) // g):
+        r0 = grp * g
+        _filtfilt_rows(sos, zi_unit, x, y, edge, r0, min(g, n_rows - r0))
 
 
 @njit(cache=True, nogil=True)
 def sosfiltfilt_ser(sos, zi_unit, x, y, edge):  # pragma: no cover - jitted
     """As :func:`sosfiltfilt_par`, serially (small arrays)."""
-    for p in range((x.shape[0] + 1) // 2):
-        _filtfilt_pair(sos, zi_unit, x, y, edge, p)
+    n_rows = x.shape[0]
+    for r0 in range(0, n_rows, 4):
+        _filtfilt_rows(sos, zi_unit, x, y, edge, r0, min(4, n_rows - r0))
 
 
 # --------------------------------------------------------------------------

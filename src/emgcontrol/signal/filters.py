@@ -51,6 +51,7 @@ from ._common import (
     check_freq_below_nyquist,
     check_order,
     check_phase,
+    group_size,
     is_recording,
     kernels,
     resolve_sfreq,
@@ -195,9 +196,11 @@ def _filtfilt_rows(sos: np.ndarray, rows: Rows, padlen: int | None = None) -> np
     y = rows.work_copy()
     if rows.data.shape[0]:
         k = kernels()
-        kern = k.sosfiltfilt_par if use_parallel(rows.data, 2 * sos.shape[0]) \
-            else k.sosfiltfilt_ser
-        kern(sos, sosfilt_zi(sos), rows.data, y, edge)
+        if use_parallel(rows.data, 2 * sos.shape[0]):
+            k.sosfiltfilt_par(sos, sosfilt_zi(sos), rows.data, y, edge,
+                              group_size(rows.data.shape[0]))
+        else:
+            k.sosfiltfilt_ser(sos, sosfilt_zi(sos), rows.data, y, edge)
         rows.check_output(y[:, :1], y[:, -1:])
     return y
 
@@ -207,8 +210,10 @@ def _sosfilt_rows(sos: np.ndarray, rows: Rows, zi: np.ndarray) -> np.ndarray:
     y = rows.work_copy()
     if rows.data.size:
         k = kernels()
-        kern = k.sosfilt_par if use_parallel(rows.data, sos.shape[0]) else k.sosfilt_ser
-        kern(sos, zi, rows.data, y)
+        if use_parallel(rows.data, sos.shape[0]):
+            k.sosfilt_par(sos, zi, rows.data, y, group_size(rows.data.shape[0]))
+        else:
+            k.sosfilt_ser(sos, zi, rows.data, y)
         rows.check_output(y[:, -1:], zi)
     return y
 

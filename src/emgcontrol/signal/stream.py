@@ -34,7 +34,14 @@ import numpy as np
 
 from .._validate import check_positive
 from ..errors import EmgcontrolWarning, NonFiniteDataError, ValidationError
-from ._common import check_freq_below_nyquist, check_order, kernels, n_window, use_parallel
+from ._common import (
+    check_freq_below_nyquist,
+    check_order,
+    group_size,
+    kernels,
+    n_window,
+    use_parallel,
+)
 from .envelopes import MODE_ARV, MODE_MEAN, MODE_RMS
 from .filters import (
     L_FREQ_DEFAULT,
@@ -91,7 +98,10 @@ class _SosRunner(_Runner):
         if self.z is None:
             self.z = np.ascontiguousarray(
                 self.zi_unit[np.newaxis, :, :] * x[:, :1, np.newaxis])
-        (self._par if use_parallel(x, self.sos.shape[0]) else self._ser)(self.sos, self.z, x, out)
+        if use_parallel(x, self.sos.shape[0]):
+            self._par(self.sos, self.z, x, out, group_size(x.shape[0]))
+        else:
+            self._ser(self.sos, self.z, x, out)
 
     def reset(self) -> None:
         self.z = None
@@ -568,8 +578,8 @@ def warmup(*, offline: bool = True) -> float:
         k.sosfiltfilt_ser(sos, sosfilt_zi(sos), x, y, 3)
         k.moving_centred_ser(x, y, 8, MODE_RMS, chk)
         k.tkeo_centred_ser(x, y, chk)
-        k.sosfilt_par(sos, np.zeros((2, 1, 2)), x, y)
-        k.sosfiltfilt_par(sos, sosfilt_zi(sos), x, y, 3)
+        k.sosfilt_par(sos, np.zeros((2, 1, 2)), x, y, 1)
+        k.sosfiltfilt_par(sos, sosfilt_zi(sos), x, y, 3, 1)
         k.abs_par(x, y, chk)
         k.moving_centred_par(x, y, 8, MODE_RMS, chk)
         k.moving_trailing_par(x, y, np.zeros((2, 8)), np.zeros((2, 8)), np.zeros(2),
