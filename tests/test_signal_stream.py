@@ -232,3 +232,12 @@ def test_kernels_without_jit():
                          timeout=300)
     assert res.returncode == 0, res.stderr[-3000:]
     assert res.stdout.strip().endswith("True")
+
+
+def test_import_signal_is_light():
+    """numba and scipy load on first use, not on import."""
+    code = ("import sys, emgcontrol.signal; "
+            "print(sorted(m for m in ('numba', 'scipy') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                         text=True).stdout.strip().splitlines()[-1]
+    assert out == "[]"
