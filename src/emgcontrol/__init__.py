@@ -10,7 +10,7 @@ imported only by the functions that need them.
 
 from __future__ import annotations
 
-from . import io, montage
+from . import datasets, io, montage, simulate
 from .errors import (
     DroppedSamplesWarning,
     EmgcontrolError,
@@ -32,6 +32,8 @@ __all__ = [
     "Event",
     "read",
     "io",
+    "simulate",
+    "datasets",
     "Montage",
     "MuscleRef",
     "montage",
