@@ -719,3 +719,23 @@ def test_import_stays_light():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_timing_with_detected_onsets():
+    """End to end: the onset detector's Activations feed the timing metrics."""
+    onset = pytest.importorskip("emgcontrol.onset")
+    rec, truth = simulate("prone-hip-extension", sfreq=1000, seed=5, snr_db=25)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", EmgcontrolWarning)
+        acts = onset.detect_onsets(rec)
+    chans = [c for g in truth.firing_order for c in g]
+    fo = compute_firing_order(acts, channels=chans)
+    group = {c: k for k, g in enumerate(truth.firing_order) for c in g}
+    good = sum([group[c] for c in o] == sorted(group[c] for c in o) and len(o) == len(chans)
+               for o in fo.orders.values())
+    assert good >= 4, fo.orders
+    lat = compute_latencies(acts, reference="movement", rec=rec, channels=["BF R"])
+    mov = truth.movement_onsets
+    for r in lat.rows:
+        first = min(a.onset for a in truth.select("BF R", trial=r["trial"]))
+        assert r["latency_s"] == pytest.approx(first - mov[r["trial"]], abs=0.04)

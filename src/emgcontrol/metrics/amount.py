@@ -70,7 +70,7 @@ import numpy as np
 from .._validate import check_option
 from ..errors import ValidationError
 from ..montage import parse_muscle
-from ._common import (SEGMENT_COLUMNS, STATUS_NA, STATUS_OK, MetricTable, Segment, assess,
+from ._common import (SEGMENT_COLUMNS, STATUS_NA, STATUS_OK, MetricTable, assess,
                       channel_info, emg_indices, moving_mean_valid, moving_rms_valid,
                       n_samples, rail_of, resolve_segments, warn_dc)
 

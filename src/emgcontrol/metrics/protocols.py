@@ -62,7 +62,6 @@ trouble over a one-year period. Spine 9:106-119.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np

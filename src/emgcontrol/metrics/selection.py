@@ -762,7 +762,6 @@ def compute_synergies(
     if chosen is None:
         chosen = max(fits)
     w, h = fits[chosen]
-    h = h  # activations are in units of the scaled data
     cv = _channel_vaf(v, w, h)
     rows = []
     for s in range(w.shape[1]):

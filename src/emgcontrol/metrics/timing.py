@@ -51,7 +51,7 @@ import numpy as np
 from .._validate import check_positive
 from ..errors import ValidationError
 from ._common import (STATUS_NA, STATUS_OK, MetricTable, activation_rows, channels_for,
-                      check_window, moving_centred, n_samples, resolve_segments)
+                      moving_centred, n_samples, resolve_segments)
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..recording import Recording
