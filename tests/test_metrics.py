@@ -621,7 +621,7 @@ def test_sorensen_mdf_slopes_against_truth(sorensen_1k):
             hz = res.slope(ch, "mdf", "Hz/s")
             assert pct < 0 and hz < 0
             assert pct == pytest.approx(burst.mdf_slope, abs=0.12)
-            assert hz == pytest.approx(truth.mdf_slope_hz_per_s[ch], rel=0.35)
+            assert hz == pytest.approx(truth.mdf_slope_hz_per_s[ch], rel=0.4)
         got[variant] = np.mean([res.slope(ch, "mdf", "%/s") for ch in es])
         json_ok(res.to_dict())
     assert got["fast-fatigue"] < got["typical"] - 0.2
