@@ -47,6 +47,9 @@ __all__ = [
     "HeartbeatDetection",
     "NoHeartbeatError",
     "ECG_METHODS",
+    "MAX_IRREGULARITY",
+    "MAX_AMPLITUDE_SPREAD",
+    "REFERENCE_MAX_IRREGULARITY",
 ]
 
 ECG_METHODS = ("template", "highpass")
@@ -61,16 +64,23 @@ too coarsely to be detected and aligned reliably."""
 MIN_DURATION = 2.0
 """Shortest signal (s) in which heartbeats are searched: at least two beats at 60 bpm."""
 
-MAX_IRREGULARITY = 0.2
+MAX_IRREGULARITY = 0.12
 """Largest RR irregularity (median absolute successive RR difference / median RR)
-of a heartbeat.  Resting and exercising hearts stay below ~0.1 (an ectopic beat
-moves the median little); peaks of EMG or noise picked at random give 0.4-1."""
+of beats found on EMG.  Sinus rhythm gives 0.02-0.05 (0.02 on the real file,
+0.03 in the simulator; up to ~0.08 with strong respiratory sinus arrhythmia;
+an ectopic beat moves the median little); peaks picked in EMG or noise with a
+refractory period give 0.16-0.5."""
 
-MAX_AMPLITUDE_SPREAD = 0.35
+REFERENCE_MAX_IRREGULARITY = 0.5
+"""Largest RR irregularity accepted on a reference ECG channel, where the
+waveform, not the rhythm, identifies the heart (atrial fibrillation gives
+0.1-0.3)."""
+
+MAX_AMPLITUDE_SPREAD = 0.25
 """Largest spread of the beats' matched-filter amplitudes (interquartile range
-/ median).  Heartbeats repeat one waveform (0.0-0.15 on simulated and real
-trunk EMG, with EMG bursts over some beats); peaks picked in continuous EMG
-or noise vary 0.4-2."""
+/ median).  Heartbeats repeat one waveform (0.04-0.15 on simulated, synthetic
+and real trunk EMG, with EMG bursts over some beats); peaks picked in EMG or
+noise give 0.29-2."""
 
 _ON_MISSING = ("raise", "warn", "ignore")
 TAPER = 0.04
@@ -257,19 +267,20 @@ def _detect(
     refractory: float,
     min_bpm: float,
     max_bpm: float,
-) -> tuple[np.ndarray, float, np.ndarray, float]:
+) -> tuple[np.ndarray, float, np.ndarray, float, float]:
     """Core detector on band-passed rows ``y`` (n_rows, n_times).
 
-    Returns (positions, snr_db, weights, spread): fractional R-peak sample
-    positions, beat-locked SNR, channel weights and the relative
-    interquartile range of the matched-filter output at the beats.
+    Returns (positions, snr_db, weights, spread, irregularity): fractional
+    R-peak sample positions, beat-locked SNR, channel weights, and the
+    relative interquartile range of the matched-filter output and the RR
+    irregularity of the threshold detections (before the rhythm-based path).
     """
     from scipy.signal import find_peaks
 
     n_rows, n = y.shape
     refr_n = max(1, int(round(refractory * sfreq)))
     half = max(2, int(round(0.08 * sfreq)))  # QRS half-window in the detection band
-    empty = (np.zeros(0), -np.inf, np.full(n_rows, 1.0 / n_rows), np.inf)
+    empty = (np.zeros(0), -np.inf, np.full(n_rows, 1.0 / n_rows), np.inf, np.inf)
 
     # Pass 1: energy envelope of channels normalised by their robust spread.
     scale = _robust_std(y)
@@ -293,7 +304,15 @@ def _detect(
         peaks, _ = find_peaks(m, height=thr, distance=refr_n)
         peaks = _rr_repair(peaks, m, sfreq, thr, refr_n, min_bpm, max_bpm)
     if len(peaks) < 3:
-        return (np.zeros(0), -np.inf, weights / weights.sum(), np.inf)
+        return (np.zeros(0), -np.inf, weights / weights.sum(), np.inf, np.inf)
+    # evidence that these are heartbeats (judged by the caller): one waveform
+    # (amplitude spread) and a regular rhythm, before the rhythm is used below
+    q75, q25, q50 = np.percentile(m[peaks], [75, 25, 50])
+    spread = float((q75 - q25) / q50) if q50 > 0 else float("inf")
+    irregularity = _irregularity(peaks)
+    # final beats: the best rhythm-consistent path through the matched-filter peaks
+    if len(peaks) >= 5:
+        peaks = _beat_path(m, peaks, sfreq, min_bpm, max_bpm, refr_n, half)
     frac = peaks + _parabolic(m, peaks)
     # Offset from the matched-filter alignment to the R-wave: the largest
     # deflection of the clearest channel's template (sub-sample).
@@ -305,9 +324,7 @@ def _detect(
     r = np.round(pos).astype(np.int64)
     inside = r[(r >= half) & (r < n - half)]
     snr_db = _locked_snr_db(z, inside, half, weights)
-    q75, q25, q50 = np.percentile(m[peaks], [75, 25, 50])
-    spread = float((q75 - q25) / q50) if q50 > 0 else float("inf")
-    return pos, snr_db, weights / weights.sum(), spread
+    return pos, snr_db, weights / weights.sum(), spread, irregularity
 
 
 def _locked_snr_db(z: np.ndarray, r: np.ndarray, half: int, weights: np.ndarray) -> float:
@@ -366,6 +383,71 @@ def _drop_extra_beats(peaks: list[int], m: np.ndarray) -> list[int]:
     return peaks
 
 
+RHYTHM_WEIGHT = 5.0
+"""Weight of the rhythm term in the beat path: a beat moved by a fraction d of
+the RR interval costs about 2 x 5 x d**2 (0.1 for d = 0.1, 2.5 for d = 0.5)
+against matched-filter amplitudes of ~1 per beat."""
+
+
+def _beat_path(m: np.ndarray, peaks: np.ndarray, sfreq: float, min_bpm: float,
+               max_bpm: float, refr_n: int, edge: int) -> np.ndarray:
+    """Best rhythm-consistent sequence of beats (dynamic programming).
+
+    Candidates are the peaks of the matched-filter output ``m`` above 0.1 (a
+    tenth of a typical beat).  A path scores the sum of ``m`` at its beats
+    minus ``RHYTHM_WEIGHT x log(RR / RR_local)**2`` per interval, where
+    ``RR_local`` is the running median RR of the threshold detections
+    ``peaks``.  Beats hidden in EMG bursts are kept when they sit on the
+    rhythm; EMG peaks off the rhythm are dropped.  Intervals may span up to
+    2.5 local RR (a beat too weak to be a candidate), within ``min_bpm``.
+    """
+    from scipy.signal import find_peaks
+
+    n = len(m)
+    cand, _ = find_peaks(m, height=0.1, distance=max(1, refr_n // 2))
+    # weak candidates within half a template of the ends are unreliable (the
+    # matched filter runs off the signal there); threshold detections stay
+    cand = np.union1d(cand[(cand >= edge) & (cand < n - edge)], peaks)
+    if len(cand) < 3:
+        return peaks
+    rr = np.diff(peaks).astype(float)
+    local = _local_median(rr, 8)
+    mid = 0.5 * (peaks[1:] + peaks[:-1])
+    t_exp = np.interp(cand, mid, local)  # expected RR at each candidate
+    min_rr = 60.0 / max_bpm * sfreq
+    max_rr = 60.0 / min_bpm * sfreq
+    score = m[cand]
+    best = np.full(len(cand), -np.inf)
+    back = np.full(len(cand), -1)
+    start_ok = cand < edge + 1.5 * t_exp
+    best[start_ok] = score[start_ok]
+    for j in range(len(cand)):
+        lo_t = cand[j] - min(2.5 * t_exp[j], max_rr)
+        hi_t = cand[j] - max(min_rr, 0.4 * t_exp[j])
+        i0, i1 = np.searchsorted(cand, [lo_t, hi_t], side="left")
+        if i1 <= i0:
+            continue
+        prev = np.arange(i0, min(i1, j))
+        if not len(prev):
+            continue
+        gaps = (cand[j] - cand[prev]) / t_exp[j]
+        val = best[prev] - RHYTHM_WEIGHT * np.log(gaps) ** 2
+        k = int(np.argmax(val))
+        if np.isfinite(val[k]) and val[k] + score[j] > best[j]:
+            best[j] = val[k] + score[j]
+            back[j] = prev[k]
+    end_ok = cand > n - 1 - edge - 1.5 * t_exp
+    if not np.any(end_ok & np.isfinite(best)):
+        return peaks
+    j = int(np.flatnonzero(end_ok)[np.argmax(best[end_ok])])
+    path = []
+    while j >= 0:
+        path.append(cand[j])
+        j = back[j]
+    path = np.asarray(path[::-1], dtype=np.int64)
+    return path if len(path) >= 3 else peaks
+
+
 def _rr_repair(peaks: np.ndarray, m: np.ndarray, sfreq: float, thr: float, refr_n: int,
                min_bpm: float, max_bpm: float) -> np.ndarray:
     """Enforce plausible RR intervals: drop the weaker of too-close beats, search back in gaps."""
@@ -412,7 +494,7 @@ def _rr_repair(peaks: np.ndarray, m: np.ndarray, sfreq: float, thr: float, refr_
 
 def _resolve_detection_input(
     x: Any, sfreq: float | None, picks: Any, what: str
-) -> tuple[np.ndarray, float, list[str]]:
+) -> tuple[np.ndarray, float, list[str], bool]:
     if _is_recording(x):
         rec = x
         if sfreq is not None and float(sfreq) != rec.sfreq:
@@ -426,7 +508,8 @@ def _resolve_detection_input(
         if not idx:
             raise ValidationError(f"picks={picks!r} selects no channel for {what}")
         names = [rec.ch_names[i] for i in idx]
-        return np.asarray(rec.data[idx], dtype=np.float64), rec.sfreq, names
+        is_ecg = all(rec.ch_types[i] == "ecg" for i in idx)
+        return np.asarray(rec.data[idx], dtype=np.float64), rec.sfreq, names, is_ecg
     if sfreq is None:
         raise ValidationError(f"{what} needs sfreq (Hz) when x is an array")
     sf = check_sfreq(sfreq)
@@ -441,7 +524,7 @@ def _resolve_detection_input(
                 )
         x2 = x2[sel]
         names = [f"#{int(p) % len(names)}" for p in sel]
-    return x2, sf, names
+    return x2, sf, names, False
 
 
 def _check_detect_args(l_freq: float, h_freq: float, refractory: float, min_bpm: float,
@@ -470,25 +553,24 @@ def _check_detect_args(l_freq: float, h_freq: float, refractory: float, min_bpm:
 def _detect_array(
     xd: np.ndarray, sf: float, names: Sequence[str], *, l_freq: float, h_freq: float,
     refractory: float, min_bpm: float, max_bpm: float, min_snr_db: float, on_missing: str,
-    what: str,
+    what: str, max_irregularity: float = MAX_IRREGULARITY,
 ) -> HeartbeatDetection:
     _check_template_sfreq(sf, what)
     _check_signal(xd, sf, names, what)
     l_freq, h_eff = _check_detect_args(l_freq, h_freq, refractory, min_bpm, max_bpm, sf)
     y = _sosfiltfilt(xd, sf, l_freq, h_eff, 2)
-    pos, snr_db, weights, spread = _detect(y, sf, refractory=float(refractory),
-                                           min_bpm=float(min_bpm), max_bpm=float(max_bpm))
+    pos, snr_db, weights, spread, irr = _detect(
+        y, sf, refractory=float(refractory), min_bpm=float(min_bpm), max_bpm=float(max_bpm))
     r = np.round(pos).astype(np.int64)
     hr = float(60.0 * sf / np.median(np.diff(r))) if len(r) >= 2 else float("nan")
-    irr = _irregularity(r)
     ok = (len(r) >= 3 and snr_db >= min_snr_db and min_bpm <= hr <= max_bpm
-          and irr <= MAX_IRREGULARITY and spread <= MAX_AMPLITUDE_SPREAD)
+          and irr <= max_irregularity and spread <= MAX_AMPLITUDE_SPREAD)
     if not ok:
         msg = (
             f"{what} found no plausible heartbeat in channel(s) {', '.join(names)}: "
             f"{len(r)} candidate beat(s), heart rate {hr:.0f} bpm (allowed "
             f"{min_bpm:g}-{max_bpm:g}), RR irregularity {irr:.2f} (allowed <= "
-            f"{MAX_IRREGULARITY:g}), beat amplitude spread {spread:.2f} (allowed <= "
+            f"{max_irregularity:g}), beat amplitude spread {spread:.2f} (allowed <= "
             f"{MAX_AMPLITUDE_SPREAD:g}), beat-locked SNR {snr_db:.1f} dB (needs >= "
             f"{min_snr_db:g} dB); give a reference ECG channel, or on_missing='warn' "
             "to continue without removal"
@@ -514,6 +596,7 @@ def find_r_peaks(
     min_bpm: float = 30.0,
     max_bpm: float = 200.0,
     min_snr_db: float = -10.0,
+    max_irregularity: float | None = None,
     on_missing: str = "raise",
 ) -> HeartbeatDetection:
     """Find heartbeat R-peaks in EMG or ECG channels.
@@ -550,7 +633,14 @@ def find_r_peaks(
         Plausible heart rates, beats per minute (default 30-200).
     min_snr_db : float
         Beat-locked SNR (dB) below which the beats are taken as chance peaks
-        of EMG or noise (default 0 dB).
+        of EMG or noise (default -10 dB).
+    max_irregularity : float, optional
+        Largest RR irregularity (median absolute successive RR difference /
+        median RR) of a heartbeat: default 0.12 on EMG
+        (:data:`MAX_IRREGULARITY`), 0.5 on a Recording's ECG channels
+        (:data:`REFERENCE_MAX_IRREGULARITY`, allows atrial fibrillation).
+        Beats must also repeat one waveform (amplitude spread <=
+        :data:`MAX_AMPLITUDE_SPREAD`).
     on_missing : {"raise", "warn", "ignore"}
         What to do when no plausible heartbeat is found: raise
         :class:`NoHeartbeatError` (default), warn, or silently return an
@@ -572,10 +662,14 @@ def find_r_peaks(
         No plausible heartbeat (``on_missing="raise"``).
     """
     check_option("on_missing", on_missing, _ON_MISSING)
-    xd, sf, names = _resolve_detection_input(x, sfreq, picks, "find_r_peaks")
+    xd, sf, names, is_ecg = _resolve_detection_input(x, sfreq, picks, "find_r_peaks")
+    if max_irregularity is None:
+        max_irregularity = REFERENCE_MAX_IRREGULARITY if is_ecg else MAX_IRREGULARITY
+    max_irregularity = check_positive("max_irregularity", max_irregularity)
     return _detect_array(xd, sf, names, l_freq=l_freq, h_freq=h_freq, refractory=refractory,
                          min_bpm=min_bpm, max_bpm=max_bpm, min_snr_db=min_snr_db,
-                         on_missing=on_missing, what="find_r_peaks")
+                         on_missing=on_missing, what="find_r_peaks",
+                         max_irregularity=max_irregularity)
 
 
 # ------------------------------------------------------------ template subtraction
@@ -1050,10 +1144,13 @@ def _remove_ecg_2d(
             raise ValidationError(
                 f"detect_band must be (l_freq, h_freq) in Hz; got {detect_band!r}"
             ) from None
+        on_ref = ref_sig is not None or ref_row is not None
         det = _detect_array(det_x, sf, det_names, l_freq=lf, h_freq=hf,
                             refractory=refractory, min_bpm=min_bpm, max_bpm=max_bpm,
                             min_snr_db=-10.0, on_missing=on_missing,
-                            what="remove_ecg(method='template')")
+                            what="remove_ecg(method='template')",
+                            max_irregularity=(REFERENCE_MAX_IRREGULARITY if on_ref
+                                              else MAX_IRREGULARITY))
         r = det.r_peaks
         pos = det.positions
         info.update({"detection": {"band_hz": [float(lf), float(min(hf, 0.4 * sf))],
