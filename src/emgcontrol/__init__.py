@@ -10,7 +10,7 @@ imported only by the functions that need them.
 
 from __future__ import annotations
 
-from . import datasets, io, montage, simulate
+from . import datasets, io, metrics, montage, simulate
 from .errors import (
     DroppedSamplesWarning,
     EmgcontrolError,
@@ -34,6 +34,7 @@ __all__ = [
     "io",
     "simulate",
     "datasets",
+    "metrics",
     "Montage",
     "MuscleRef",
     "montage",

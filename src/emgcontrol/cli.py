@@ -42,7 +42,7 @@ def _info(args: argparse.Namespace) -> int:
     print(f"  {rec.n_channels} channels, {rec.sfreq:g} Hz, {rec.duration:.2f} s "
           f"({rec.n_times} samples)")
     for row in desc["channels"]:
-        muscle = (f"{row['side'] + ' ' if row['side'] else ''}{row['muscle']}"
+        muscle = (f"{row['side'] + ' ' if row['side'] else ''}{row['muscle'].replace('_', ' ')}"
                   if row["muscle"] else "-")
         print(f"  {row['channel']:<12} {row['type']:<4} {muscle}")
     labels: dict[str, int] = {}
