@@ -198,13 +198,15 @@ class QualityThresholds:
         for k, v in value.items():
             if k == "clip_min_run":
                 if not isinstance(v, (int, np.integer)) or v < 2:
-                    raise ValidationError(f"thresholds['clip_min_run'] must be an int >= 2; got {v!r}")
+                    raise ValidationError(
+                        f"thresholds['clip_min_run'] must be an int >= 2; got {v!r}")
                 clean[k] = int(v)
             else:
                 try:
                     f = float(v)
                 except (TypeError, ValueError):
-                    raise ValidationError(f"thresholds[{k!r}] must be a number; got {v!r}") from None
+                    raise ValidationError(
+                        f"thresholds[{k!r}] must be a number; got {v!r}") from None
                 if not math.isfinite(f):
                     raise ValidationError(f"thresholds[{k!r}] must be finite; got {v!r}")
                 clean[k] = f
@@ -777,7 +779,8 @@ def _check_snr(x: np.ndarray, sf: float, th: QualityThresholds) -> list[QualityC
                       "windows: no activity stands out from the baseline")
         elif snr < th.snr_warn_db:
             verdict = "warn"
-            reason = f"{snr:.1f} dB between active and quiet windows: weak activity or noisy baseline"
+            reason = (f"{snr:.1f} dB between active and quiet windows: weak activity or "
+                      "noisy baseline")
         else:
             verdict = "good"
             reason = f"{snr:.1f} dB between active (95th pct) and quiet (10th pct) windows"
