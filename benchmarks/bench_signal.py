@@ -18,8 +18,9 @@ Prints markdown tables:
 3. Start-up: ``import emgcontrol`` and first calls in fresh processes with a
    warm numba cache.
 
-Timings are medians of several repeats; the machine may be shared, so the
-load average is printed with the results.
+Timings are medians of several repeats, taken in interleaved rounds (every
+round runs every variant once) so that load changes on a shared machine hit
+all variants alike; the load average is printed with the results.
 
 Usage::
 
@@ -57,6 +58,25 @@ def timed(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
         out = fn()
         times.append(time.perf_counter() - t0)
     return float(np.median(times)), out
+
+
+def timed_rounds(fns: dict[str, Callable[[], Any]],
+                 repeats: int) -> dict[str, tuple[float, Any]]:
+    """Median wall time of each function, timed in interleaved rounds.
+
+    Every round calls every function once, so a change of machine load
+    (shared machines) affects all of them alike.
+    """
+    times: dict[str, list[float]] = {k: [] for k in fns}
+    outs: dict[str, Any] = {}
+    for _ in range(repeats):
+        for k, fn in fns.items():
+            t0 = time.perf_counter()
+            outs[k] = fn()
+            times[k].append(time.perf_counter() - t0)
+            if k not in ("ours_sep", "ours_one", "scipy_sep", "scipy_one"):
+                outs[k] = None  # keep memory low
+    return {k: (float(np.median(v)), outs[k]) for k, v in times.items()}
 
 
 def rel_diff(a: np.ndarray, b: np.ndarray) -> float:
@@ -133,11 +153,9 @@ def offline(x: np.ndarray, sfreq: float, repeats: int) -> tuple[list[list[str]],
 
     ours_sep()
     ours_one()  # compile / load kernels outside the timing
-    results = {}
-    for name, fn in (("ours_sep", ours_sep), ("ours_one", ours_one),
-                     ("scipy_sep", scipy_sep), ("scipy_one", scipy_one),
-                     ("copy", x.copy)):
-        results[name] = timed(fn, repeats)
+    results = timed_rounds({"ours_sep": ours_sep, "ours_one": ours_one,
+                            "scipy_sep": scipy_sep, "scipy_one": scipy_one,
+                            "copy": x.copy}, repeats)
     # steps of the chain, one at a time
     y = es.filter_emg(x, sfreq, notch=50.0, harmonics=False)
     steps = {
@@ -149,7 +167,12 @@ def offline(x: np.ndarray, sfreq: float, repeats: int) -> tuple[list[list[str]],
         "moving RMS 50 ms": (lambda: es.moving_rms(y, sfreq, 0.05),
                              lambda: rms_numpy(y, n_win)),
     }
-    step_times = {k: (timed(a, repeats)[0], timed(b, repeats)[0]) for k, (a, b) in steps.items()}
+    fns = {}
+    for k, (a, b) in steps.items():
+        fns[k + " ours"] = a
+        fns[k + " scipy"] = b
+    st = timed_rounds(fns, repeats)
+    step_times = {k: (st[k + " ours"][0], st[k + " scipy"][0]) for k in steps}
 
     msamples = n_ch * n / 1e6
     best_scipy = min(results["scipy_sep"][0], results["scipy_one"][0])
@@ -253,19 +276,22 @@ def stream(n_ch: int, sfreq: float, n_block: int, n_blocks: int) -> list[str]:
         state["seen"] += blk.shape[1]
         return out
 
-    def run(fn):
-        times = np.empty(len(blocks))
-        outs = []
-        for i, blk in enumerate(blocks):
-            t0 = time.perf_counter_ns()
-            outs.append(fn(blk))
-            times[i] = time.perf_counter_ns() - t0
-        return times / 1e3, np.concatenate(outs, axis=1)
-
-    run(pipe.process)  # warm (kernels, caches)
+    for blk in blocks[:50]:  # warm (kernels, caches)
+        pipe.process(blk)
     pipe.reset()
-    t_ours, y_ours = run(pipe.process)
-    t_sp, y_sp = run(scipy_block)
+    t_ours = np.empty(len(blocks))
+    t_sp = np.empty(len(blocks))
+    out_ours, out_sp = [], []
+    for i, blk in enumerate(blocks):  # interleaved: both see the same machine load
+        t0 = time.perf_counter_ns()
+        out_ours.append(pipe.process(blk))
+        t1 = time.perf_counter_ns()
+        out_sp.append(scipy_block(blk))
+        t2 = time.perf_counter_ns()
+        t_ours[i] = (t1 - t0) / 1e3
+        t_sp[i] = (t2 - t1) / 1e3
+    y_ours = np.concatenate(out_ours, axis=1)
+    y_sp = np.concatenate(out_sp, axis=1)
     return [f"{n_ch} ch x {n_block} samples at {sfreq:g} Hz ({n_blocks} blocks)",
             f"{np.median(t_ours):.1f}", f"{np.percentile(t_ours, 99):.1f}",
             f"{np.median(t_sp):.1f}", f"{np.percentile(t_sp, 99):.1f}",
