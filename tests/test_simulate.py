@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import subprocess
 import sys
 
@@ -27,12 +28,33 @@ signal = pytest.importorskip("scipy.signal")
 
 CLEAN = {"ecg": False, "mains_hz": None, "motion_v": 0.0}
 
+# EMGCONTROL_TEST_SEED_OFFSET=k reruns every scenario with other seeds (robustness check
+# of the tolerances); the default 0 gives the committed, deterministic suite.
+_SEED_OFFSET = int(os.environ.get("EMGCONTROL_TEST_SEED_OFFSET", "0"))
+
+
+def _s(seed: int) -> int:
+    return seed + _SEED_OFFSET
+
 
 # --------------------------------------------------------------------- helpers
 def envelope(x: np.ndarray, sfreq: float, win_s: float = 0.01) -> np.ndarray:
-    """Centred moving-RMS envelope."""
-    n = max(1, int(round(win_s * sfreq)))
+    """Centred moving-RMS envelope over ``win_s`` (at least 5 samples)."""
+    n = max(5, int(round(win_s * sfreq)))
     return np.sqrt(np.convolve(x * x, np.ones(n) / n, mode="same"))
+
+
+def rms_rel_sd(sfreq: float, seconds: float, mdf_hz: float = 90.0) -> float:
+    """Relative SD of the RMS of ``seconds`` of model EMG (a Gaussian process).
+
+    Var(mean x**2) / sigma**4 = 1 / (T * B) with B = (int P)**2 / int P**2 the
+    equivalent bandwidth of the one-sided PSD P up to Nyquist; the RMS has half the
+    relative SD of the power.  At 250 Hz, 1 s: 4.9 %; at 1 kHz, 1 s: 3.6 %.
+    """
+    f = np.linspace(0, sfreq / 2, 20001)
+    p = emg_psd(f, mdf_hz=mdf_hz)
+    bandwidth = p.sum() ** 2 / (p**2).sum() * (f[1] - f[0])
+    return 0.5 / math.sqrt(seconds * bandwidth)
 
 
 def median_frequency(x: np.ndarray, sfreq: float) -> float:
@@ -111,35 +133,37 @@ def test_muscle_spectra_are_in_the_physiological_band():
 def test_spectrum_shape_measured_matches_model_without_aliasing(sfreq):
     """Welch PSD of a long stationary burst equals the model truncated at Nyquist."""
     rec, truth = simulate_custom(["left longissimus"], [Burst("LT L", 0.5, 40.5, 50.0, 0, 0)],
-                                 41.0, sfreq=sfreq, snr_db=60, acc=False, seed=4, **CLEAN)
+                                 41.0, sfreq=sfreq, snr_db=60, acc=False, seed=_s(4), **CLEAN)
     x = rec.data[0, int(sfreq):int(40 * sfreq)]
-    f, p = signal.welch(x, sfreq, nperseg=int(sfreq / 2))
+    f, p = signal.welch(x, sfreq, nperseg=int(sfreq / 4))
     a = truth.activations[0]
     # measured RMS is the ground-truth plateau amplitude (already band-limited)
-    assert np.sqrt(np.mean(x**2)) == pytest.approx(a.amplitude_v, rel=0.03)
-    full_mdf = float(emg_spectrum(88.0)["mdf_hz"])  # the shape family is scale-invariant
-    from emgcontrol.simulate._spectrum import band_fraction, shape_fh
-
-    fh = float(shape_fh(88.0))
-    # recover the channel's own MDF from the truth (subject factor) to build the model
-    from emgcontrol.simulate._spectrum import band_limited_mdf
-
+    assert np.sqrt(np.mean(x**2)) == pytest.approx(a.amplitude_v, rel=4 * rms_rel_sd(sfreq, 39))
+    # the channel's full-band MDF (muscle default x subject factor), from its recorded MDF
     grid = np.linspace(40, 200, 16001)
-    mdfs = band_limited_mdf(shape_fh(grid), sfreq / 2)
-    full = float(np.interp(truth.mdf_hz["LT L"], mdfs, grid))
-    assert 40 < full < 200 and full_mdf == pytest.approx(88.0)
-    model = emg_psd(f, mdf_hz=full) / float(band_fraction(shape_fh(full), sfreq / 2))
-    model *= a.amplitude_v**2
-    band = (f >= 20) & (f <= 0.9 * sfreq / 2)
+    recorded = [emg_spectrum(m, sfreq)["mdf_hz"] for m in grid[::100]]
+    full = float(np.interp(truth.mdf_hz["LT L"], recorded, grid[::100]))
+    assert 0.8 * 88 < full < 1.2 * 88
+    frac = emg_spectrum(full, sfreq)["power_fraction"]
+    model = emg_psd(f, mdf_hz=full) / frac * a.amplitude_v**2
+    band = (f >= 20) & (f < sfreq / 2)
     ratio = p[band] / model[band]
-    assert np.median(np.abs(ratio - 1)) < 0.08
-    assert np.max(np.abs(ratio - 1)) < 0.35
-    # median frequency and peak as stated, in the physiological band
-    assert median_frequency(x, sfreq) == pytest.approx(truth.mdf_hz["LT L"], rel=0.03)
+    assert abs(np.median(ratio) - 1) < 0.05
+    # one Welch bin scatters by ~7 % here; 8-bin averages by ~3-4 %: bound at ~5 SD
+    groups = ratio[: len(ratio) // 8 * 8].reshape(-1, 8).mean(axis=1)
+    assert np.max(np.abs(groups - 1)) < 0.2, groups
+    # no folding: aliasing would pile the power above Nyquist onto the top of the band
+    top = (f >= 0.8 * sfreq / 2) & (f < sfreq / 2)
+    assert p[top].sum() / model[top].sum() == pytest.approx(1.0, abs=0.1)
+    # median frequency as stated (one 1 s window scatters by ~9 %, 39 s by ~1.5 %)
+    assert median_frequency(x, sfreq) == pytest.approx(truth.mdf_hz["LT L"], rel=0.06)
     smooth = np.convolve(p, np.ones(9) / 9, mode="same")
     peak = f[np.argmax(smooth)]
-    assert 45 <= peak <= min(90, sfreq / 2)
-    assert fh > 0
+    # the peak is flat (P(peak +/- 8 Hz) > 0.99 P(peak)): its place is only checked
+    # to lie in the physiological band; the shape is checked bin by bin above
+    # (nominal muscle peaks are 60-82 Hz; a subject's MDF factor spreads them +/- 10 %)
+    assert 45 <= peak <= 90
+    assert emg_spectrum(full)["peak_hz"] == pytest.approx(0.683 * full, rel=0.01)
 
 
 def test_simulate_emg_building_block_rms_and_compression():
@@ -163,7 +187,7 @@ def test_simulate_emg_building_block_rms_and_compression():
 @pytest.mark.parametrize("sfreq", [250.0, 1000.0])
 @pytest.mark.parametrize("snr_db", [6.0, 20.0])
 def test_realised_snr_matches_request(sfreq, snr_db):
-    rec, truth = simulate("prone-hip-extension", sfreq=sfreq, snr_db=snr_db, seed=5, **CLEAN)
+    rec, truth = simulate("prone-hip-extension", sfreq=sfreq, snr_db=snr_db, seed=_s(5), **CLEAN)
     for ch in truth.channels:
         x = rec.get_data(ch, units="V")[0]
         rest = rest_mask(truth, ch, rec.n_times, sfreq)
@@ -179,7 +203,7 @@ def test_realised_snr_matches_request(sfreq, snr_db):
 
 @pytest.mark.parametrize("sfreq", [250.0, 1000.0])
 def test_envelope_onsets_follow_truth_at_high_snr(sfreq):
-    rec, truth = simulate("prone-hip-extension", sfreq=sfreq, snr_db=30, seed=6, **CLEAN)
+    rec, truth = simulate("prone-hip-extension", sfreq=sfreq, snr_db=30, seed=_s(6), **CLEAN)
     meas = measured_onsets(rec, truth)
     errors = []
     for ch in truth.channels:
@@ -188,8 +212,9 @@ def test_envelope_onsets_follow_truth_at_high_snr(sfreq):
             errors.append(m - a.onset)
     errors = np.array(errors) * 1000
     assert np.all(np.isfinite(errors))
-    # a 4-SD threshold on a linear ramp is crossed shortly after the true onset
-    assert np.all(errors > -10) and np.all(errors < 40), errors
+    # a 4-SD threshold on a linear 80 ms ramp is crossed shortly after the true onset
+    # (over 400 onsets: median 10-14 ms, p99 22 ms at 1 kHz / 30 ms at 250 Hz)
+    assert np.all(errors > -10) and np.all(errors < 40 + 3000 / sfreq), errors
     assert 0 < np.median(errors) < 25
 
 
@@ -198,7 +223,7 @@ def test_envelope_onsets_follow_truth_at_high_snr(sfreq):
     ("prone-hip-extension", "reversed"), ("arm-raise", "typical"),
     ("arm-raise", "delayed-trunk"), ("lift", "typical"), ("lift", "back-dominant")])
 def test_measured_firing_order_follows_variant(protocol, variant):
-    rec, truth = simulate(protocol, variant, sfreq=1000, snr_db=30, seed=7, **CLEAN)
+    rec, truth = simulate(protocol, variant, sfreq=1000, snr_db=30, seed=_s(7), **CLEAN)
     meas = measured_onsets(rec, truth)
     assert len(truth.firing_order) >= 2
     n_trials = len(truth.trials)
@@ -216,7 +241,7 @@ def test_measured_firing_order_follows_variant(protocol, variant):
 
 
 def test_reversed_really_reverses_the_measured_order():
-    kw = dict(sfreq=1000, snr_db=30, seed=8, **CLEAN)
+    kw = dict(sfreq=1000, snr_db=30, seed=_s(8), **CLEAN)
     orders = {}
     for variant in ("typical", "reversed"):
         rec, truth = simulate("prone-hip-extension", variant, **kw)
@@ -232,17 +257,20 @@ def test_reversed_really_reverses_the_measured_order():
 def test_arm_raise_trunk_lead_and_delay_measured():
     lags = {}
     for variant in ("typical", "delayed-trunk"):
-        rec, truth = simulate("arm-raise", variant, sfreq=1000, snr_db=30, seed=9,
+        rec, truth = simulate("arm-raise", variant, sfreq=1000, snr_db=30, seed=_s(9),
                               n_trials=8, **CLEAN)
         meas = measured_onsets(rec, truth)
         lag = np.array(meas["IO/TrA R"]) - np.array(meas["AD R"])
         true_lag = np.array([
             truth.select("IO/TrA R", phase="raise", trial=k)[0].onset
             - truth.select("AD R", phase="raise", trial=k)[0].onset for k in range(8)])
-        np.testing.assert_allclose(lag, true_lag, atol=0.012)
+        # two onset-detection errors of a few ms each (20 ms ramps, 30 dB)
+        np.testing.assert_allclose(lag, true_lag, atol=0.02)
         lags[variant] = float(np.median(lag))
-    assert -0.050 <= lags["typical"] <= -0.030  # Hodges & Richardson: 30-50 ms ahead
-    assert 0.020 <= lags["delayed-trunk"] <= 0.060
+    # nominal -40 / +40 ms (Hodges & Richardson); the per-trial lag has an SD of 11 ms
+    # (two muscles' 8 ms jitter), so the median of 8 trials lies within +/- 15 ms
+    assert -0.055 <= lags["typical"] <= -0.025
+    assert 0.025 <= lags["delayed-trunk"] <= 0.055
 
 
 # -------------------------------------------------------- amplitude and %MVC
@@ -253,7 +281,7 @@ def _plateau_rms(x, a, fs, p_noise):
 
 @pytest.mark.parametrize("sfreq", [250.0, 1000.0])
 def test_mvc_block_gives_percent_mvc_of_truth(sfreq):
-    rec, truth = simulate("lift", sfreq=sfreq, snr_db=25, seed=10, mvc=True, n_trials=3,
+    rec, truth = simulate("lift", sfreq=sfreq, snr_db=25, seed=_s(10), mvc=True, n_trials=3,
                           **CLEAN)
     mvc_events = [e for e in rec.events if e.label == "mvc"]
     assert len(mvc_events) == len({m.split(" ", 1)[1] for m in truth.muscles})
@@ -265,22 +293,26 @@ def test_mvc_block_gives_percent_mvc_of_truth(sfreq):
         mvc = max(math.sqrt(max(np.mean(x[int(e.onset * sfreq):int((e.onset + e.duration)
                                           * sfreq)] ** 2) - p_noise, 0))
                   for e in mvc_events)
-        assert mvc == pytest.approx(truth.mvc_rms_v[ch], rel=0.05)
+        # a finite window of a Gaussian process has a random RMS: bounds at 4 SD of it
+        sd_mvc = rms_rel_sd(sfreq, 3.0)
+        assert mvc == pytest.approx(truth.mvc_rms_v[ch], rel=4 * sd_mvc)
         lift = truth.select(ch, phase="lift")
         pct = np.array([100 * _plateau_rms(x, a, sfreq, p_noise) / mvc for a in lift])
         true = np.array([a.amplitude_mvc for a in lift])
-        # the RMS of one ~1 s plateau of a Gaussian process varies by 3-5 % (more at
-        # 250 Hz, fewer independent samples): loose per burst and channel, tight pooled
-        np.testing.assert_allclose(pct, true, rtol=0.2, atol=1.0)
-        assert pct.mean() == pytest.approx(true.mean(), rel=0.15, abs=1.0), ch
+        plateau = min(a.plateau[1] - a.plateau[0] for a in lift)
+        sd_burst = math.hypot(rms_rel_sd(sfreq, plateau), sd_mvc)
+        np.testing.assert_allclose(pct, true, rtol=4 * sd_burst, atol=1.0)
+        sd_mean = math.hypot(rms_rel_sd(sfreq, plateau) / math.sqrt(len(lift)), sd_mvc)
+        assert pct.mean() == pytest.approx(true.mean(), rel=4 * sd_mean, abs=1.0), ch
         ratios.append(pct.mean() / true.mean())
-    assert np.mean(ratios) == pytest.approx(1.0, abs=0.03)
+    # pooled over the 16 channels the %MVC is unbiased to within ~1 %
+    assert np.mean(ratios) == pytest.approx(1.0, abs=4 * sd_mean / math.sqrt(len(ratios)))
 
 
 def test_lift_variants_differ_in_measured_amplitude():
     res = {}
     for variant in ("typical", "back-dominant"):
-        rec, truth = simulate("lift", variant, sfreq=500, snr_db=25, seed=11, n_trials=3,
+        rec, truth = simulate("lift", variant, sfreq=500, snr_db=25, seed=_s(11), n_trials=3,
                               **CLEAN)
         out = {}
         for ch in ("LT L", "GMax L", "VL L"):
@@ -299,7 +331,7 @@ def test_lift_variants_differ_in_measured_amplitude():
 def test_flexion_relaxation_measured(sfreq):
     frr = {}
     for variant in ("typical", "absent"):
-        rec, truth = simulate("flexion-relaxation", variant, sfreq=sfreq, snr_db=20, seed=12,
+        rec, truth = simulate("flexion-relaxation", variant, sfreq=sfreq, snr_db=20, seed=_s(12),
                               n_trials=3, **CLEAN)
         x = rec.get_data("LT L", units="V")[0]
         ratios = []
@@ -321,46 +353,70 @@ def test_flexion_relaxation_measured(sfreq):
 
 
 # ------------------------------------------------------------------- fatigue
-def _sorensen_slopes(rec, truth, sfreq, variant, meas, true):
-    """Slope (Hz/s) and intercept of 1 s-window MDFs of the back extensors."""
-    for ch in ("LT L", "LT R", "MF L", "MF R"):
-        a = truth.select(ch, phase="hold")[0]
-        t0, t1 = a.plateau
-        x = rec.get_data(ch, units="V")[0]
-        centres = np.arange(t0 + 0.5, t1 - 0.5, 1.0)
-        mdf = [median_frequency(x[int((c - 0.5) * sfreq):int((c + 0.5) * sfreq)], sfreq)
-               for c in centres]
-        slope, icpt = np.polyfit(centres - t0, mdf, 1)
-        meas.append(slope)
-        true.append(truth.mdf_slope_hz_per_s[ch])
-        # initial median frequency as stated
-        assert icpt == pytest.approx(truth.mdf_hz[ch], rel=0.06)
-        assert a.mdf_slope == (-0.25 if variant == "typical" else -0.60)
+def mdf_trend(x: np.ndarray, sfreq: float, t0: float, t1: float):
+    """Least-squares line through 1 s-window median frequencies between t0 and t1.
+
+    Returns slope (Hz/s), intercept at t0 (Hz) and their standard errors (from the
+    residual scatter: one window's MDF scatters by ~8 % for Gaussian EMG).
+    """
+    centres = np.arange(t0 + 0.5, t1 - 0.5, 1.0)
+    mdf = [median_frequency(x[int((c - 0.5) * sfreq):int((c + 0.5) * sfreq)], sfreq)
+           for c in centres]
+    (slope, icpt), cov = np.polyfit(centres - t0, mdf, 1, cov=True)
+    return slope, icpt, math.sqrt(cov[0, 0]), math.sqrt(cov[1, 1])
 
 
 @pytest.mark.parametrize("sfreq", [250.0, 1000.0])
 def test_sorensen_median_frequency_slope(sfreq):
-    # the MDF of a 1 s window of a Gaussian process scatters by a few Hz: the slope of one
-    # channel over 60 s is known to ~10-25 %; average 4 channels x 4 sessions
     slopes = {}
     for variant in ("typical", "fast-fatigue"):
-        meas, true = [], []
-        for seed in range(13, 17):
+        meas, true, se, pct = [], [], [], []
+        for seed in range(_s(13), _s(17)):
             rec, truth = simulate("sorensen", variant, sfreq=sfreq, snr_db=30, seed=seed,
                                   **CLEAN)
-            _sorensen_slopes(rec, truth, sfreq, variant, meas, true)
-        assert np.mean(meas) < 0
-        assert np.mean(meas) == pytest.approx(np.mean(true), rel=0.15 if sfreq > 500 else 0.2)
+            for ch in ("LT L", "LT R", "MF L", "MF R"):
+                a = truth.select(ch, phase="hold")[0]
+                assert a.mdf_slope == (-0.25 if variant == "typical" else -0.60)
+                x = rec.get_data(ch, units="V")[0]
+                slope, icpt, se_slope, se_icpt = mdf_trend(x, sfreq, *a.plateau)
+                # the median frequency at the start of the hold is the stated one
+                assert abs(icpt - truth.mdf_hz[ch]) < 4 * se_icpt + 1.0, (ch, icpt)
+                meas.append(slope)
+                true.append(truth.mdf_slope_hz_per_s[ch])
+                pct.append(100 * truth.mdf_slope_hz_per_s[ch] / truth.mdf_hz[ch])
+                se.append(se_slope)
+        se_mean = math.sqrt(np.sum(np.square(se))) / len(se)
+        assert np.mean(meas) < -5 * se_mean  # a decline, clearly
+        assert abs(np.mean(meas) - np.mean(true)) < 4 * se_mean
         slopes[variant] = np.mean(meas)
-        if sfreq >= 1000:  # full band: the slope is the stated % of the start per s
-            pct = 100 * np.mean(true) / np.mean([truth.mdf_hz[c] for c in ("LT L", "MF L")])
-            assert pct == pytest.approx(-0.25 if variant == "typical" else -0.60, rel=0.08)
-    assert slopes["fast-fatigue"] < 2 * slopes["typical"]
+        if sfreq >= 1000:  # full band: the truth slope is the stated % of the start per s
+            assert np.mean(pct) == pytest.approx(-0.25 if variant == "typical" else -0.60,
+                                                 rel=0.05)
+    assert slopes["fast-fatigue"] < 1.8 * slopes["typical"]
+
+
+@pytest.mark.parametrize("sfreq", [250.0, 1000.0])
+def test_fatigue_slope_precise_on_long_custom_session(sfreq):
+    """8 channels x 120 s of -0.3 %/s: the slope is measured to within 15 %."""
+    names = ["LT L", "LT R", "MF L", "MF R", "GMax L", "GMax R", "BF L", "BF R"]
+    bursts = [Burst(ch, 1.0, 122.0, 40.0, 0.5, 0.5, 0, "hold", -0.3) for ch in names]
+    rec, truth = simulate_custom("cyton-low-back-8", bursts, 123.0, sfreq=sfreq, snr_db=30,
+                                 seed=_s(26), acc=False, **CLEAN)
+    ratios, ses = [], []
+    for ch in names:
+        a = truth.select(ch)[0]
+        slope, _, se, _ = mdf_trend(rec.get_data(ch, units="V")[0], sfreq, *a.plateau)
+        ratios.append(slope / truth.mdf_slope_hz_per_s[ch])
+        ses.append(se / abs(truth.mdf_slope_hz_per_s[ch]))
+    se_mean = math.sqrt(np.sum(np.square(ses))) / len(ses)
+    assert se_mean < 0.04
+    assert np.mean(ratios) == pytest.approx(1.0, abs=max(4 * se_mean, 0.05))
+    assert np.mean(ratios) == pytest.approx(1.0, abs=0.15)
 
 
 # ----------------------------------------------------------------- artefacts
 def test_ecg_r_peaks_rate_and_amplitudes_measured():
-    rec, truth = simulate("prone-hip-extension", sfreq=1000, snr_db=30, seed=14,
+    rec, truth = simulate("prone-hip-extension", sfreq=1000, snr_db=30, seed=_s(14),
                           mains_hz=None, motion_v=0, heart_rate_bpm=75)
     fs = rec.sfreq
     r = np.array(truth.r_peaks)
@@ -372,9 +428,11 @@ def test_ecg_r_peaks_rate_and_amplitudes_measured():
     quiet = np.ones(rec.n_times, bool)
     for c in truth.channels:
         quiet &= rest_mask(truth, c, rec.n_times, fs, margin=0.5)
+    # zero-phase 40 Hz low-pass: the R wave (sigma 10 ms) keeps its place, noise drops
+    x = signal.sosfiltfilt(signal.butter(4, 40, fs=fs, output="sos"), x)
     peaks, _ = signal.find_peaks(x, height=0.5 * abs(truth.ecg_r_v[ch]), distance=int(0.3 * fs))
     peaks = peaks[quiet[peaks]]  # EMG bursts also have peaks: look where muscles rest
-    rest_r = r[quiet[np.round(r * fs).astype(int)]]
+    rest_r = r[quiet[np.minimum(np.round(r * fs).astype(int), rec.n_times - 1)]]
     assert len(rest_r) > 15
     # every true R peak is found within 3 ms, and every peak found is a true R peak
     assert np.all(np.min(np.abs(peaks[:, None] / fs - rest_r[None, :]), axis=0) <= 0.003)
@@ -383,14 +441,18 @@ def test_ecg_r_peaks_rate_and_amplitudes_measured():
     assert measured_rate == pytest.approx(75, rel=0.08)
     # ensemble-averaged R amplitude per channel equals the truth (left > right, hips ~0)
     idx = np.round(rest_r * fs).astype(int)
+    idx = idx[(idx >= int(0.06 * fs)) & (idx < rec.n_times)]
     for c in truth.channels:
         y = rec.get_data(c, units="V")[0]
         amp = np.mean(y[idx] - y[idx - int(0.06 * fs)])
-        assert amp == pytest.approx(truth.ecg_r_v[c], abs=0.1 * abs(truth.ecg_r_v[c]) + 1e-6)
+        # template: x(R) - x(R - 60 ms) = 0.999 R; baseline noise averages over the beats
+        tol = 0.03 * abs(truth.ecg_r_v[c]) + 4 * math.sqrt(2) * truth.noise_rms_v[c] / math.sqrt(
+            len(idx))
+        assert amp == pytest.approx(truth.ecg_r_v[c], abs=tol), c
     assert abs(truth.ecg_r_v["LT L"]) > abs(truth.ecg_r_v["LT R"])
     assert truth.ecg_r_v["BF L"] == 0.0
     # ECG off: the same session without it
-    rec0, truth0 = simulate("prone-hip-extension", sfreq=1000, snr_db=30, seed=14,
+    rec0, truth0 = simulate("prone-hip-extension", sfreq=1000, snr_db=30, seed=_s(14),
                             mains_hz=None, motion_v=0, ecg=False)
     assert truth0.r_peaks == () and truth0.heart_rate_bpm is None
     diff = rec.data - rec0.data
@@ -401,7 +463,7 @@ def test_ecg_r_peaks_rate_and_amplitudes_measured():
 @pytest.mark.parametrize("sfreq, mains_hz", [(1000.0, 50.0), (1000.0, 60.0), (250.0, 60.0),
                                              (125.0, 50.0)])
 def test_mains_peak_and_harmonics_below_nyquist(sfreq, mains_hz):
-    rec, truth = simulate("arm-raise", sfreq=sfreq, snr_db=20, seed=15, mains_hz=mains_hz,
+    rec, truth = simulate("arm-raise", sfreq=sfreq, snr_db=20, seed=_s(15), mains_hz=mains_hz,
                           ecg=False, motion_v=0, mains_v=30e-6)
     fs = sfreq
     ch = "LT L"
@@ -416,15 +478,20 @@ def test_mains_peak_and_harmonics_below_nyquist(sfreq, mains_hz):
     def line(freq):
         return 2 * abs(np.mean(seg * np.exp(-2j * np.pi * freq * t)))
 
+    # white baseline noise gives a Rayleigh-distributed line estimate of scale
+    # sigma * sqrt(2 / N): 4 scales is the floor of what can be told apart
+    floor = 4 * truth.noise_rms_v[ch] * math.sqrt(2 / len(seg))
     # harmonics at their documented relative size (2nd 5 %, 3rd 30 %) when below Nyquist
     for h, rel in ((2, 0.05), (3, 0.30)):
         if h * mains_hz < fs / 2:
-            assert line(h * mains_hz) == pytest.approx(rel * amp, rel=0.3, abs=1e-6), h
-    if sfreq == 250.0:  # 180 Hz would alias to 70 Hz: it must not be there
-        assert line(70.0) < 0.1 * 0.3 * amp
-    if sfreq == 125.0:  # 100 and 150 Hz would alias to 25 Hz
-        assert line(25.0) < 0.1 * 0.05 * amp + 1e-6
-    rec0, truth0 = simulate("arm-raise", sfreq=sfreq, snr_db=20, seed=15, mains_hz=None,
+            assert line(h * mains_hz) == pytest.approx(rel * amp, rel=0.1, abs=floor), h
+    # harmonics above Nyquist are removed, not folded: 180 Hz would alias to 70 Hz at
+    # 250 Hz, 150 Hz to 25 Hz at 125 Hz (each 30 % of the fundamental)
+    alias = {250.0: 70.0, 125.0: 25.0}.get(sfreq)
+    if alias is not None:
+        assert 0.3 * amp > 3 * floor  # an alias would be seen
+        assert line(alias) < floor
+    rec0, truth0 = simulate("arm-raise", sfreq=sfreq, snr_db=20, seed=_s(15), mains_hz=None,
                             ecg=False, motion_v=0)
     assert truth0.mains_hz is None
     y = rec0.get_data(ch, units="V")[0][: int(1.8 * fs)]
@@ -432,7 +499,7 @@ def test_mains_peak_and_harmonics_below_nyquist(sfreq, mains_hz):
 
 
 def test_motion_artefacts_are_low_frequency_and_at_movements():
-    kw = dict(sfreq=1000, snr_db=20, seed=16, ecg=False, mains_hz=None)
+    kw = dict(sfreq=1000, snr_db=20, seed=_s(16), ecg=False, mains_hz=None)
     rec, truth = simulate("prone-hip-extension", motion_v=100e-6, **kw)
     rec0, _ = simulate("prone-hip-extension", motion_v=0.0, **kw)
     n_emg = len(truth.channels)
@@ -451,7 +518,7 @@ def test_electrode_faults():
     faults = {"LT L": "railed", "MF L": "flat", "GMax L": "intermittent",
               "BF L": "disconnected"}
     for openbci in (False, True):
-        rec, truth = simulate("prone-hip-extension", sfreq=250, seed=17, faults=faults,
+        rec, truth = simulate("prone-hip-extension", sfreq=250, seed=_s(17), faults=faults,
                               openbci=openbci)
         assert {c: f["kind"] for c, f in truth.faults.items()} == faults
         lt = rec.get_data("LT L", units="uV")[0]
@@ -477,7 +544,7 @@ def test_electrode_faults():
 
 
 def test_openbci_scaling():
-    rec, truth = simulate("prone-hip-extension", sfreq=250, seed=18, openbci=True)
+    rec, truth = simulate("prone-hip-extension", sfreq=250, seed=_s(18), openbci=True)
     emg = rec.get_data("emg", units="V")
     codes = emg / CYTON_LSB_V
     np.testing.assert_allclose(codes, np.round(codes), atol=1e-6)
@@ -499,7 +566,7 @@ def test_openbci_scaling():
                                                  ("arm-raise", 0.03), ("lift", 0.06),
                                                  ("flexion-relaxation", 0.2)])
 def test_accelerometer_movement_onsets(protocol, max_delay):
-    rec, truth = simulate(protocol, sfreq=1000, seed=19, n_trials=3)
+    rec, truth = simulate(protocol, sfreq=1000, seed=_s(19), n_trials=3)
     acc = rec.get_data("acc")
     assert rec.ch_types[-3:] == ["acc"] * 3
     fs = rec.sfreq
@@ -534,7 +601,7 @@ def test_every_protocol_and_variant_builds(protocol, sfreq):
     assert protocol in describe(protocol)
     for variant in variants:
         n_trials = 2 if sfreq > 1000 or protocol == "sorensen" else None
-        rec, truth = simulate(protocol, variant, sfreq=sfreq, n_trials=n_trials, seed=20)
+        rec, truth = simulate(protocol, variant, sfreq=sfreq, n_trials=n_trials, seed=_s(20))
         n_tr = n_trials or 5
         assert rec.sfreq == sfreq and truth.sfreq == sfreq
         assert rec.n_times == truth.n_times
@@ -548,7 +615,7 @@ def test_every_protocol_and_variant_builds(protocol, sfreq):
         assert labels.count("trial") == n_tr and labels.count("cue") == n_tr
         assert rec.meta["simulated"] is True
         assert (rec.meta["protocol"], rec.meta["variant"], rec.meta["seed"]) == (
-            protocol, variant, 20)
+            protocol, variant, _s(20))
         assert len(truth.trials) == n_tr
         for a in truth.activations:
             assert 0 <= a.onset < a.plateau[0] <= a.plateau[1] < a.offset <= truth.duration
@@ -559,12 +626,12 @@ def test_every_protocol_and_variant_builds(protocol, sfreq):
 
 
 def test_determinism_and_independent_streams():
-    kw = dict(sfreq=500, seed=21, n_trials=2)
+    kw = dict(sfreq=500, seed=_s(21), n_trials=2)
     r1, t1 = simulate("arm-raise", **kw)
     r2, t2 = simulate("arm-raise", **kw)
     assert np.array_equal(r1.data, r2.data)
     assert t1.to_dict() == t2.to_dict()
-    r3, _ = simulate("arm-raise", sfreq=500, seed=22, n_trials=2)
+    r3, _ = simulate("arm-raise", sfreq=500, seed=_s(22), n_trials=2)
     assert not np.array_equal(r1.data, r3.data)
     # a fault on one channel leaves every other channel bit-identical
     r4, _ = simulate("arm-raise", faults={"MF L": "flat"}, **kw)
@@ -577,7 +644,7 @@ def test_determinism_and_independent_streams():
 
 
 def test_trial_to_trial_variability():
-    _, truth = simulate("prone-hip-extension", sfreq=250, seed=23, n_trials=8, **CLEAN)
+    _, truth = simulate("prone-hip-extension", sfreq=250, seed=_s(23), n_trials=8, **CLEAN)
     acts = truth.select("GMax R", phase="lift")
     rel = np.array([a.onset - t["cue"] for a, t in zip(acts, truth.trials)])
     amps = np.array([a.amplitude_mvc for a in acts])
@@ -587,7 +654,7 @@ def test_trial_to_trial_variability():
 
 
 def test_mvc_events_and_custom_montage():
-    rec, truth = simulate("prone-hip-extension", sfreq=250, seed=24, mvc=True, n_trials=1,
+    rec, truth = simulate("prone-hip-extension", sfreq=250, seed=_s(24), mvc=True, n_trials=1,
                           montage="cyton-daisy-low-back-16")
     assert len(truth.channels) == 16 and truth.channels[0] == "LT L"
     mvc = truth.select(phase="mvc")
@@ -640,7 +707,7 @@ def test_bad_arguments_raise_validation_error():
 
 # ------------------------------------------------------------ ground truth I/O
 def test_truth_round_trip_and_tables(tmp_path):
-    rec, truth = simulate("sorensen", sfreq=250, seed=25, mvc=True,
+    rec, truth = simulate("sorensen", sfreq=250, seed=_s(25), mvc=True,
                           faults={"MF R": "intermittent"})
     d = truth.to_dict()
     text = json.dumps(d, allow_nan=False)

@@ -11,7 +11,7 @@ import numpy as np
 from .._validate import check_option
 from ..errors import ValidationError
 from ..montage import Montage, MuscleRef, get_preset, make_montage
-from ..recording import Event, Recording
+from ..recording import Recording
 from . import _components as comp
 from ._params import CYTON_LSB_V, CYTON_RAIL_V, FALLBACK_DEFAULTS, MUSCLE_DEFAULTS
 from ._spectrum import (band_fraction, band_limited_mdf, shape_fh, stationary_carrier,
@@ -478,8 +478,9 @@ def simulate_custom(
         i = names.index(ch)
         r = stream(seed, "faults", i)
         whole = [[0.0, float(n / sfreq)]]
-        hum = (comp.mains(n, sfreq, mains_hz, np.array([1.0]), stream(seed, "mains"))[0]
-               if mains_hz is not None else np.zeros(n))
+        hum = np.zeros(n)  # unit-amplitude mains as this channel picks it up
+        if mains_hz is not None and kind in ("disconnected", "intermittent"):
+            hum = comp.mains(n, sfreq, mains_hz, np.array([1.0]), stream(seed, "mains"))[0]
         if kind == "flat":
             emg[i] = 0.0
             fault_truth[ch] = {"kind": kind, "intervals": whole}
@@ -576,7 +577,7 @@ def simulate_custom(
               "motion_v": motion_v, "faults": dict(faults), "openbci": bool(openbci),
               "acc": bool(acc)}
     rec = Recording(data, sfreq, ch_names, ch_types=ch_types, muscles=mus,
-                    events=[e if isinstance(e, Event) else e for e in events],
+                    events=list(events),
                     meta=rec_meta, history=[{"step": "simulate", "params": params}])
     return rec, truth
 

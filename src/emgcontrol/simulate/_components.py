@@ -68,7 +68,7 @@ def ecg_beats(duration: float, heart_rate_bpm: float,
     phase = rng.uniform(0, 2 * np.pi)
     n_max = int(duration / rr0 * 1.3) + 8
     eps = rng.standard_normal(n_max)
-    t = rng.uniform(-rr0, 0.0)
+    t = rng.uniform(-2 * rr0, -rr0)  # one beat before 0: its T wave may reach the start
     out = []
     for k in range(n_max):
         rr = rr0 * (1 + 0.04 * math.sin(2 * math.pi * 0.25 * t + phase) + 0.02 * eps[k])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -456,7 +456,3 @@ def load_truth(path: str | os.PathLike[str]) -> GroundTruth:
         return GroundTruth.from_dict(data)
     except ValidationError as err:
         raise FileFormatError(str(err), p) from None
-
-
-def _as_pairs(intervals: Iterable[Iterable[float]]) -> list[list[float]]:
-    return [[float(a), float(b)] for a, b in intervals]
