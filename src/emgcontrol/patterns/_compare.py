@@ -1,0 +1,732 @@
+"""Comparison of measured recruitment with a target pattern.
+
+Verdict rules (per criterion)
+    Each criterion is evaluated per trial, on the channels of its muscle groups
+    that are usable.  The session value (``measured``) is the median over the
+    trials in which the criterion could be assessed, and the verdict compares it
+    with the target band:
+
+    * ``not_assessable`` when a muscle is not recorded, all its channels are
+      unusable (signal quality), or the criterion could be assessed in fewer than
+      ``min_trials`` trials / ``min_share`` of the trials (no onset, no movement,
+      no MVC reference...), with the reason;
+    * ``not_assessable`` too when the repetitions disagree: fewer than
+      ``min_agreement`` (default 70 %) of the assessed trials agree with the
+      median's verdict.  A pattern performed consistently gives consistent trial
+      verdicts; disagreement means an inconsistent pattern or a signal too noisy
+      to judge, and neither supports a confident verdict;
+    * otherwise ``pass`` when the median lies in the band, else ``fail``.
+
+    ``deviation`` is how far the median lies outside the band (negative below
+    ``min``, positive above ``max``, 0 inside), in the criterion's unit.
+    ``pass_share`` is the share of the assessed trials that pass (consistency
+    across trials; used by training levels).
+
+Score
+    ``100 * sum(weight of passed) / sum(weight of assessed)`` over the assessed
+    criteria; None when none could be assessed.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html
+import math
+import os
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..errors import ValidationError
+from ..metrics._common import jsonable
+from ._format import Criterion, MuscleGroup, TargetPattern
+from ._measure import Measures, channels_of, measure
+from ._text import sentence
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+__all__ = ["VERDICTS", "CriterionResult", "Comparison", "compare", "MIN_AGREEMENT"]
+
+VERDICTS = ("pass", "fail", "not_assessable")
+"""Verdicts of a criterion."""
+
+MIN_AGREEMENT = 0.7
+"""Default share of the assessed trials that must agree with the session verdict."""
+
+RESULT_FORMAT = "emgcontrol-comparison"
+RESULT_VERSION = 1
+
+
+@dataclass
+class CriterionResult:
+    """The outcome of one criterion (a row of :attr:`Comparison.criteria`).
+
+    Attributes
+    ----------
+    id, kind, description : str
+        From the pattern.
+    verdict : {"pass", "fail", "not_assessable"}
+        See the module notes.
+    measured : float or None
+        Median over the assessed trials, in ``unit``.
+    target : str
+        The target band as text; ``min``/``max`` hold its bounds.
+    deviation : float or None
+        Distance of ``measured`` outside the band (0 inside).
+    unit : str
+        Unit of ``measured``.
+    reason : str or None
+        Why not assessable (or what limited the assessment).
+    sentence : str
+        Plain-language sentence for the patient.
+    weight : float
+        Weight in the score.
+    severity : {"core", "informative"}
+        From the pattern.
+    reference : list of str
+        Literature behind the criterion.
+    pass_share : float or None
+        Share of the assessed trials that pass.
+    n_trials, n_assessed : int
+        Trials in the recording / in which the criterion could be assessed.
+    trials : list of dict
+        Per trial: ``trial, value, verdict, reason`` (and per-channel details).
+    channels : dict
+        Group -> channels used; ``excluded`` -> unusable channels with the reason.
+    min, max : float or None
+        Target bounds.
+    """
+
+    id: str
+    kind: str
+    description: str
+    verdict: str
+    measured: float | None
+    target: str
+    deviation: float | None
+    unit: str
+    reason: str | None
+    sentence: str
+    weight: float
+    severity: str
+    reference: list[str]
+    pass_share: float | None = None
+    n_trials: int = 0
+    n_assessed: int = 0
+    trials: list[dict[str, Any]] = field(default_factory=list)
+    channels: dict[str, Any] = field(default_factory=dict)
+    min: float | None = None
+    max: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return jsonable(asdict(self))
+
+
+def _deviation(v: float, lo: float | None, hi: float | None) -> float:
+    if lo is not None and v < lo:
+        return v - lo
+    if hi is not None and v > hi:
+        return v - hi
+    return 0.0
+
+
+def _inside(v: float, lo: float | None, hi: float | None) -> bool:
+    return (lo is None or v >= lo - 1e-12) and (hi is None or v <= hi + 1e-12)
+
+
+def _badness(v: float, lo: float | None, hi: float | None) -> float:
+    """Larger is worse: distance outside the band, minus the margin inside."""
+    if not _inside(v, lo, hi):
+        return abs(_deviation(v, lo, hi))
+    margins = [m for m in ((v - lo) if lo is not None else None,
+                           (hi - v) if hi is not None else None) if m is not None]
+    return -min(margins) if margins else 0.0
+
+
+class _Groups:
+    """Channel resolution of the criterion's muscle groups."""
+
+    def __init__(self, m: Measures) -> None:
+        self.m = m
+        self.by_name = {c["channel"]: c for c in m.channels}
+
+    def resolve(self, g: MuscleGroup) -> tuple[list[str], str | None, list[dict[str, Any]]]:
+        """(usable channels, reason if none, excluded)."""
+        chans = channels_of(g, self.m.channels)
+        if not chans:
+            return [], f"not recorded: {', '.join(str(x) for x in g.muscles)}", []
+        excluded = [{"channel": ch, "reason": self.by_name[ch]["reason"]} for ch in chans
+                    if not self.by_name[ch]["usable"]]
+        good = [ch for ch in chans if self.by_name[ch]["usable"]]
+        if not good:
+            why = "; ".join(f"{e['channel']}: {e['reason']}" for e in excluded)
+            return [], f"bad channel ({why})", excluded
+        return good, None, excluded
+
+
+def _onset(m: Measures, chans: Sequence[str], k: int, combine: str
+           ) -> tuple[float | None, str | None, dict[str, float | None]]:
+    rows = [o for o in m.onsets if o["trial"] == k and o["channel"] in chans]
+    per = {o["channel"]: (o["onset_s"] if o["status"] == "ok" else None) for o in rows}
+    ok = [v for v in per.values() if v is not None]
+    if not ok:
+        why = "; ".join(sorted({str(o["reason"]) if str(o["reason"]).startswith(
+            o["channel"]) else f"{o['channel']}: {o['reason']}" for o in rows
+            if o["status"] != "ok"})) or "no onset"
+        return None, why, per
+    if combine == "latest":
+        missing = [ch for ch, v in per.items() if v is None]
+        if missing:
+            return None, f"no onset of {', '.join(missing)}", per
+        return max(ok), None, per
+    return min(ok), None, per
+
+
+def _evaluate(c: Criterion, m: Measures, G: _Groups) -> tuple[
+        list[dict[str, Any]], str | None, dict[str, Any]]:
+    """Per-trial values of a criterion: rows ``trial, value, reason``; a global reason
+    when nothing can be assessed; the channels used."""
+    p = c.params
+    lo, hi = c.minimum, c.maximum
+    used: dict[str, Any] = {}
+    excluded: list[dict[str, Any]] = []
+    resolved: dict[str, list[str]] = {}
+    for key, g in [(k, v) for k, v in p.items() if isinstance(v, MuscleGroup)] + [
+            (f"sequence[{i}]", g) for i, g in enumerate(p.get("sequence", ()))]:
+        good, why, exc = G.resolve(g)
+        excluded += exc
+        if why is not None:
+            return [], f"{g.plain}: {why}", {"excluded": excluded}
+        resolved[key] = good
+        used[g.name] = good
+    if excluded:
+        used["excluded"] = excluded
+    trial_ids = [t["trial"] for t in m.trials] or [0]
+    rows: list[dict[str, Any]] = []
+
+    if c.kind in ("order", "latency"):
+        if "onsets" not in m.computed:
+            return [], "no onsets were measured", used
+    if c.kind == "order" and "sequence" in p:
+        tol = float(p["tolerance_ms"] or 0.0)
+        for k in trial_ids:
+            ons = []
+            why = None
+            for i in range(len(p["sequence"])):
+                o, w, _ = _onset(m, resolved[f"sequence[{i}]"], k, c.combine)
+                if o is None:
+                    why = f"{p['sequence'][i].plain}: {w}"
+                    break
+                ons.append(o)
+            if why:
+                rows.append({"trial": k, "value": None, "reason": why})
+                continue
+            pairs = [(i, j) for i in range(len(ons)) for j in range(i + 1, len(ons))]
+            conc = sum(1 for i, j in pairs if (ons[j] - ons[i]) * 1000.0 >= -tol)
+            rows.append({"trial": k, "value": conc / len(pairs), "reason": None,
+                         "onsets_s": ons})
+        return rows, None, used
+    if c.kind == "order":
+        for k in trial_ids:
+            a, wa, _ = _onset(m, resolved["first"], k, c.combine)
+            b, wb, _ = _onset(m, resolved["then"], k, c.combine)
+            if a is None or b is None:
+                why = "; ".join(x for x in (
+                    f"{p['first'].plain}: {wa}" if a is None else None,
+                    f"{p['then'].plain}: {wb}" if b is None else None) if x)
+                rows.append({"trial": k, "value": None, "reason": why})
+            else:
+                rows.append({"trial": k, "value": (b - a) * 1000.0, "reason": None,
+                             "onset_first_s": a, "onset_then_s": b})
+        return rows, None, used
+    if c.kind == "latency":
+        ref = p["relative_to"]
+        for k in trial_ids:
+            tr = next((t for t in m.trials if t["trial"] == k), {})
+            if isinstance(ref, MuscleGroup):
+                good, why, exc = G.resolve(ref)
+                if why is not None:
+                    return [], f"{ref.plain}: {why}", used
+                used[ref.name] = good
+                r, wr, _ = _onset(m, good, k, "earliest")
+                wr = f"{ref.plain}: {wr}" if r is None else None
+            elif ref == "movement":
+                r = tr.get("movement_onset_s")
+                wr = tr.get("movement_reason") or "movement onset unknown" if r is None else None
+            else:
+                r = (tr.get("events") or {}).get(ref[6:])
+                wr = f"no {ref[6:]!r} event in the trial" if r is None else None
+            if r is None:
+                rows.append({"trial": k, "value": None, "reason": wr})
+                continue
+            if c.combine == "each":
+                vals = []
+                why = None
+                for ch in resolved["muscle"]:
+                    o, w, _ = _onset(m, [ch], k, "earliest")
+                    if o is None:
+                        why = f"{ch}: {w}"
+                        break
+                    vals.append(((o - r) * 1000.0, ch))
+                if why:
+                    rows.append({"trial": k, "value": None, "reason": why})
+                    continue
+                v, ch = max(vals, key=lambda t: _badness(t[0], lo, hi))
+                rows.append({"trial": k, "value": v, "reason": None, "channel": ch,
+                             "per_channel_ms": {c2: v2 for v2, c2 in vals}})
+            else:
+                o, w, _ = _onset(m, resolved["muscle"], k, c.combine)
+                if o is None:
+                    rows.append({"trial": k, "value": None, "reason":
+                                 f"{p['muscle'].plain}: {w}"})
+                else:
+                    rows.append({"trial": k, "value": (o - r) * 1000.0, "reason": None,
+                                 "onset_s": o, "reference_s": r})
+        return rows, None, used
+    if c.kind in ("amount", "ratio"):
+        if "amounts" not in m.computed:
+            return [], "no amplitudes were measured (compare a Recording)", used
+        if not m.mvc:
+            return [], ("amplitudes are not normalised: record an MVC block (events 'mvc') "
+                        "or give mvc="), used
+        key = "value" if p["noise_correct"] else "value_raw"
+
+        def amounts(chans: Sequence[str], k: int) -> tuple[list[float], str | None]:
+            rs = [a for a in m.amounts if a["trial"] == k and a["phase"] == p["phase"]
+                  and a["measure"] == p["measure"] and a["channel"] in chans]
+            vals = [float(a[key]) for a in rs if a["status"] == "ok" and a[key] is not None]
+            if len(vals) < len(chans) or not rs:
+                why = "; ".join(sorted({str(a["reason"]) for a in rs if a["status"] != "ok"}))
+                return [], why or "no amplitude"
+            return vals, None
+        for k in trial_ids:
+            if c.kind == "amount":
+                vals, why = amounts(resolved["muscle"], k)
+                if why:
+                    rows.append({"trial": k, "value": None, "reason": why})
+                    continue
+                if c.combine == "each":
+                    v = max(vals, key=lambda x: _badness(x, lo, hi))
+                else:
+                    v = {"mean": float(np.mean(vals)), "max": max(vals),
+                         "min": min(vals)}[c.combine]
+                rows.append({"trial": k, "value": v, "reason": None, "channel_values": vals})
+            else:
+                num, w1 = amounts(resolved["numerator"], k)
+                den, w2 = amounts(resolved["denominator"], k)
+                if w1 or w2:
+                    rows.append({"trial": k, "value": None, "reason": w1 or w2})
+                    continue
+                d = float(np.mean(den))
+                if not d > 0:
+                    rows.append({"trial": k, "value": None,
+                                 "reason": f"{p['denominator'].plain} shows no activity"})
+                    continue
+                rows.append({"trial": k, "value": float(np.mean(num)) / d, "reason": None,
+                             "numerator": float(np.mean(num)), "denominator": d})
+        return rows, None, used
+    if c.kind == "cocontraction":
+        if not m.mvc:
+            return [], ("co-contraction needs normalised envelopes: record an MVC block or "
+                        "give mvc="), used
+        for k in trial_ids:
+            rs = [r for r in m.cocontraction if r["criterion"] == c.id and r["trial"] == k]
+            vals = [r["value"] for r in rs if r["status"] == "ok" and r["value"] is not None]
+            if not vals:
+                why = "; ".join(sorted({str(r["reason"]) for r in rs})) or \
+                    "phase not found in the trial"
+                rows.append({"trial": k, "value": None, "reason": why})
+            else:
+                rows.append({"trial": k, "value": float(np.mean(vals)), "reason": None})
+        return rows, None, used
+    if c.kind == "flexion_relaxation":
+        if "flexion_relaxation" not in m.computed:
+            return [], "flexion-relaxation was not measured", used
+        key = p["measure"] if p["noise_correct"] else p["measure"] + "_raw"
+        frr_rows = [r for r in m.flexion_relaxation if r["definition"] == p["definition"]]
+        ids = sorted({r["trial"] for r in frr_rows}) or trial_ids
+        for k in ids:
+            rs = [r for r in frr_rows if r["trial"] == k and r["channel"] in resolved["muscle"]]
+            vals = [float(r[key]) for r in rs if r["status"] == "ok" and r[key] is not None
+                    and math.isfinite(r[key])]
+            if len(vals) < len(resolved["muscle"]) or not rs:
+                why = "; ".join(sorted({str(r["reason"]) for r in rs if r["reason"]})) or \
+                    "no ratio"
+                rows.append({"trial": k, "value": None, "reason": why})
+                continue
+            v = (float(np.mean(vals)) if c.combine == "mean"
+                 else max(vals, key=lambda x: _badness(x, lo, hi)))
+            at_noise = [r["channel"] for r in rs if r.get("full_flexion_at_noise")]
+            row = {"trial": k, "value": v, "reason": None, "channel_values": vals}
+            if at_noise and p["noise_correct"]:
+                row["bound"] = "lower"
+                if lo is not None and v < lo:
+                    row.update(value=None, lower_bound=v, reason=(
+                        f"ratio >= {v:.2f} only: the full-flexion activity of "
+                        f"{', '.join(at_noise)} is at the noise floor, so the ratio cannot "
+                        f"be shown to reach {lo:g} at this signal-to-noise ratio"))
+            rows.append(row)
+        return rows, None, used
+    if c.kind == "mdf_slope":
+        if "fatigue" not in m.computed:
+            return [], "median-frequency slopes were not measured", used
+        rs = [r for r in m.fatigue if r["channel"] in resolved["muscle"]]
+        vals, whys = [], []
+        for r in rs:
+            if r["status"] != "ok" or r.get("slope_pct_per_s") is None:
+                whys.append(f"{r['channel']}: {r['reason']}")
+                continue
+            snr = r.get("snr_db")
+            if snr is None or snr < p["min_snr_db"]:
+                s = "unknown" if snr is None else f"{snr:.1f} dB"
+                whys.append(f"{r['channel']}: EMG over the hold only {s} above the noise "
+                            f"(spectral measures need >= {p['min_snr_db']:g} dB)")
+                continue
+            vals.append(float(r["slope_pct_per_s"]))
+        if len(vals) < len(resolved["muscle"]) or not rs:
+            return [{"trial": 0, "value": None,
+                     "reason": "; ".join(whys) or "no slope"}], None, used
+        v = (float(np.mean(vals)) if c.combine == "mean"
+             else max(vals, key=lambda x: _badness(x, lo, hi)))
+        return [{"trial": 0, "value": v, "reason": None, "channel_values": vals}], None, used
+    raise ValidationError(f"unknown criterion kind {c.kind!r}")  # pragma: no cover
+
+
+def _judge(c: Criterion, m: Measures, G: _Groups, *, min_agreement: float,
+           min_trials: int, min_share: float) -> CriterionResult:
+    rows, why, used = _evaluate(c, m, G)
+    lo, hi = c.minimum, c.maximum
+    n = len(rows)
+    for r in rows:
+        if r["value"] is not None:
+            r["verdict"] = "pass" if _inside(r["value"], lo, hi) else "fail"
+        else:
+            r["verdict"] = "not_assessable"
+    vals = [r["value"] for r in rows if r["value"] is not None]
+    n_ok = len(vals)
+    n_pass = sum(1 for r in rows if r["verdict"] == "pass")
+    measured = float(np.median(vals)) if vals else None
+    verdict = "not_assessable"
+    reason = why
+    need = min(min_trials, n) if n else 1
+    if why is None:
+        if n_ok == 0 or n_ok < need or n_ok < min_share * n - 1e-9:
+            common = Counter(r["reason"] for r in rows if r["value"] is None).most_common(1)
+            detail = common[0][0] if common else "nothing to assess"
+            reason = (f"assessable in {n_ok} of {n} trial(s) (needs {need}): {detail}"
+                      if n > 1 else str(detail))
+        else:
+            assert measured is not None
+            verdict = "pass" if _inside(measured, lo, hi) else "fail"
+            agree = (n_pass if verdict == "pass" else n_ok - n_pass) / n_ok
+            if n_ok >= 2 and agree < min_agreement - 1e-9:
+                reason = (f"the repetitions disagree ({n_pass} of {n_ok} pass): the pattern "
+                          "is inconsistent or the signal too noisy to judge")
+                verdict = "not_assessable"
+            else:
+                miss = [r for r in rows if r["value"] is None]
+                if miss:
+                    reason = f"{len(miss)} of {n} trial(s) not assessable: {miss[0]['reason']}"
+    deviation = _deviation(measured, lo, hi) if measured is not None and \
+        verdict != "not_assessable" else None
+    text = sentence(c, verdict, measured, reason, n_pass, n_ok)
+    return CriterionResult(
+        id=c.id, kind=c.kind, description=c.description, verdict=verdict,
+        measured=measured, target=c.target_text, deviation=deviation, unit=c.unit,
+        reason=reason, sentence=text, weight=c.weight, severity=c.severity,
+        reference=list(c.reference), pass_share=(n_pass / n_ok) if n_ok else None,
+        n_trials=n, n_assessed=n_ok, trials=rows, channels=used, min=lo, max=hi)
+
+
+# ----------------------------------------------------------------- result
+class Comparison:
+    """The result of :func:`compare`: per-criterion verdicts, score and every measure.
+
+    Attributes
+    ----------
+    pattern : dict
+        Id, title, version, level, options and source of the pattern used.
+    criteria : list of CriterionResult
+        One row per criterion.
+    score : float or None
+        Weighted share of the assessed criteria that pass, 0-100.
+    measures : dict
+        Every measure computed (JSON-ready): channels with quality and noise floor,
+        trials with movement onsets, onsets with latencies, amplitudes, ratios, FRR,
+        MDF slopes, co-contraction, the activation table, quality report...
+    processing : dict
+        The processing chain: the Recording history and every parameter used.
+    warnings : list of str
+        What limited the assessment.
+    created : str
+        ISO time of the comparison.
+    """
+
+    def __init__(self, pattern: Mapping[str, Any], criteria: Sequence[CriterionResult],
+                 measures: Mapping[str, Any], processing: Mapping[str, Any],
+                 warnings: Sequence[str] = (), created: str | None = None,
+                 settings: Mapping[str, Any] | None = None) -> None:
+        self.pattern = dict(pattern)
+        self.criteria = list(criteria)
+        self.measures = dict(measures)
+        self.processing = dict(processing)
+        self.warnings = list(warnings)
+        self.created = created or _dt.datetime.now().isoformat(timespec="seconds")
+        self.settings = dict(settings or {})
+
+    # ---------------------------------------------------------------- access
+    @property
+    def score(self) -> float | None:
+        """``100 * sum(w, passed) / sum(w, assessed)``; None when nothing was assessed."""
+        assessed = [c for c in self.criteria if c.verdict != "not_assessable"]
+        tot = sum(c.weight for c in assessed)
+        if not assessed or tot <= 0:
+            return None
+        return 100.0 * sum(c.weight for c in assessed if c.verdict == "pass") / tot
+
+    @property
+    def level(self) -> int | None:
+        """Training level the pattern was resolved for."""
+        return self.pattern.get("level")
+
+    def criterion(self, id: str) -> CriterionResult:
+        """One criterion result by id."""
+        for c in self.criteria:
+            if c.id == id:
+                return c
+        raise ValidationError(f"no criterion {id!r} in this comparison (criteria: "
+                              f"{', '.join(c.id for c in self.criteria)})")
+
+    @property
+    def verdicts(self) -> dict[str, str]:
+        """Criterion id -> verdict."""
+        return {c.id: c.verdict for c in self.criteria}
+
+    @property
+    def consistency(self) -> dict[str, Any]:
+        """Across trials: pass share and spread per criterion, firing-order concordance."""
+        out: dict[str, Any] = {}
+        for c in self.criteria:
+            vals = [t["value"] for t in c.trials if t.get("value") is not None]
+            q = np.percentile(vals, [25, 75]) if vals else [math.nan, math.nan]
+            out[c.id] = {"pass_share": c.pass_share, "n_assessed": c.n_assessed,
+                         "n_trials": c.n_trials, "iqr": float(q[1] - q[0]) if vals else None,
+                         "unit": c.unit}
+        fo = (self.measures.get("tables") or {}).get("firing_order")
+        if fo:
+            out["firing_order"] = {"kendall_w": fo.get("kendall_w"),
+                                   "modal_share": fo.get("modal_share"),
+                                   "modal_order": fo.get("modal_order")}
+        return out
+
+    # ---------------------------------------------------------------- export
+    def to_dataframe(self) -> pd.DataFrame:
+        """One row per criterion: ``id, kind, verdict, measured, unit, target, min, max,
+        deviation, pass_share, n_assessed, n_trials, weight, severity, reason, sentence,
+        reference`` (references joined by ``"; "``)."""
+        import pandas as pd
+
+        cols = ["id", "kind", "verdict", "measured", "unit", "target", "min", "max",
+                "deviation", "pass_share", "n_assessed", "n_trials", "weight", "severity",
+                "reason", "sentence", "reference", "description"]
+        rows = []
+        for c in self.criteria:
+            d = asdict(c)
+            d["reference"] = "; ".join(c.reference)
+            rows.append({k: d.get(k) for k in cols})
+        df = pd.DataFrame(rows, columns=cols)
+        df.attrs = {"pattern": jsonable(self.pattern), "score": self.score}
+        return df
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict: pattern, score, criteria (with per-trial values), consistency,
+        every measure, processing chain, warnings."""
+        return jsonable({
+            "format": RESULT_FORMAT, "version": RESULT_VERSION, "created": self.created,
+            "pattern": self.pattern, "score": self.score,
+            "verdicts": self.verdicts,
+            "criteria": [c.to_dict() for c in self.criteria],
+            "consistency": self.consistency, "measures": self.measures,
+            "processing": self.processing, "warnings": self.warnings,
+            "settings": self.settings})
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Comparison:
+        """Rebuild from :meth:`to_dict` output (e.g. a stored results file)."""
+        if not isinstance(data, Mapping) or data.get("format") != RESULT_FORMAT:
+            raise ValidationError(
+                f"not an emgcontrol comparison: expected format {RESULT_FORMAT!r}, got "
+                f"{data.get('format') if isinstance(data, Mapping) else type(data).__name__!r}")
+        try:
+            crit = []
+            names = {f for f in CriterionResult.__dataclass_fields__}
+            for c in data["criteria"]:
+                crit.append(CriterionResult(**{k: v for k, v in c.items() if k in names}))
+            return cls(data["pattern"], crit, data.get("measures", {}),
+                       data.get("processing", {}), data.get("warnings", []),
+                       data.get("created"), data.get("settings"))
+        except (KeyError, TypeError) as err:
+            raise ValidationError(f"malformed comparison dict: {err}") from None
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write :meth:`to_dict` as JSON."""
+        import json
+
+        p = Path(path)
+        p.write_text(json.dumps(self.to_dict(), indent=1, allow_nan=False) + "\n",
+                     encoding="utf-8")
+        return p
+
+    def summary(self) -> str:
+        """Plain-text summary: score, then one line per criterion with its sentence."""
+        tag = {"pass": "PASS", "fail": "FAIL", "not_assessable": "N/A "}
+        sc = self.score
+        lines = [f"{self.pattern.get('title', self.pattern.get('id'))}"
+                 + (f" -- level {self.level}" if self.level else ""),
+                 "score: " + ("not assessable" if sc is None else f"{sc:.0f} / 100")
+                 + f" ({sum(c.verdict == 'pass' for c in self.criteria)} pass, "
+                 f"{sum(c.verdict == 'fail' for c in self.criteria)} fail, "
+                 f"{sum(c.verdict == 'not_assessable' for c in self.criteria)} not assessable)"]
+        for c in self.criteria:
+            info = "" if c.severity == "core" else " [informative]"
+            meas = "" if c.measured is None else f" measured {c.measured:.3g} {c.unit};"
+            lines.append(f"[{tag[c.verdict]}] {c.id}{info}:{meas} target {c.target}")
+            lines.append(f"       {c.sentence}")
+        for w in self.warnings:
+            lines.append(f"note: {w}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        sc = self.score
+        v = Counter(c.verdict for c in self.criteria)
+        return (f"<Comparison | {self.pattern.get('id')}: score "
+                f"{'n/a' if sc is None else f'{sc:.0f}'}, {v['pass']} pass, {v['fail']} fail, "
+                f"{v['not_assessable']} not assessable>")
+
+    def _repr_html_(self) -> str:
+        colour = {"pass": "#d8f0d8", "fail": "#f8c8c8", "not_assessable": "#eeeeee"}
+        rows = []
+        for c in self.criteria:
+            meas = "" if c.measured is None else f"{c.measured:.3g} {c.unit}"
+            rows.append(f"<tr><td>{html.escape(c.id)}</td><td style='background:"
+                        f"{colour[c.verdict]}'>{c.verdict}</td><td>{html.escape(meas)}</td>"
+                        f"<td>{html.escape(c.target)}</td><td>{html.escape(c.sentence)}</td>"
+                        "</tr>")
+        sc = self.score
+        return (f"<div><strong>{html.escape(str(self.pattern.get('title')))}</strong> score "
+                f"{'n/a' if sc is None else f'{sc:.0f}'}<table><tr><th>criterion</th>"
+                "<th>verdict</th><th>measured</th><th>target</th><th>for the patient</th></tr>"
+                f"{''.join(rows)}</table></div>")
+
+
+# ------------------------------------------------------------------ entry
+def _as_pattern(pattern: Any, options: Mapping[str, Any] | None, level: int | None,
+                path: Any) -> TargetPattern:
+    from ._library import get_pattern
+
+    if isinstance(pattern, TargetPattern):
+        p = pattern
+        if options:
+            p = p.with_options(**options)
+    elif isinstance(pattern, (str, os.PathLike)):
+        p = get_pattern(pattern, path=path, options=options)
+    else:
+        raise ValidationError(
+            "pattern must be a TargetPattern, a pattern id or a .toml path; got "
+            f"{type(pattern).__name__}")
+    if level is not None:
+        p = p.for_level(level)
+    return p
+
+
+def compare(
+    recording_or_measures: Any,
+    pattern: Any,
+    *,
+    mvc: Any = None,
+    options: Mapping[str, Any] | None = None,
+    level: int | None = None,
+    path: Any = None,
+    quality_thresholds: Any = None,
+    onset_params: Mapping[str, Any] | None = None,
+    ecg: str | None = "auto",
+    notch: float | str | None = "auto",
+    min_agreement: float = MIN_AGREEMENT,
+) -> Comparison:
+    """Compare a recording (or measures) with a target pattern.
+
+    Parameters
+    ----------
+    recording_or_measures : Recording, Measures, Activations or DataFrame
+        A Recording runs the whole assessment chain (:func:`measure`: quality,
+        ECG removal, filtering, onsets, movement, amplitudes, protocol measures).
+        :class:`Measures` are used as they are; an activation table
+        (:func:`emgcontrol.onset.detect_onsets` output) gives the timing criteria
+        only (the others are not assessable).
+    pattern : TargetPattern, str or path-like
+        A pattern, the id of a built-in or search-path pattern
+        (``"prone-hip-extension"``...) or a ``.toml`` file.
+    mvc : optional
+        Normalisation reference for amplitudes (see :func:`measure`).
+    options : mapping, optional
+        Pattern options to override (``{"side": "left"}``...).
+    level : int, optional
+        Training level whose criteria and targets to use.
+    path : str, path-like or sequence, optional
+        Directories searched for a pattern given by id (before the built-ins).
+    quality_thresholds, onset_params, ecg, notch :
+        Passed to :func:`measure`.
+    min_agreement : float
+        Share of the assessed trials that must agree with the session verdict
+        (default 0.7; module notes).
+
+    Returns
+    -------
+    Comparison
+
+    Examples
+    --------
+    >>> from emgcontrol.simulate import simulate
+    >>> from emgcontrol.patterns import compare
+    >>> rec, truth = simulate("arm-raise", "delayed-trunk", sfreq=500, snr_db=15, seed=1)
+    >>> result = compare(rec, "arm-raise")                       # doctest: +SKIP
+    >>> print(result.summary())                                  # doctest: +SKIP
+    """
+    from ..recording import Recording
+
+    p = _as_pattern(pattern, options, level, path)
+    if not 0.5 <= float(min_agreement) <= 1.0:
+        raise ValidationError(f"min_agreement must be within [0.5, 1]; got {min_agreement!r}")
+    x = recording_or_measures
+    if isinstance(x, Recording):
+        m = measure(x, p, mvc=mvc, quality_thresholds=quality_thresholds,
+                    onset_params=onset_params, ecg=ecg, notch=notch)
+    elif isinstance(x, Measures):
+        m = x
+    elif hasattr(x, "first_onsets") or hasattr(x, "columns"):
+        m = Measures.from_activations(x, pattern=p.id)
+    else:
+        raise ValidationError(
+            "recording_or_measures must be a Recording, Measures or an activation table; "
+            f"got {type(x).__name__}")
+    G = _Groups(m)
+    results = [_judge(c, m, G, min_agreement=float(min_agreement),
+                      min_trials=p.trials.min_trials, min_share=p.trials.min_share)
+               for c in p.criteria]
+    pinfo = {"id": p.id, "title": p.title, "version": p.version, "level": p.level,
+             "options": dict(p.options), "source": p.source,
+             "criteria": {c.id: {"kind": c.kind, "target": c.target_text,
+                                 "min": c.minimum, "max": c.maximum, "unit": c.unit}
+                          for c in p.criteria}}
+    proc = dict(m.processing)
+    proc["compare"] = {"min_agreement": float(min_agreement),
+                       "min_trials": p.trials.min_trials, "min_share": p.trials.min_share,
+                       "session_value": "median over assessed trials"}
+    return Comparison(pinfo, results, m.to_dict(), jsonable(proc), m.warnings,
+                      settings={"options": dict(options or {}), "level": level})
