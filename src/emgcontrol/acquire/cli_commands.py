@@ -1,0 +1,372 @@
+"""The ``boards``, ``record`` and ``live`` commands of the ``emgcontrol`` CLI.
+
+Wire them into a parser with :func:`add_acquire_commands`::
+
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_acquire_commands(sub)          # boards, record, live; each sets func=...
+
+Each command function takes the parsed ``argparse.Namespace`` and returns the
+exit code; errors are emgcontrol exceptions for the CLI's usual handling.
+Nothing heavy is imported here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from ..errors import ValidationError
+
+__all__ = ["add_acquire_commands", "add_board_arguments", "boards_command", "record_command",
+           "live_command", "boards_text", "board_options_from_args"]
+
+_CONN = ("serial_port", "mac_address", "ip_address", "ip_port", "ip_protocol",
+         "serial_number", "other_info", "timeout", "file", "master_board")
+
+
+# ------------------------------------------------------------------ arguments
+def add_board_arguments(p: argparse.ArgumentParser) -> None:
+    """Board selection, connection, reliability and simulation options."""
+    g = p.add_argument_group("board")
+    g.add_argument("--board", default="simulated",
+                   help="board name or BrainFlow id (default: simulated; see `emgcontrol "
+                        "boards`)")
+    g.add_argument("--montage",
+                   help="preset (e.g. cyton-low-back-8), muscles in channel order "
+                        "('left multifidus,right multifidus,...') or 'CH=muscle,...'")
+    g.add_argument("--serial-port", help="serial port (Cyton, Ganglion dongle)")
+    g.add_argument("--mac-address", help="MAC address (Ganglion, BLE boards)")
+    g.add_argument("--ip-address", help="IP address (WiFi shield)")
+    g.add_argument("--ip-port", type=int, help="local IP port (WiFi shield)")
+    g.add_argument("--ip-protocol", type=int, help="BrainFlow IpProtocolTypes value")
+    g.add_argument("--serial-number", help="serial number (some boards)")
+    g.add_argument("--other-info", help="BrainFlow other_info string")
+    g.add_argument("--timeout", type=int, help="BrainFlow connection timeout, s")
+    g.add_argument("--file", help="file to replay (board 'playback')")
+    g.add_argument("--master-board", help="board whose file is replayed (board 'playback')")
+    g.add_argument("--channel-settings", nargs="+", metavar="CMD",
+                   help="Cyton channel commands, e.g. x1040100X (gain 8, normal input, "
+                        "bias, no SRB2)")
+    g.add_argument("--config", nargs="+", metavar="STR",
+                   help="other raw config_board strings, sent as given")
+    g.add_argument("--stall-timeout", type=float, default=3.0,
+                   help="seconds without data before the connection is taken as lost "
+                        "(default 3)")
+    g.add_argument("--reconnect-attempts", type=int, default=3,
+                   help="reconnection attempts after a loss (default 3)")
+    s = p.add_argument_group("simulated board (--board simulated)")
+    s.add_argument("--protocol", default=None,
+                   help="prone-hip-extension (default), flexion-relaxation, arm-raise, "
+                        "sorensen or lift")
+    s.add_argument("--variant", default=None, help="variant (default typical)")
+    s.add_argument("--seed", type=int, default=None, help="simulator seed (default 0)")
+    s.add_argument("--snr", type=float, default=None, help="SNR in dB (default 20)")
+    s.add_argument("--fault", action="append", metavar="CH=KIND",
+                   help="electrode fault, e.g. 'GMax L=railed' (railed, flat, "
+                        "disconnected, intermittent); repeatable")
+    s.add_argument("--drop", action="append", metavar="T:N",
+                   help="lose N samples at T s (radio loss); repeatable")
+    s.add_argument("--cable-pull", metavar="T:D",
+                   help="pull the (virtual) dongle at T s for D s")
+
+
+def board_options_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    """Keyword arguments of :class:`~emgcontrol.acquire.BoardSession` from parsed args."""
+    opts: dict[str, Any] = {}
+    for k in _CONN:
+        v = getattr(args, k, None)
+        if v is not None:
+            opts[k] = v
+    sim = {"protocol": args.protocol, "variant": args.variant, "seed": args.seed,
+           "snr_db": args.snr}
+    sim = {k: v for k, v in sim.items() if v is not None}
+    if args.fault:
+        faults = {}
+        for f in args.fault:
+            if "=" not in f:
+                raise ValidationError(f"--fault must be CH=KIND; got {f!r}")
+            ch, kind = f.split("=", 1)
+            faults[ch.strip()] = kind.strip()
+        sim["faults"] = faults
+    if args.drop:
+        drops = []
+        for d in args.drop:
+            try:
+                t, n = d.split(":")
+                drops.append((float(t), int(n)))
+            except ValueError:
+                raise ValidationError(f"--drop must be T:N (seconds:samples); got {d!r}") \
+                    from None
+        sim["drop"] = drops
+    if args.cable_pull:
+        try:
+            t, dur = args.cable_pull.split(":")
+            sim["cable_pull"] = (float(t), float(dur))
+        except ValueError:
+            raise ValidationError(
+                f"--cable-pull must be T:D (seconds:seconds); got {args.cable_pull!r}") from None
+    from ._boards import SIMULATED, resolve_board
+
+    name, _ = resolve_board(args.board)
+    if sim and name != SIMULATED:
+        raise ValidationError(
+            f"--protocol/--variant/--seed/--snr/--fault/--drop/--cable-pull need "
+            f"--board simulated; got --board {args.board}")
+    opts.update(sim)
+    if args.montage:
+        opts["montage"] = args.montage
+    if args.channel_settings:
+        opts["channel_settings"] = list(args.channel_settings)
+    if args.config:
+        opts["config"] = list(args.config)
+    opts["stall_timeout"] = args.stall_timeout
+    opts["reconnect_attempts"] = args.reconnect_attempts
+    return opts
+
+
+def add_acquire_commands(subparsers: Any) -> None:
+    """Add ``boards``, ``record`` and ``live`` to an ``add_subparsers()`` object."""
+    p = subparsers.add_parser("boards", help="list BrainFlow boards: rates, EMG channels, "
+                                             "connection parameters")
+    p.add_argument("--all", action="store_true", dest="all_boards",
+                   help="every BrainFlow board (default: common ones and EMG boards)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=boards_command)
+
+    p = subparsers.add_parser(
+        "record", help="record a board to a crash-safe BrainFlow CSV file (+ JSON sidecar)")
+    p.add_argument("--out", required=True, help="output file (BrainFlow CSV, e.g. s01.csv)")
+    p.add_argument("--duration", type=float, help="seconds (default: until Ctrl+C)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing file")
+    p.add_argument("--no-keyboard", action="store_true",
+                   help="do not read markers from the keyboard (Enter = marker, text + Enter "
+                        "= labelled marker)")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    add_board_arguments(p)
+    p.set_defaults(func=record_command)
+
+    p = subparsers.add_parser("live", help="live biofeedback: %%MVC bars with target zones, "
+                                           "onsets and order checks")
+    p.add_argument("--pattern", help="target pattern: name (e.g. prone-hip-extension) or "
+                                     ".toml file (default: the simulated protocol's)")
+    p.add_argument("--duration", type=float, help="seconds (default: until Ctrl+C)")
+    p.add_argument("--display", default="terminal",
+                   choices=("terminal", "matplotlib", "none"), help="default terminal")
+    p.add_argument("--reference", default="auto",
+                   help="%%MVC reference: auto (simulated subject; none for real boards), "
+                        "capture (guided MVC), rvc (guided reference contraction), none, or "
+                        "an MVC recording file")
+    p.add_argument("--reference-seconds", type=float, default=5.0,
+                   help="contraction length of a guided capture (default 5 s)")
+    p.add_argument("--out", help="also record the session to this file")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
+    p.add_argument("--save-figure", help="with --display matplotlib: save the final figure")
+    p.add_argument("--notch", type=float, default=50.0, help="mains frequency (default 50; "
+                                                             "0: none)")
+    p.add_argument("--onset-method", help="onset detector (aglr, hodges, tkeo, bonato)")
+    p.add_argument("--events", default="checks", choices=("all", "checks", "none"),
+                   help="terminal: events printed (default checks)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON at the end")
+    add_board_arguments(p)
+    p.set_defaults(func=live_command)
+
+
+# ------------------------------------------------------------------- commands
+def boards_text(all_boards: bool = False, as_json: bool = False) -> str:
+    """The output of ``emgcontrol boards``."""
+    from ._boards import SFREQ_CAVEATS, list_boards
+
+    boards = list_boards(all_boards=all_boards)
+    if as_json:
+        return json.dumps({"boards": [b.to_dict() for b in boards],
+                           "sfreq_caveats": list(SFREQ_CAVEATS)}, indent=2)
+    rows = [("board", "id", "Hz", "EMG", "EXG", "acc", "connect with")]
+    for b in boards:
+        conn = ", ".join(b.required) or "-"
+        if b.optional:
+            conn += " [" + ", ".join(b.optional) + "]"
+        rows.append((b.name, str(b.board_id), "-" if b.sfreq is None else f"{b.sfreq:g}",
+                     str(b.n_emg), str(b.n_exg), str(b.n_accel), conn))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    lines = []
+    for r in rows:
+        lines.append("  ".join(c.ljust(w) for c, w in zip(r[:-1], widths)) + "  " + r[-1])
+    lines.insert(1, "-" * len(lines[0]))
+    lines.append("")
+    lines.append("'simulated' (the default) replays the emgcontrol simulator through "
+                 "BrainFlow's playback board: no hardware needed.")
+    lines.append("Sampling rates are BrainFlow's nominal rates:")
+    lines += [f"  - {c}" for c in SFREQ_CAVEATS]
+    if not all_boards:
+        lines.append("`emgcontrol boards --all` lists every BrainFlow board.")
+    return "\n".join(lines)
+
+
+def boards_command(args: argparse.Namespace) -> int:
+    """``emgcontrol boards [--all] [--json]``."""
+    print(boards_text(getattr(args, "all_boards", False), getattr(args, "json", False)))
+    return 0
+
+
+class _Signals:
+    """Ctrl+C / SIGTERM set a stop event (the recording is then closed properly)."""
+
+    def __init__(self) -> None:
+        self.stop = threading.Event()
+        self._old: dict[int, Any] = {}
+
+    def __enter__(self) -> threading.Event:
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                try:
+                    self._old[sig] = signal.signal(sig, self._handle)
+                except (ValueError, OSError):  # pragma: no cover
+                    pass
+        return self.stop
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.stop.is_set():  # second Ctrl+C: stop at once
+            raise KeyboardInterrupt
+        self.stop.set()
+
+    def __exit__(self, *exc: Any) -> None:
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
+
+
+def _keyboard_markers(session: Any, stop: threading.Event, out: Any) -> threading.Thread:
+    def run() -> None:
+        k = 0
+        for line in sys.stdin:
+            if stop.is_set():
+                return
+            label = line.strip()
+            if not label:
+                k += 1
+                label = f"mark{k}"
+            try:
+                if session.is_streaming:
+                    code = session.marker(label)
+                    print(f"marker {label!r} (code {code:g}) at "
+                          f"{session.n_samples / session.sfreq:.2f} s", file=out, flush=True)
+            except Exception as err:  # pragma: no cover - keyboard thread must not die loudly
+                print(f"marker {label!r} not inserted: {err}", file=out, flush=True)
+
+    t = threading.Thread(target=run, name="emgcontrol-markers", daemon=True)
+    t.start()
+    return t
+
+
+def record_command(args: argparse.Namespace) -> int:
+    """``emgcontrol record --out FILE [--duration S] [--board NAME] [--montage M] ...``."""
+    from ._record import record
+    from ._session import BoardSession
+
+    opts = board_options_from_args(args)
+    err = sys.stderr
+    quiet = getattr(args, "quiet", False)
+    session = BoardSession(args.board, duration=args.duration,
+                           on_message=lambda m: print(f"-- {m}", file=err, flush=True),
+                           **{k: v for k, v in opts.items()})
+    with _Signals() as stop:
+        try:
+            session.open()
+            if not quiet:
+                where = "until Ctrl+C" if args.duration is None else f"{args.duration:g} s"
+                print(f"recording board {session.name!r} ({session.n_channels} channels at "
+                      f"{session.sfreq:g} Hz) to {args.out}, {where}"
+                      + ("" if getattr(args, "no_keyboard", False) or not sys.stdin.isatty()
+                         else "; Enter inserts a marker (type a label first to name it)"),
+                      file=err, flush=True)
+            last = [time.monotonic()]
+
+            def progress(blk: Any) -> None:
+                if quiet:
+                    return
+                now = time.monotonic()
+                if now - last[0] >= 1.0:
+                    last[0] = now
+                    d = session.dropped["count"]
+                    print(f"  {session.n_samples / session.sfreq:6.1f} s  "
+                          f"{session.n_samples} samples  {d} dropped", file=err, flush=True)
+
+            if not getattr(args, "no_keyboard", False) and sys.stdin.isatty():
+                _keyboard_markers(session, stop, err)
+            result = record(args.out, session=session, duration=args.duration,
+                            overwrite=args.overwrite, on_block=progress, stop=stop)
+        finally:
+            session.close()
+    if getattr(args, "json", False):
+        print(json.dumps(result.to_dict(), indent=2, default=str))
+    else:
+        print(result.summary())
+    return 0
+
+
+def live_command(args: argparse.Namespace) -> int:
+    """``emgcontrol live [--board NAME] [--pattern P] [--duration S] [--display ...]``."""
+    from ..feedback import MatplotlibDisplay, TerminalDisplay, run_feedback
+    from ._session import BoardSession
+
+    opts = board_options_from_args(args)
+    if args.board in ("simulated", "sim") and args.duration is None:
+        opts.setdefault("loop", True)
+    display: Any
+    if args.display == "terminal":
+        display = TerminalDisplay(events=args.events)
+    elif args.display == "matplotlib":
+        import matplotlib
+
+        if matplotlib.get_backend().lower() == "agg" and not args.save_figure:
+            print("-- matplotlib has no window backend here (Agg); use --save-figure or "
+                  "--display terminal", file=sys.stderr)
+        display = MatplotlibDisplay(save=args.save_figure)
+    else:
+        display = None
+    ref: Any = args.reference
+    if isinstance(ref, str) and ref.lower() == "none":
+        ref = None
+    proc_opts: dict[str, Any] = {"notch": None if not args.notch else args.notch}
+    if args.onset_method:
+        proc_opts["onset_method"] = args.onset_method
+    session = BoardSession(args.board, duration=args.duration, **opts)
+    with _Signals() as stop:
+        try:
+            result = run_feedback(session, targets=args.pattern, reference=ref,
+                                  display=display, duration=args.duration,
+                                  record_to=args.out, overwrite=args.overwrite, stop=stop,
+                                  reference_seconds=args.reference_seconds,
+                                  processor_options=proc_opts)
+        finally:
+            session.close()
+    if getattr(args, "json", False):
+        print(json.dumps(result.to_dict(), indent=2, default=str))
+    elif display is None:
+        print(result.summary())
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:  # pragma: no cover - for manual runs
+    """Run the three commands alone: ``python -m emgcontrol.acquire.cli_commands``."""
+    from ..errors import EmgcontrolError
+
+    parser = argparse.ArgumentParser(prog="emgcontrol")
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_acquire_commands(sub)
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except EmgcontrolError as err:
+        print(f"emgcontrol {args.command}: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
