@@ -642,8 +642,9 @@ def filter_emg(x: Any, sfreq: float | None = None, *, l_freq: float = L_FREQ_DEF
     """Band-pass and (optionally) notch in ONE cascade and one pass.
 
     The band-pass sections and the notch sections are concatenated and applied
-    together: one forward-backward pass instead of one per filter, about half
-    the work of :func:`bandpass` followed by :func:`notch`.  The result is
+    together: one forward-backward pass over the data (and one padding) instead
+    of one per filter, which saves a full read and write of the data and of the
+    output per filter.  The result is
     what ``scipy.signal.sosfiltfilt(np.vstack([bp_sos, notch_sos]), x)`` gives;
     in the middle of the signal it equals the two separate calls, near the
     ends (within the filters' settling time) it differs slightly because the

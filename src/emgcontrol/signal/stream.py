@@ -551,7 +551,10 @@ def warmup(*, offline: bool = True) -> float:
 
     Call it once at program start, before a live session, so the first block
     does not wait for numba.  Kernels are prepared for float64, 2-D,
-    C-contiguous, writable arrays (what :class:`Pipeline` passes them).
+    C-contiguous, writable arrays (what :class:`Pipeline` passes them).  A
+    read-only input array given directly to an offline function (e.g.
+    ``bandpass(rec.data, sfreq)``) is a different type for numba: its kernel
+    variant compiles on first use (seconds, once) and is cached on disk too.
 
     Parameters
     ----------
