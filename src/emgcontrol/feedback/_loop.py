@@ -243,6 +243,9 @@ def capture_reference(session: Any, *, method: str = "mvc", seconds: float = 5.0
     if method not in ("mvc", "rvc"):
         raise ValidationError(f"method must be 'mvc' or 'rvc'; got {method!r}")
     seconds = check_positive("seconds", seconds)
+    if method == "mvc" and seconds < 0.5:
+        raise ValidationError(
+            f"seconds must be at least the 0.5 s window of the MVC reference; got {seconds!r}")
     rest_s = check_positive("rest_s", rest_s, allow_zero=True)
     if not session.is_streaming:
         session.start()

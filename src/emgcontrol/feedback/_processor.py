@@ -51,7 +51,8 @@ class FeedbackEvent:
     ----------
     kind : str
         ``"onset"``, ``"offset"`` (a channel), ``"zone"`` (a zone met),
-        ``"above"``/``"below"`` (zone missed), ``"order"`` (an order rule judged),
+        ``"above"``/``"below"`` (zone missed), ``"order"``/``"latency"`` (a timing
+        rule judged),
         ``"missing"`` (a group of an order rule or zone did not activate),
         ``"movement"`` (a movement ended, with its summary in ``detail``),
         ``"info"``.
@@ -453,16 +454,16 @@ class FeedbackProcessor:
         if self._detector is None:
             self._baseline_buf.append(x)
             self._n_buf += x.shape[1]
-            if self._n_buf < self.onset_baseline * self.sfreq:
+            if self._n_buf < math.ceil(self.onset_baseline * self.sfreq):
                 return []
             buf = np.concatenate(self._baseline_buf, axis=1)
             self._baseline_buf = []
             usable = []
             for i in range(self.n_channels):
                 ch = buf[i]
-                if np.ptp(ch) == 0 or np.max(np.abs(ch)) >= 0.9 * 0.1875:
-                    self.notes.append(f"channel {self.ch_names[i]} flat or railed in the "
-                                      "baseline: no onset detection")
+                if np.ptp(ch) == 0:  # dead, or stuck at a rail
+                    self.notes.append(f"channel {self.ch_names[i]} constant (flat or railed) "
+                                      "in the baseline: no onset detection")
                     continue
                 usable.append(i)
             if not usable:
@@ -476,7 +477,7 @@ class FeedbackProcessor:
                 warnings.simplefilter("ignore", EmgcontrolWarning)
                 self._detector = OnsetDetector(
                     self.sfreq, len(usable), method=self.onset_method,
-                    baseline=(0.0, buf.shape[1] / self.sfreq),
+                    baseline=(0.0, math.ceil(self.onset_baseline * self.sfreq) / self.sfreq),
                     ch_names=[self.ch_names[i] for i in usable], l_freq=self.band[0],
                     h_freq=self.band[1], notch=self.notch, **self.onset_params)
             x = buf
@@ -571,39 +572,58 @@ class FeedbackProcessor:
         if not self._is_movement(mv) and not final:
             return out
         for o in self._orders:
-            oid = o.target.id
-            if oid in mv.decided:
-                continue
-            ta = self._group_time(o.first, mv, o.target.combine)
-            tb = self._group_time(o.then, mv, o.target.combine)
+            t = o.target
+            ta = self._group_time(o.first, mv, "earliest")
             a_txt = " / ".join(self.labels[i] for i in o.first)
-            b_txt = " / ".join(self.labels[i] for i in o.then)
-            if ta is not None and tb is not None:
-                if not final and now_s < max(ta, tb) + self.order_wait:
-                    continue
-                if o.target.combine == "latest" and not final:
-                    continue  # the latest onset is known only at the end
-                lead_ms = (tb - ta) * 1000.0
-                bad = lead_ms < -o.target.tolerance_s * 1000.0
-                msg = (f"order {oid}: {a_txt} started {lead_ms:.0f} ms before {b_txt}"
-                       if not bad else
-                       f"order {oid}: {b_txt} started {-lead_ms:.0f} ms BEFORE {a_txt} "
-                       f"(target: {a_txt} first)")
-                ev = FeedbackEvent("order", max(ta, tb), msg, bad, None, oid, mv.number,
-                                   lead_ms, {"first_s": ta, "then_s": tb,
-                                             "tolerance_ms": o.target.tolerance_s * 1000.0})
-            elif final and self._is_movement(mv) and (ta is not None or tb is not None):
-                absent = a_txt if ta is None else b_txt
-                ev = FeedbackEvent("missing", now_s,
-                                   f"order {oid}: no onset detected for {absent}", True, None,
-                                   oid, mv.number, None,
-                                   {"first_s": ta, "then_s": tb})
+            if t.combine == "each":
+                sides = [(f"{t.id}:{self.ch_names[i]}", [i]) for i in o.then]
             else:
-                continue
-            mv.decided.add(oid)
-            mv.checks.append(ev)
-            out.append(ev)
+                sides = [(t.id, list(o.then))]
+            for key, idx in sides:
+                if key in mv.decided:
+                    continue
+                tb = self._group_time(idx, mv, "latest" if t.combine == "latest"
+                                      else "earliest")
+                b_txt = " / ".join(self.labels[i] for i in idx)
+                if ta is not None and tb is not None:
+                    if not final and (now_s < max(ta, tb) + self.order_wait
+                                      or t.combine == "latest"):
+                        continue  # a late-detected earlier onset may still come
+                    ev = self._timing_event(o, mv, ta, tb, a_txt, b_txt,
+                                            None if len(idx) > 1 else self.ch_names[idx[0]])
+                elif final and self._is_movement(mv) and (ta is not None or tb is not None):
+                    absent = a_txt if ta is None else b_txt
+                    ev = FeedbackEvent("missing", now_s,
+                                       f"{t.kind} {t.id}: no onset detected for {absent}",
+                                       True, None if len(idx) > 1 else self.ch_names[idx[0]],
+                                       t.id, mv.number, None, {"first_s": ta, "then_s": tb})
+                else:
+                    continue
+                mv.decided.add(key)
+                mv.checks.append(ev)
+                out.append(ev)
         return out
+
+    def _timing_event(self, o: _Order, mv: _Movement, ta: float, tb: float, a_txt: str,
+                      b_txt: str, channel: str | None) -> FeedbackEvent:
+        t = o.target
+        lead_ms = (tb - ta) * 1000.0
+        lo, hi = t.band
+        bad = (lo is not None and lead_ms < lo * 1000.0) or (
+            hi is not None and lead_ms > hi * 1000.0)
+        if t.kind == "order":
+            msg = (f"order {t.id}: {a_txt} started {lead_ms:.0f} ms before {b_txt}"
+                   if not bad else
+                   f"order {t.id}: {b_txt} started {-lead_ms:.0f} ms BEFORE {a_txt} "
+                   f"(target: {a_txt} first)")
+        else:
+            band = _band(None if lo is None else lo * 1000, None if hi is None else hi * 1000)
+            msg = (f"latency {t.id}: {b_txt} {lead_ms:+.0f} ms from {a_txt} (target "
+                   f"{band} ms)" + (" MISSED" if bad else ""))
+        return FeedbackEvent(t.kind, max(ta, tb), msg, bool(bad), channel, t.id, mv.number,
+                             lead_ms, {"first_s": ta, "then_s": tb,
+                                       "min_ms": None if lo is None else lo * 1000.0,
+                                       "max_ms": None if hi is None else hi * 1000.0})
 
     def _close(self, mv: _Movement, now_s: float, *, timeout: bool) -> list[FeedbackEvent]:
         out = self._decide_orders(mv, now_s, final=True)
@@ -679,10 +699,11 @@ class FeedbackProcessor:
                 "targets": None if self.targets is None else self.targets.name,
                 "zones": [{"id": z.target.id, "channels": [self.ch_names[i] for i in z.idx],
                            "low": z.target.low, "high": z.target.high} for z in self._zones],
-                "order": [{"id": o.target.id,
+                "order": [{"id": o.target.id, "kind": o.target.kind,
                            "first": [self.ch_names[i] for i in o.first],
                            "then": [self.ch_names[i] for i in o.then],
-                           "tolerance_ms": o.target.tolerance_s * 1000} for o in self._orders],
+                           "band_ms": [None if b is None else b * 1000
+                                       for b in o.target.band]} for o in self._orders],
                 "onset_method": self.onset_method, "notes": list(self.notes)}
 
 

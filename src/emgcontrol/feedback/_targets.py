@@ -21,7 +21,7 @@ __all__ = ["Targets", "ZoneTarget", "OrderTarget", "BUILTIN_TARGETS", "get_targe
            "match_channels"]
 
 _COMBINE_ZONE = ("each", "mean", "max", "min")
-_COMBINE_ORDER = ("earliest", "latest")
+_COMBINE_ORDER = ("earliest", "latest", "each")
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,12 @@ class ZoneTarget:
 
 @dataclass(frozen=True)
 class OrderTarget:
-    """An onset-order rule: ``first`` starts before ``then`` (within a tolerance).
+    """An onset-timing rule between two muscle groups.
+
+    ``kind="order"``: ``first`` starts before ``then``, ``then`` may lead by up to
+    ``tolerance_s``.  ``kind="latency"``: the onset of ``then`` relative to the
+    onset of ``first`` (the reference, e.g. the deltoid of a rapid arm raise)
+    lies within ``min_lead_s``-``max_lead_s``.
 
     Attributes
     ----------
@@ -63,11 +68,16 @@ class OrderTarget:
     first, then : tuple of str
         Muscles or channel names of the two groups.
     tolerance_s : float
-        ``then`` may start up to this long before ``first`` without a violation.
-    combine : {"earliest", "latest"}
-        A group's onset is its earliest (or latest) channel onset.
+        Order rules: ``then`` may start up to this long before ``first``.
+    combine : {"earliest", "latest", "each"}
+        ``then``'s onset is the earliest (latest) of its channels, or each channel
+        is judged (``"each"``).  ``first`` always counts from its earliest onset.
     description : str
         Plain-language text.
+    kind : {"order", "latency"}
+        The rule's kind.
+    min_lead_s, max_lead_s : float or None
+        Latency band of ``then`` after ``first`` (None: open).
     """
 
     id: str
@@ -76,6 +86,16 @@ class OrderTarget:
     tolerance_s: float = 0.0
     combine: str = "earliest"
     description: str = ""
+    kind: str = "order"
+    min_lead_s: float | None = None
+    max_lead_s: float | None = None
+
+    @property
+    def band(self) -> tuple[float | None, float | None]:
+        """Allowed ``onset(then) - onset(first)`` in s (None: open side)."""
+        if self.kind == "order":
+            return -self.tolerance_s, None
+        return self.min_lead_s, self.max_lead_s
 
 
 @dataclass(frozen=True)
@@ -167,8 +187,10 @@ class Targets:
 
         ``amount`` criteria (%MVC band of a muscle group) become zones judged on
         the peak 0.5 s RMS of each movement; ``order`` criteria (``first``/``then``
-        or a ``sequence``) become order rules with their tolerance.  Other kinds
-        are listed in :attr:`Targets.not_live`.
+        or a ``sequence``) become order rules with their tolerance; ``latency``
+        criteria relative to another muscle group become latency rules.  Other
+        kinds (and latencies relative to the movement or an event) are listed in
+        :attr:`Targets.not_live`.
         """
         zones: list[ZoneTarget] = []
         order: list[OrderTarget] = []
@@ -181,6 +203,14 @@ class Targets:
                 combine = c.combine if c.combine in _COMBINE_ZONE else "each"
                 zones.append(ZoneTarget(c.id, tuple(str(m) for m in g.muscles), c.minimum,
                                         c.maximum, combine, c.description))
+            elif kind == "latency" and hasattr(params.get("relative_to"), "muscles"):
+                ref, g = params["relative_to"], params["muscle"]
+                combine = c.combine if c.combine in _COMBINE_ORDER else "each"
+                lo = None if c.minimum is None else c.minimum / 1000.0
+                hi = None if c.maximum is None else c.maximum / 1000.0
+                order.append(OrderTarget(c.id, tuple(str(m) for m in ref.muscles),
+                                         tuple(str(m) for m in g.muscles), 0.0, combine,
+                                         c.description, "latency", lo, hi))
             elif kind == "order":
                 tol = float(params.get("tolerance_ms", 0.0) or 0.0) / 1000.0
                 combine = c.combine if c.combine in _COMBINE_ORDER else "earliest"
