@@ -309,6 +309,113 @@ def test_bad_channel_makes_its_criteria_not_assessable():
     assert any("GMax R" in w for w in res.warnings)
 
 
+def test_disconnected_electrode_is_not_judged_as_a_silent_muscle():
+    # a disconnected electrode reads mains and drift: after filtering there is no EMG,
+    # which must not pass for "gluteus at 0 %MVC" (a confident wrong fail)
+    rec, truth = simulate("prone-hip-extension", "typical", sfreq=250, snr_db=10, seed=14,
+                          faults={"GMax R": "disconnected"})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = compare(rec, "prone-hip-extension", mvc=truth.mvc_rms_v)
+    for cid in ("gmax-amount", "gmax-before-ipsilateral-es", "gmax-on-time"):
+        c = res.criterion(cid)
+        assert c.verdict == "not_assessable" and "no EMG activity" in c.reason, c.reason
+    assert res.criterion("hamstrings-before-es").verdict == "pass"
+    ch = next(c for c in res.measures["channels"] if c["channel"] == "GMax R")
+    assert ch["activity_ratio"] < 1.4 < min(
+        c["activity_ratio"] for c in res.measures["channels"]
+        if c["channel"] in ("BF R", "LT R", "LT L"))
+
+
+def test_trials_from_movements_without_trial_events():
+    rec, truth = simulate("prone-hip-extension", "reversed", sfreq=500, snr_db=15, seed=15)
+    rec = rec._replace(events=[e for e in rec.events if e.label != "trial"])
+    raw = dict(get_pattern("prone-hip-extension").raw)
+    raw["trials"] = {"source": "movement", "min_trials": 3, "pre_s": 2.0, "post_s": 4.0}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = compare(rec, pattern_from_dict(raw), mvc=truth.mvc_rms_v)
+    lifts = [m.onset for m in truth.movements if m.phase == "lift"]
+    found = [t["movement_onset_s"] for t in res.measures["trials"]]
+    assert len(found) == len(lifts)
+    assert np.allclose(found, lifts, atol=0.05)
+    assert res.criterion("gmax-before-ipsilateral-es").verdict == "fail"
+    assert res.criterion("gmax-on-time").verdict == "pass"
+
+
+CC_PATTERN = """
+id = "knee-cc"
+[groups.quads]
+muscles = ["vastus lateralis"]
+[groups.hams]
+muscles = ["biceps femoris"]
+[trials]
+min_trials = 3
+[phases.lift]
+anchor = "movement"
+start = 0.0
+stop = 1.0
+[[criteria]]
+id = "knee-cocontraction"
+kind = "cocontraction"
+agonist = "quads"
+antagonist = "hams"
+phase = "lift"
+method = "falconer"
+max = 65.0
+description = "Quadriceps and hamstrings do not co-contract excessively."
+reference = "Falconer K, Winter DA (1985) Electromyogr Clin Neurophysiol 25:135-149."
+[[criteria]]
+id = "quads-over-hams"
+kind = "ratio"
+numerator = "quads"
+denominator = "hams"
+phase = "lift"
+min = 1.0
+description = "Quadriceps work harder than hamstrings."
+reference = "Training target."
+"""
+
+
+def test_cocontraction_and_ratio_criteria_match_the_metrics():
+    from emgcontrol.metrics import (NormalizationReference, compute_amount,
+                                    compute_cocontraction, normalize)
+    from emgcontrol.signal import filter_emg
+
+    pattern = loads_pattern(CC_PATTERN)
+    rec, truth = simulate("lift", "typical", sfreq=500, snr_db=30, seed=16, ecg=False,
+                          mains_hz=None, n_trials=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = compare(rec, pattern, mvc=truth.mvc_rms_v)
+        filt = filter_emg(rec, notch="auto")
+        ref = NormalizationReference.from_values(
+            {k: {"rms": v, "arv": v * math.sqrt(2 / math.pi)} for k, v in truth.mvc_rms_v.items()})
+        wins = res.measures["tables"]["phase_windows"]
+        cc = compute_cocontraction(filt, [("VL L", "BF L"), ("VL R", "BF R")],
+                                   reference=ref, windows=wins, methods=["falconer"])
+        amt = normalize(compute_amount(filt, windows=wins, measures=["rms"],
+                                       picks=["VL L", "VL R", "BF L", "BF R"]), ref)
+    assert res.processing["ecg"]["applied"] is False  # no trunk muscle in the pattern
+    c = res.criterion("knee-cocontraction")
+    r = res.criterion("quads-over-hams")
+    assert c.n_assessed == 3 and r.n_assessed == 3
+    for k in range(3):
+        rows = [x["value"] for x in cc.rows if x["segment"] == f"lift|{k}"]
+        assert c.trials[k]["value"] == pytest.approx(np.mean(rows), rel=1e-9)
+        a = {x["channel"]: x for x in amt.rows if x["segment"] == f"lift|{k}"}
+        noise = {ch["channel"]: ch["noise_rms_v"] for ch in res.measures["channels"]}
+
+        def corr(ch):
+            raw, n = a[ch]["value"] * a[ch]["reference_v"] / 100, noise[ch]
+            return a[ch]["value"] * math.sqrt(max(raw ** 2 - n ** 2, 0)) / raw
+        want = np.mean([corr("VL L"), corr("VL R")]) / np.mean([corr("BF L"), corr("BF R")])
+        assert r.trials[k]["value"] == pytest.approx(want, rel=1e-9)
+    # simulated plateaus 45 vs 25 %MVC
+    assert r.verdict == "pass" and 1.4 < r.measured < 2.2
+    assert 0 < c.measured < 100 and c.unit == "%"
+
+
 def test_missing_muscle_and_missing_mvc(phe_typical):
     rec, truth, _ = phe_typical
     no_gmax = rec.pick([c for c in rec.ch_names if c != "GMax R"])

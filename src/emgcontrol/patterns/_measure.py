@@ -70,6 +70,23 @@ NOISE_FLOOR_FRACTION = 0.5
 """Smallest denominator of a noise-corrected ratio, in noise RMS units (see the
 module notes)."""
 
+ACTIVITY_MIN = 1.4
+"""A channel whose quality check suggests lost contact (mains or SNR ``"bad"``) and
+whose RMS over :data:`ACTIVITY_WINDOW_S` windows stays below this multiple of its
+noise floor in all but 1 % of the windows (99th percentile) shows no EMG: an
+electrode not in contact reads mains and drift, which the filters remove.  It is not
+usable.  On simulated sessions a disconnected electrode reads 1.16 (500 Hz) to 1.27
+(250 Hz); channels with rapid-arm-raise bursts 3 dB above the noise (0.3 s bursts,
+5 % of the time) read 1.48-2.0."""
+
+ACTIVITY_WINDOW_S = 0.25
+
+ACTIVITY_PERCENTILE = 99.0
+
+_ARV_PER_RMS = math.sqrt(2.0 / math.pi)
+"""ARV / RMS of a Gaussian signal: the ARV reference derived from an MVC RMS value given
+alone (surface EMG at full recruitment is close to Gaussian)."""
+
 _NO_ECG_GROUPS = ("thigh", "leg")
 _TRUNK_GROUPS = ("back", "abdominal")
 
@@ -305,8 +322,9 @@ def measure(
         What to measure for.
     mvc : optional
         Normalisation reference: None (the recording's ``"mvc"`` events if any), a
-        Recording of MVC contractions, a mapping channel/muscle -> V, or a
-        :class:`~emgcontrol.metrics.NormalizationReference`.
+        Recording of MVC contractions, a mapping channel/muscle -> RMS in V (the ARV
+        reference is then taken as ``RMS * sqrt(2/pi)``, exact for Gaussian EMG) or
+        ``{"rms": V, "arv": V}``, or a :class:`~emgcontrol.metrics.NormalizationReference`.
     quality_thresholds : optional
         Overrides of the quality thresholds (:class:`~emgcontrol.signal.quality.QualityThresholds`).
     onset_params : mapping, optional
@@ -362,9 +380,12 @@ def measure(
         hard = [f"{k}: {cq.checks[k].reason}" for k in HARD_CHECKS
                 if cq.checks[k].verdict == "bad"]
         snr = cq.checks["snr"].value
+        suspect = [k for k in ("mains", "snr") if cq.checks[k].verdict == "bad"]
         m.channels.append({**c, "usable": not hard, "reason": "; ".join(hard) or None,
                            "quality": cq.verdict, "quality_reason": cq.reason,
                            "snr_db": snr, "noise_rms_v": None,
+                           "contact_suspect": "; ".join(
+                               f"{k}: {cq.checks[k].reason}" for k in suspect) or None,
                            "in_pattern": c["channel"] in wanted})
     usable = [c["channel"] for c in m.channels if c["usable"] and c["channel"] in wanted]
     bad = [c["channel"] for c in m.channels if not c["usable"] and c["channel"] in wanted]
@@ -419,6 +440,33 @@ def measure(
     notes.extend(_warning_texts(caught, "filter"))
     fstep = filt.history[-1]["params"]
     band = (float(fstep["l_freq"]), float(fstep["h_freq"]))
+
+    # ---- noise floors
+    bw = band[1] - band[0]
+    for c in m.channels:
+        if not c["usable"] or c["channel"] not in wanted:
+            continue
+        y = filt.data[filt.ch_names.index(c["channel"])]
+        c["noise_rms_v"] = noise_floor(y, filt.sfreq, bw)
+        c["activity_ratio"] = _activity_ratio(y, filt.sfreq, c["noise_rms_v"])
+        contact = c.get("contact_suspect")
+        if contact and c["activity_ratio"] is not None \
+                and c["activity_ratio"] < ACTIVITY_MIN:
+            why = (f"no EMG activity above the noise in the recording ({ACTIVITY_WINDOW_S:g} s "
+                   f"RMS at its {ACTIVITY_PERCENTILE:g}th percentile "
+                   f"{c['activity_ratio']:.2f} x the noise floor, needs {ACTIVITY_MIN:g}): "
+                   "electrode not in contact, or the muscle never contracted")
+            why += f"; {contact}"
+            c["usable"] = False
+            c["reason"] = why
+            notes.append(f"channel {c['channel']} is not usable ({why})")
+            usable = [ch for ch in usable if ch != c["channel"]]
+    noise = {c["channel"]: c["noise_rms_v"] for c in m.channels}
+    proc["noise_floor"] = {"method": "RMS of the band-passed signal over its quiet blocks "
+                                     "(emgcontrol.patterns noise_floor: blocks of 50 degrees "
+                                     "of freedom, grown from the quietest 10 % up to 2 "
+                                     "log-power spreads above their median)",
+                           "ratio_floor_noise_fraction": NOISE_FLOOR_FRACTION}
 
     # ---- trials and anchors
     tr_windows, tr_source = _trial_windows(rec, pattern)
@@ -535,20 +583,6 @@ def measure(
 
             fo = compute_firing_order(acts, channels=det_chans)
             m.tables["firing_order"] = jsonable(fo.summary)
-
-    # ---- noise floors
-    bw = band[1] - band[0]
-    for c in m.channels:
-        if not c["usable"] or c["channel"] not in wanted:
-            continue
-        y = filt.data[filt.ch_names.index(c["channel"])]
-        c["noise_rms_v"] = noise_floor(y, filt.sfreq, bw)
-    noise = {c["channel"]: c["noise_rms_v"] for c in m.channels}
-    proc["noise_floor"] = {"method": "RMS of the band-passed signal over its quiet blocks "
-                                     "(emgcontrol.patterns noise_floor: blocks of 50 degrees "
-                                     "of freedom, grown from the quietest 10 % up to 2 "
-                                     "log-power spreads above their median)",
-                           "ratio_floor_noise_fraction": NOISE_FLOOR_FRACTION}
 
     # ---- normalisation reference
     ref = None
@@ -697,6 +731,22 @@ def noise_floor(y: np.ndarray, sfreq: float, bandwidth: float, *, dof: float = 5
     return float(np.sqrt(np.mean(pw[valid][keep])))
 
 
+def _activity_ratio(y: np.ndarray, sfreq: float, noise: float | None) -> float | None:
+    """99th percentile of the RMS over windows of ACTIVITY_WINDOW_S, in units of the
+    noise floor (the first and last second, where the filters settle, left out)."""
+    if noise is None or not noise > 0:
+        return None
+    n = max(int(round(ACTIVITY_WINDOW_S * sfreq)), 2)
+    edge = int(round(1.0 * sfreq))  # filter settling at both ends
+    if y.shape[-1] > 2 * edge + 4 * n:
+        y = y[edge:-edge]
+    nb = y.shape[-1] // n
+    if nb < 1:
+        return None
+    rms = np.sqrt(np.mean(np.square(y[:nb * n]).reshape(nb, n), axis=1))
+    return float(np.percentile(rms, ACTIVITY_PERCENTILE) / noise)
+
+
 def _group_of(muscle: str | None) -> str | None:
     from ..montage import MUSCLES
 
@@ -732,8 +782,11 @@ def _mvc_reference(rec: Recording, filt: Recording, mvc: Any, notch: Any
     if isinstance(mvc, NormalizationReference):
         return mvc, None
     if isinstance(mvc, Mapping):
-        return NormalizationReference.from_values(mvc, method="mvc",
-                                                  source="values given to compare"), None
+        vals = {k: (v if isinstance(v, Mapping) or v is None
+                    else {"rms": v, "arv": _ARV_PER_RMS * float(v)}) for k, v in mvc.items()}
+        return NormalizationReference.from_values(
+            vals, method="mvc", source="values given to compare (ARV = RMS x sqrt(2/pi) "
+                                       "where only the RMS was given)"), None
     if isinstance(mvc, Recording):
         from ..signal import filter_emg
 
