@@ -145,8 +145,9 @@ def test_chunking_and_units_do_not_change_the_feedback(sizes, scale):
                 round(e.time_s, 6) if e.kind in ("onset", "offset", "order", "below")
                 else None)
 
-    evs = [key(e) for e in base.events if e.kind != "movement"]
-    assert evs == [key(e) for e in other.events if e.kind != "movement"]
+    # the same events (emission order may differ by a block between channels)
+    evs = sorted((key(e) for e in base.events if e.kind != "movement"), key=repr)
+    assert evs == sorted((key(e) for e in other.events if e.kind != "movement"), key=repr)
     assert len(base.movements) == len(other.movements) >= 1
     assert s0[-1].unit == "%MVC"
 

@@ -324,8 +324,9 @@ def run_feedback(
     targets : Targets, pattern, name, path or mapping, optional
         Zones and order rules (default: for the simulated board, its protocol's
         pattern or built-in targets; otherwise none).
-    reference : "auto", "capture", "mvc", "rvc", NormalizationReference, mapping, Recording, path or None
-        %MVC reference.  ``"auto"``: the simulated board's subject (its MVC
+    reference : str, NormalizationReference, mapping, Recording, path or None
+        %MVC reference: ``"auto"``, ``"capture"``, ``"mvc"``, ``"rvc"``, a reference,
+        a recording or None.  ``"auto"``: the simulated board's subject (its MVC
         block simulated and filtered like the live chain); for other boards none
         (envelopes in uV).  ``"capture"``/``"mvc"``/``"rvc"``: a guided capture
         (:func:`capture_reference`) before the feedback starts.  A Recording or
