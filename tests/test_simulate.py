@@ -147,14 +147,18 @@ def test_spectrum_shape_measured_matches_model_without_aliasing(sfreq):
     frac = emg_spectrum(full, sfreq)["power_fraction"]
     model = emg_psd(f, mdf_hz=full) / frac * a.amplitude_v**2
     band = (f >= 20) & (f < sfreq / 2)
-    ratio = p[band] / model[band]
+    # level: the power of a 39 s realisation scatters by 2 x rms_rel_sd (0.8-1.6 %)
+    level = p[band].sum() / model[band].sum()
+    assert level == pytest.approx(1.0, abs=8 * rms_rel_sd(sfreq, 39.0) + 0.01)
+    # shape, independent of the level
+    ratio = p[band] / model[band] / level
     assert abs(np.median(ratio) - 1) < 0.05
     # one Welch bin scatters by ~7 % here; 8-bin averages by ~3-4 %: bound at ~5 SD
     groups = ratio[: len(ratio) // 8 * 8].reshape(-1, 8).mean(axis=1)
     assert np.max(np.abs(groups - 1)) < 0.2, groups
     # no folding: aliasing would pile the power above Nyquist onto the top of the band
     top = (f >= 0.8 * sfreq / 2) & (f < sfreq / 2)
-    assert p[top].sum() / model[top].sum() == pytest.approx(1.0, abs=0.1)
+    assert p[top].sum() / model[top].sum() / level == pytest.approx(1.0, abs=0.1)
     # median frequency as stated (one 1 s window scatters by ~9 %, 39 s by ~1.5 %)
     assert median_frequency(x, sfreq) == pytest.approx(truth.mdf_hz["LT L"], rel=0.06)
     smooth = np.convolve(p, np.ones(9) / 9, mode="same")
@@ -293,17 +297,18 @@ def test_mvc_block_gives_percent_mvc_of_truth(sfreq):
         mvc = max(math.sqrt(max(np.mean(x[int(e.onset * sfreq):int((e.onset + e.duration)
                                           * sfreq)] ** 2) - p_noise, 0))
                   for e in mvc_events)
-        # a finite window of a Gaussian process has a random RMS: bounds at 4 SD of it
+        # a finite window of a Gaussian process has a random RMS: 5 SD bounds for the
+        # per-channel and per-burst checks (dozens per test), 4 SD for the pooled one
         sd_mvc = rms_rel_sd(sfreq, 3.0)
-        assert mvc == pytest.approx(truth.mvc_rms_v[ch], rel=4 * sd_mvc)
+        assert mvc == pytest.approx(truth.mvc_rms_v[ch], rel=5 * sd_mvc)
         lift = truth.select(ch, phase="lift")
         pct = np.array([100 * _plateau_rms(x, a, sfreq, p_noise) / mvc for a in lift])
         true = np.array([a.amplitude_mvc for a in lift])
         plateau = min(a.plateau[1] - a.plateau[0] for a in lift)
         sd_burst = math.hypot(rms_rel_sd(sfreq, plateau), sd_mvc)
-        np.testing.assert_allclose(pct, true, rtol=4 * sd_burst, atol=1.0)
+        np.testing.assert_allclose(pct, true, rtol=5 * sd_burst, atol=1.0)
         sd_mean = math.hypot(rms_rel_sd(sfreq, plateau) / math.sqrt(len(lift)), sd_mvc)
-        assert pct.mean() == pytest.approx(true.mean(), rel=4 * sd_mean, abs=1.0), ch
+        assert pct.mean() == pytest.approx(true.mean(), rel=5 * sd_mean, abs=1.0), ch
         ratios.append(pct.mean() / true.mean())
     # pooled over the 16 channels the %MVC is unbiased to within ~1 %
     assert np.mean(ratios) == pytest.approx(1.0, abs=4 * sd_mean / math.sqrt(len(ratios)))
@@ -432,7 +437,10 @@ def test_ecg_r_peaks_rate_and_amplitudes_measured():
     x = signal.sosfiltfilt(signal.butter(4, 40, fs=fs, output="sos"), x)
     peaks, _ = signal.find_peaks(x, height=0.5 * abs(truth.ecg_r_v[ch]), distance=int(0.3 * fs))
     peaks = peaks[quiet[peaks]]  # EMG bursts also have peaks: look where muscles rest
-    rest_r = r[quiet[np.minimum(np.round(r * fs).astype(int), rec.n_times - 1)]]
+    # a peak at the very edge of the record cannot be seen
+    peaks = peaks[(peaks > 0.1 * fs) & (peaks < rec.n_times - 0.1 * fs)]
+    r = r[(r > 0.1) & (r < rec.duration - 0.1)]
+    rest_r = r[quiet[np.round(r * fs).astype(int)]]
     assert len(rest_r) > 15
     # every true R peak is found within 3 ms, and every peak found is a true R peak
     assert np.all(np.min(np.abs(peaks[:, None] / fs - rest_r[None, :]), axis=0) <= 0.003)
