@@ -377,6 +377,8 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="small data (smoke test)")
     ap.add_argument("--repeats", type=int, default=None, help="repeats per timing")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="numba threads for the offline kernels (default: all cores)")
     args = ap.parse_args(argv)
     quick = args.quick
     repeats = args.repeats or (3 if quick else 7)
@@ -385,11 +387,13 @@ def main(argv: list[str] | None = None) -> None:
     import numba
 
     start_load = load()
+    if args.threads:
+        numba.set_num_threads(args.threads)
     es.warmup()
     layer = numba.threading_layer()
     print(f"# emgcontrol.signal benchmark{' (--quick)' if quick else ''}\n")
     print(f"Python {platform.python_version()}, numpy {np.__version__}, numba {numba.__version__}"
-          f" ({numba.config.NUMBA_NUM_THREADS} threads, {layer} layer), {os.cpu_count()} CPUs; "
+          f" ({numba.get_num_threads()} threads, {layer} layer), {os.cpu_count()} CPUs; "
           f"load average at start {start_load}\n")
     x = make_data(n_ch, seconds, sfreq)
     print(f"## Offline chain: {n_ch} ch x {seconds:g} s at {sfreq:g} Hz "
