@@ -206,6 +206,22 @@ def test_existing_file_is_not_overwritten(tmp_path):
     assert out.read_text() == "keep"
 
 
+def test_playback_board_replays_a_recording(tmp_path):
+    src = tmp_path / "src.csv"
+    record(src, duration=1.0, seed=8, channel_settings={1: {"gain": 8}})
+    side = json.loads((tmp_path / "src.csv.json").read_text())
+    rails = side["meta"]["acquisition"]["rails_uV"]
+    assert rails[0] == pytest.approx(562_500.0) and rails[1] == pytest.approx(187_500.0)
+    first = read_quiet(src)
+    # "playback" replays any BrainFlow CSV file; names and muscles come from its sidecar
+    with open_board("playback", file=src) as s:
+        assert s.ch_names == first.ch_names[:8] and s.muscles == first.muscles[:8]
+        s.start()
+        got = np.concatenate([b.data for b in s.blocks(duration=0.5)], axis=1)
+    n = got.shape[1]
+    np.testing.assert_allclose(got, first.data[:8, :n], rtol=0, atol=RES_V)
+
+
 # ------------------------------------------------------------- crash safety
 _CHILD = textwrap.dedent("""
     import sys

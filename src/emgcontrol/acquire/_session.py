@@ -45,6 +45,10 @@ log = logging.getLogger("emgcontrol.acquire")
 
 SIDECAR_KIND = "brainflow-csv"
 
+FIRST_DATA_GRACE_S = 5.0
+"""Extra seconds a hardware board may take to send its first sample (after a
+start or a reconnection) before the connection counts as lost."""
+
 
 class AcquisitionError(EmgcontrolError):
     """A board could not be opened, configured or read."""
@@ -171,7 +175,8 @@ class BoardSession:
         Other raw ``config_board`` strings, sent as given (board-specific).
     stall_timeout : float
         Seconds without data after which the connection is taken as lost
-        (default 3 s).
+        (default 3 s; plus :data:`FIRST_DATA_GRACE_S` before the first sample of
+        a hardware board).
     reconnect_attempts : int
         Reconnection attempts after a loss (default 3; 0: none).
     reconnect_wait : float
@@ -271,6 +276,7 @@ class BoardSession:
         self._streaming = False
         self._closed = False
         self._lock = threading.Lock()
+        self._side_lock = threading.Lock()
         self._labels: dict[float, str] = {}
         self._codes: dict[str, float] = {}
         self.n_samples = 0
@@ -285,6 +291,7 @@ class BoardSession:
         self._monitor: ChannelMonitor | None = None
         self._after_reconnect = False
         self._last_data = 0.0
+        self._first_wait = True
         self._sim_next = 0
         self._sim_loop = 0
         self._seg_base = 0
@@ -588,6 +595,7 @@ class BoardSession:
                 None if self.record_path is None else str(self.record_path)) from None
         self._streaming = True
         self._last_data = time.monotonic()
+        self._first_wait = self.simulation is None
         if self.simulation is not None:
             self.simulation.stream_started(time.time())
             self._seg_base = self.n_samples
@@ -612,6 +620,7 @@ class BoardSession:
         if raw.shape[1] == 0:
             return None
         self._last_data = time.monotonic()
+        self._first_wait = False
         blk = self._make_block(raw)
         if self.simulation is not None and self.simulation.marker_events:
             self._simulated_markers()
@@ -735,8 +744,10 @@ class BoardSession:
             if blk is not None:
                 yield blk
                 continue
-            if time.monotonic() - self._last_data > self.stall_timeout:
-                self._reconnect(f"no data for {self.stall_timeout:g} s")
+            # boards may take a few seconds to send their first sample
+            allowed = self.stall_timeout + (FIRST_DATA_GRACE_S if self._first_wait else 0.0)
+            if time.monotonic() - self._last_data > allowed:
+                self._reconnect(f"no data for {allowed:g} s")
                 continue
             time.sleep(poll_s)
 
@@ -976,11 +987,13 @@ class BoardSession:
         }
         side = C.sidecar_path(p)
         tmp = side.with_name(side.name + ".tmp")
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(json.dumps(body, indent=1, default=str))
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, side)
+        text = json.dumps(body, indent=1, default=str)
+        with self._side_lock:  # markers may come from another thread (keyboard)
+            with open(tmp, "w", encoding="utf-8") as fh:
+                fh.write(text)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, side)
 
 
 def as_montage(spec: Any) -> Montage:
