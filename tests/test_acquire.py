@@ -206,6 +206,17 @@ def test_existing_file_is_not_overwritten(tmp_path):
     assert out.read_text() == "keep"
 
 
+def test_synthetic_board_records_with_a_montage(tmp_path):
+    # BrainFlow's own synthetic board: a driver thread in BrainFlow, 16 EXG rows
+    res = record(tmp_path / "syn.csv", "synthetic", duration=0.8,
+                 montage="cyton-daisy-low-back-16")
+    rec = read_quiet(tmp_path / "syn.csv")
+    assert rec.meta["board"] == "synthetic" and rec.n_times == res.n_samples >= 0.8 * SF
+    assert rec.ch_names[:16] == ec.get_preset("cyton-daisy-low-back-16").ch_names
+    assert rec.muscles[0] == ec.parse_muscle("left longissimus")
+    assert res.dropped["count"] == 0 and np.isfinite(rec.data).all()
+
+
 def test_playback_board_replays_a_recording(tmp_path):
     src = tmp_path / "src.csv"
     record(src, duration=1.0, seed=8, channel_settings={1: {"gain": 8}})
