@@ -89,6 +89,19 @@ def test_every_builtin_protocol_loads_and_cites_its_sources():
         assert p.describe().count("ref:") >= len(p.criteria)
 
 
+def test_format_example_in_the_docs_is_valid():
+    import textwrap
+
+    import emgcontrol.patterns as pat
+
+    doc = pat.__doc__
+    block = doc.split(".. code-block:: toml", 1)[1].split("Criterion kinds", 1)[0]
+    p = loads_pattern(textwrap.dedent(block), source="doc")
+    assert p.id == "my-hip-extension" and p.criteria[0].minimum == -20.0
+    assert p.for_level(1).criteria[0].minimum == -60.0
+    assert p.phases["hold"].anchor == "movement" and p.onsets.window == (-0.6, 0.6)
+
+
 def test_prone_hip_extension_literature_disagreement_is_configurable():
     p = get_pattern("prone-hip-extension")
     assert "Lehman" in p.evidence and "Bruno" in p.evidence
@@ -203,6 +216,11 @@ criteria = ["gmax-frist"]
     with pytest.raises(FileFormatError, match="gmax-frist") as info:
         loads_pattern(text, source="x.toml")
     assert info.value.line == line_of(text, '"gmax-frist"')
+    text = (MINIMAL + "\n[[levels]]\nlevel = 1\n[levels.targets]\n"
+            "gmax-first = { tolerance_ms = -5 }\n")
+    with pytest.raises(FileFormatError, match="targets of 'gmax-first'.*>= 0") as info:
+        loads_pattern(text, source="x.toml")
+    assert info.value.line == line_of(text, "gmax-first = {")
     text = MINIMAL + "\n[[levels]]\nlevel = 1\n[levels.targets]\nnot-there = { min = 1 }\n"
     with pytest.raises(FileFormatError, match="unknown criterion 'not-there'") as info:
         loads_pattern(text, source="x.toml")
@@ -330,11 +348,10 @@ def test_disconnected_electrode_is_not_judged_as_a_silent_muscle():
 def test_trials_from_movements_without_trial_events():
     rec, truth = simulate("prone-hip-extension", "reversed", sfreq=500, snr_db=15, seed=15)
     rec = rec._replace(events=[e for e in rec.events if e.label != "trial"])
-    raw = dict(get_pattern("prone-hip-extension").raw)
-    raw["trials"] = {"source": "movement", "min_trials": 3, "pre_s": 2.0, "post_s": 4.0}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = compare(rec, pattern_from_dict(raw), mvc=truth.mvc_rms_v)
+        res = compare(rec, "prone-hip-extension", mvc=truth.mvc_rms_v)
+    assert res.processing["trials"]["source"] == "movements found by the accelerometer"
     lifts = [m.onset for m in truth.movements if m.phase == "lift"]
     found = [t["movement_onset_s"] for t in res.measures["trials"]]
     assert len(found) == len(lifts)

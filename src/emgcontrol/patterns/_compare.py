@@ -7,7 +7,9 @@ Verdict rules (per criterion)
     with the target band:
 
     * ``not_assessable`` when a muscle is not recorded, all its channels are
-      unusable (signal quality), or the criterion could be assessed in fewer than
+      unusable (signal quality), too few of a group's channels could be measured
+      (see :data:`~emgcontrol.patterns._format.COMBINE`), or the criterion could be
+      assessed in fewer than
       ``min_trials`` trials / ``min_share`` of the trials (no onset, no movement,
       no MVC reference...), with the reason;
     * ``not_assessable`` too when the repetitions disagree: fewer than
@@ -147,6 +149,14 @@ def _badness(v: float, lo: float | None, hi: float | None) -> float:
     margins = [m for m in ((v - lo) if lo is not None else None,
                            (hi - v) if hi is not None else None) if m is not None]
     return -min(margins) if margins else 0.0
+
+
+def _enough(n_ok: int, n: int, combine: str) -> bool:
+    """Enough channels of a group: all for a worst-case rule (``each``, ``max``,
+    ``min``), at least half for a mean."""
+    if combine == "mean":
+        return n_ok >= max(1, math.ceil(n / 2))
+    return n_ok >= n
 
 
 class _Groups:
@@ -301,7 +311,7 @@ def _evaluate(c: Criterion, m: Measures, G: _Groups) -> tuple[
             rs = [a for a in m.amounts if a["trial"] == k and a["phase"] == p["phase"]
                   and a["measure"] == p["measure"] and a["channel"] in chans]
             vals = [float(a[key]) for a in rs if a["status"] == "ok" and a[key] is not None]
-            if len(vals) < len(chans) or not rs:
+            if not _enough(len(vals), len(chans), c.combine) or not rs:
                 why = "; ".join(sorted({str(a["reason"]) for a in rs if a["status"] != "ok"}))
                 return [], why or "no amplitude"
             return vals, None
@@ -355,7 +365,7 @@ def _evaluate(c: Criterion, m: Measures, G: _Groups) -> tuple[
             rs = [r for r in frr_rows if r["trial"] == k and r["channel"] in resolved["muscle"]]
             vals = [float(r[key]) for r in rs if r["status"] == "ok" and r[key] is not None
                     and math.isfinite(r[key])]
-            if len(vals) < len(resolved["muscle"]) or not rs:
+            if not _enough(len(vals), len(resolved["muscle"]), c.combine) or not rs:
                 why = "; ".join(sorted({str(r["reason"]) for r in rs if r["reason"]})) or \
                     "no ratio"
                 rows.append({"trial": k, "value": None, "reason": why})
@@ -377,21 +387,23 @@ def _evaluate(c: Criterion, m: Measures, G: _Groups) -> tuple[
         if "fatigue" not in m.computed:
             return [], "median-frequency slopes were not measured", used
         rs = [r for r in m.fatigue if r["channel"] in resolved["muscle"]]
-        vals, whys = [], []
+        vals = []
+        whys: dict[str, list[str]] = {}
         for r in rs:
             if r["status"] != "ok" or r.get("slope_pct_per_s") is None:
-                whys.append(f"{r['channel']}: {r['reason']}")
+                whys.setdefault(str(r["reason"]), []).append(r["channel"])
                 continue
             snr = r.get("snr_db")
             if snr is None or snr < p["min_snr_db"]:
-                s = "unknown" if snr is None else f"{snr:.1f} dB"
-                whys.append(f"{r['channel']}: EMG over the hold only {s} above the noise "
-                            f"(spectral measures need >= {p['min_snr_db']:g} dB)")
+                s = "an unknown level" if snr is None else f"{snr:.1f} dB"
+                whys.setdefault(f"EMG over the hold only {s} above the noise (spectral "
+                                f"measures need >= {p['min_snr_db']:g} dB)",
+                                []).append(r["channel"])
                 continue
             vals.append(float(r["slope_pct_per_s"]))
-        if len(vals) < len(resolved["muscle"]) or not rs:
-            return [{"trial": 0, "value": None,
-                     "reason": "; ".join(whys) or "no slope"}], None, used
+        if not _enough(len(vals), len(resolved["muscle"]), c.combine) or not rs:
+            why = "; ".join(f"{', '.join(chs)}: {w}" for w, chs in whys.items())
+            return [{"trial": 0, "value": None, "reason": why or "no slope"}], None, used
         v = (float(np.mean(vals)) if c.combine == "mean"
              else max(vals, key=lambda x: _badness(x, lo, hi)))
         return [{"trial": 0, "value": v, "reason": None, "channel_values": vals}], None, used

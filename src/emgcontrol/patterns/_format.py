@@ -74,8 +74,11 @@ COMBINE = {
 """How the channels of a muscle group are combined, per kind (first = default).
 
 ``earliest``/``latest``: the group's onset is the earliest/latest onset of its
-channels.  ``each``: every channel is judged and the worst value counts.
-``mean``: the mean of the channels' values.  ``max``/``min``: the largest/smallest.
+channels (``latest`` needs every channel's onset).  ``each``: every channel is
+judged and the worst value counts (needs every channel).  ``mean``: the mean of the
+channels' values (needs at least half of the channels: a noisy channel of a
+bilateral group does not block the criterion).  ``max``/``min``: the
+largest/smallest (needs every channel).
 """
 
 _COMMON = {"id", "kind", "description", "weight", "severity", "reference", "pass_text",
@@ -308,11 +311,11 @@ class TrialSpec:
     Attributes
     ----------
     source : {"events", "whole", "movement"}
-        ``"events"``: events labelled ``label`` with a duration (the whole recording
-        when there are none); ``"whole"``: the recording is one trial;
-        ``"movement"``: trials are cut around movements found by the accelerometer
-        (``pre_s`` before to ``post_s`` after each movement onset) when the recording
-        has no trial events.
+        ``"events"`` and ``"movement"``: events labelled ``label`` with a duration;
+        when the recording has none, trials are cut around the successive movements
+        the accelerometer finds (``pre_s`` before to ``post_s`` after each movement
+        onset; needs ``[movement] source = "accelerometer"``), else the whole
+        recording is one trial.  ``"whole"``: the recording is one trial.
     label : str
         Event label of the trials.
     min_trials : int
@@ -1086,8 +1089,14 @@ def _level(ctx: _Ctx, lv: Any, k: int, ids: list[str], crit_raw: list[Any],
         allowed = _KIND_FIELDS.get(c.get("kind"), set()) | {"weight", "severity",
                                                              "pass_text", "fail_text"}
         _check_keys(ctx, over, allowed, path + ("targets", cid), f"targets of {cid!r}")
-        # validate the overridden criterion by building it
-        _criterion(ctx, {**c, **over}, ids.index(cid), groups, phases, options, None)
+        # validate the overridden criterion by building it; errors point at the level
+        try:
+            _criterion(ctx, {**c, **over}, ids.index(cid), groups, phases, options, None)
+        except FileFormatError as err:
+            raise ctx.error(f"targets of {cid!r}: {err.reason}",
+                            path + ("targets", cid)) from None
+        except ValidationError as err:
+            raise ctx.error(f"targets of {cid!r}: {err}", path + ("targets", cid)) from None
     adv = lv.get("advance")
     advance = None
     if adv is not None:

@@ -83,6 +83,11 @@ ACTIVITY_WINDOW_S = 0.25
 
 ACTIVITY_PERCENTILE = 99.0
 
+MIN_SPECTRAL_POWER_FRACTION = 0.5
+"""Median-frequency slopes are not assessed when the analysed band keeps less than
+this share of a typical lumbar EMG spectrum's power (below about 200 Hz sampling;
+:func:`emgcontrol.metrics.spectral_bias`)."""
+
 _ARV_PER_RMS = math.sqrt(2.0 / math.pi)
 """ARV / RMS of a Gaussian signal: the ARV reference derived from an MVC RMS value given
 alone (surface EMG at full recruitment is close to Gaussian)."""
@@ -262,7 +267,8 @@ def _trial_windows(rec: Recording, pattern: TargetPattern) -> tuple[list[tuple[f
               if e.label == spec.label and e.duration > 0 and e.onset < dur]
         if tr:
             return tr, f"events labelled {spec.label!r}"
-    if spec.source == "movement" and "acc" in rec.ch_types:
+    if spec.source in ("events", "movement") and "acc" in rec.ch_types \
+            and pattern.movement.source == "accelerometer":
         found = _movement_trials(rec, pattern)
         if found:
             return found, "movements found by the accelerometer"
@@ -326,7 +332,8 @@ def measure(
         reference is then taken as ``RMS * sqrt(2/pi)``, exact for Gaussian EMG) or
         ``{"rms": V, "arv": V}``, or a :class:`~emgcontrol.metrics.NormalizationReference`.
     quality_thresholds : optional
-        Overrides of the quality thresholds (:class:`~emgcontrol.signal.quality.QualityThresholds`).
+        Overrides of the quality thresholds
+        (:class:`~emgcontrol.signal.quality.QualityThresholds`).
     onset_params : mapping, optional
         Detector parameters overriding the pattern's ``[onsets]``.
     ecg : {"auto", "template", "highpass"} or None
@@ -921,8 +928,16 @@ def _fatigue(m: Measures, pattern: TargetPattern, filt: Recording, usable: Seque
     hold_rms = {r["channel"]: r["value"] for r in amp.rows}
     h = tab.meta.get("band_hz", [20.0, 450.0])[1]
     factor = 1.0
+    low_rate = None
     if h < 449.0:
-        factor = float(spectral_bias(filt.sfreq, h_freq=h)["slope_ratio_pct"])
+        bias = spectral_bias(filt.sfreq, h_freq=h)
+        factor = float(bias["slope_ratio_pct"])
+        if bias["power_fraction"] < MIN_SPECTRAL_POWER_FRACTION:
+            low_rate = (f"at {filt.sfreq:g} Hz the analysed band (up to {h:g} Hz) keeps only "
+                        f"{100 * bias['power_fraction']:.0f} % of a typical lumbar EMG "
+                        "spectrum's power: the median frequency is not interpretable "
+                        f"(needs >= {100 * MIN_SPECTRAL_POWER_FRACTION:.0f} %, i.e. >= 250 Hz "
+                        "sampling)")
     for r in tab.rows:
         if r["measure"] != "mdf":
             continue
@@ -939,8 +954,9 @@ def _fatigue(m: Measures, pattern: TargetPattern, filt: Recording, usable: Seque
                                 if r["slope_pct_per_s"] is not None and factor > 0 else None),
             "slope_hz_per_s": r["slope_hz_per_s"], "initial_hz": r["initial_hz"],
             "r2": r["r2"], "hold_s": list(hold), "hold_rms_v": hr, "noise_rms_v": n or None,
-            "snr_db": snr, "rate_factor": factor, "status": r["status"],
-            "reason": r["reason"]})
+            "snr_db": snr, "rate_factor": factor,
+            "status": r["status"] if low_rate is None else "not_assessable",
+            "reason": r["reason"] if low_rate is None else low_rate})
 
 
 def criterion_channels(c: Criterion, measures: Measures) -> dict[str, list[str]]:

@@ -229,9 +229,8 @@ class ProgressStore:
                 raise FileFormatError(f"not a stored session ({err})", f,
                                       getattr(err, "lineno", None)) from None
             if not isinstance(data, Mapping) or data.get("format") != STORE_FORMAT:
-                raise FileFormatError("not a stored session (format "
-                                      f"{data.get('format') if isinstance(data, Mapping) else None!r})",
-                                      f)
+                fmt = data.get("format") if isinstance(data, Mapping) else None
+                raise FileFormatError(f"not a stored session (format {fmt!r})", f)
             data = dict(data)
             data["file"] = str(f)
             out.append(data)
