@@ -346,12 +346,14 @@ class MatplotlibDisplay(Display):
         self._ax_env.set_title("envelopes")
         if ch:
             self._ax_env.legend(loc="upper left", fontsize=7, ncol=2)
-        self._log_text = fig.text(0.01, 0.01, "", fontsize=8, va="bottom", family="monospace",
-                                  animated=anim)
+        # the event log changes rarely and costs tens of ms to render: it is part of the
+        # cached background, redrawn (full draw) only when an event arrives
+        self._log_text = fig.text(0.01, 0.01, "", fontsize=8, va="bottom", family="monospace")
+        self._log_dirty = False
         self._head = fig.text(0.5, 0.97, "", ha="center", va="top", fontsize=11,
                               animated=anim)
         fig.subplots_adjust(bottom=0.25, wspace=0.35, top=0.88)
-        self._animated = [*self._bars, *self._texts, *self._lines, self._log_text, self._head]
+        self._animated = [*self._bars, *self._texts, *self._lines, self._head]
         if anim:
             fig.canvas.mpl_connect("draw_event", self._grab_background)
         if self._mode == "inline":
@@ -382,10 +384,18 @@ class MatplotlibDisplay(Display):
     def _draw(self) -> None:
         fig = self.figure
         canvas = fig.canvas
-        if self._bg is None or self._mode == "inline" or not self.blit:
+        if self._mode == "inline" or not self.blit:
             for a in self._animated:
                 a.set_animated(False)
             self._full_draw()
+        elif self._bg is None or self._log_dirty:
+            # background changed (log, axes): draw it without the moving artists, grab
+            # it, then draw them on top
+            self._log_dirty = False
+            self._full_draw()
+            for a in self._animated:
+                fig.draw_artist(a)
+            canvas.blit(fig.bbox)
         else:
             canvas.restore_region(self._bg)
             for a in self._animated:
@@ -432,13 +442,15 @@ class MatplotlibDisplay(Display):
         if event.kind in ("onset", "offset"):
             return
         self._log.append(("!! " if event.violation else "   ") + event.message[:110])
-        if self._texts:
+        if self._bars is not None:
             self._log_text.set_text("\n".join(self._log))
+            self._log_dirty = True
 
     def message(self, text: str) -> None:
         self._log.append("-- " + text[:110])
-        if self._texts:
+        if self._bars is not None:
             self._log_text.set_text("\n".join(self._log))
+            self._log_dirty = True
 
     def close(self, result: Any) -> None:
         if self.figure is None:
