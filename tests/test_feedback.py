@@ -98,9 +98,17 @@ def test_targets_from_a_pattern():
     assert o.tolerance_s == pytest.approx(crit.params["tolerance_ms"] / 1000)
     amount = [c for c in pat.criteria if c.kind == "amount"]
     assert len(t.zones) == len(amount)
-    # everything else is listed as not checked live
-    others = [c.id for c in pat.criteria if c.kind not in ("amount", "order")]
-    assert all(any(s.startswith(i + " ") for s in t.not_live) for i in others)
+    # latencies relative to another muscle group become timing rules; everything else
+    # is listed as not checked live
+    def live(c):
+        return c.kind in ("amount", "order") or (
+            c.kind == "latency" and hasattr(c.params["relative_to"], "muscles"))
+
+    others = [c.id for c in pat.criteria if not live(c)]
+    assert others and all(any(s.startswith(i + " ") for s in t.not_live) for i in others)
+    arm = get_targets(patterns.get_pattern("arm-raise"))
+    lat = [o for o in arm.order if o.kind == "latency"]
+    assert lat and all(o.band != (None, None) for o in lat)
 
 
 # -------------------------------------------------------------- the chain
