@@ -8,6 +8,12 @@ simulate PROTOCOL [--variant NAME] --out FILE [--seed N] [--sfreq HZ] [--snr DB]
     Write a simulated session and its ground truth (``FILE.truth.json``).
 simulate PROTOCOL --list-variants
     Print the protocol's variants, one a line.
+boards [--all] [--json]
+    The BrainFlow boards, with sampling rates and EMG channels.
+record --out FILE [--board NAME] [--duration S] [--montage M] ...
+    Record from a board (default: the built-in simulated board) straight to disk.
+live [--board NAME] [--pattern P] [--duration S] [--display terminal|matplotlib|none] ...
+    Live biofeedback: envelopes in %MVC against target zones, onsets and order checks.
 
 Errors from emgcontrol (bad file, bad argument) are printed as one line on
 stderr with exit code 2; they never show a traceback.
@@ -123,6 +129,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sfreq", type=float, default=1000.0, help="sampling rate in Hz")
     p.add_argument("--snr", type=float, default=20.0, help="signal-to-noise ratio in dB")
     p.set_defaults(func=_simulate)
+
+    from .acquire.cli_commands import add_acquire_commands
+
+    add_acquire_commands(sub)
     return parser
 
 
@@ -135,6 +145,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EmgcontrolError as err:
         print(f"emgcontrol {args.command}: error: {err}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into `head` and the like
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover
