@@ -1,0 +1,873 @@
+"""The assessment report: self-contained HTML, PDF and the JSON results file."""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import html
+import io
+import json
+import math
+import os
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import ValidationError
+from ..metrics._common import jsonable
+from ._figures import (TraceSignals, amount_rows, plot_amounts, plot_criteria, plot_progress,
+                       plot_timing, plot_traces, timing_rows, trace_signals)
+from ._items import NOT_RECORDED, reporting_items
+from ._style import VERDICT_TEXT, fmt_num, fmt_value, muscle_label
+
+__all__ = ["Report", "make_report", "RESULTS_FORMAT", "RESULTS_VERSION"]
+
+RESULTS_FORMAT = "emgcontrol-assessment"
+"""``results.json["assessment"]["format"]``; the top level stays a comparison
+(:meth:`emgcontrol.patterns.Comparison.from_dict` reads it)."""
+
+RESULTS_VERSION = 1
+
+RATIO_KINDS = ("ratio", "cocontraction", "flexion_relaxation", "mdf_slope")
+
+_CSS = """
+:root{--pass:#2e7d32;--fail:#c62828;--na:#616161;--ink:#1b1f23;--muted:#57606a;
+--line:#d0d7de;--soft:#f6f8fa}
+*{box-sizing:border-box}
+html{-webkit-text-size-adjust:100%}
+body{margin:0;font:16px/1.5 -apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,
+"Helvetica Neue",Arial,sans-serif;color:var(--ink);background:#fff}
+main{max-width:1000px;margin:0 auto;padding:16px}
+h1{font-size:1.6rem;line-height:1.25;margin:.2em 0 .1em}
+h2{font-size:1.25rem;border-bottom:2px solid var(--line);padding-bottom:.2em;margin:2em 0 .6em}
+h3{font-size:1.05rem;margin:1.4em 0 .4em}
+p.sub{color:var(--muted);margin:0 0 1em}
+.cards{display:flex;flex-wrap:wrap;gap:8px;margin:1em 0}
+.card{flex:1 1 120px;border:1px solid var(--line);border-radius:8px;padding:8px 12px;
+background:var(--soft)}
+.card .num{font-size:1.6rem;font-weight:700;line-height:1.2}
+.card .lbl{font-size:.85rem;color:var(--muted)}
+.card.pass .num{color:var(--pass)}.card.fail .num{color:var(--fail)}
+.card.not_assessable .num{color:var(--na)}
+nav.toc ul{columns:2;padding-left:1.2em;margin:.3em 0}
+.table-wrap{overflow-x:auto;-webkit-overflow-scrolling:touch;margin:.6em 0}
+table{border-collapse:collapse;width:100%;font-size:.92rem}
+th,td{border:1px solid var(--line);padding:6px 8px;text-align:left;vertical-align:top}
+th{background:var(--soft)}
+td.num{text-align:right;white-space:nowrap}
+.badge{display:inline-block;padding:1px 8px;border-radius:10px;font-weight:700;
+font-size:.85em;color:#fff;white-space:nowrap}
+.badge.pass,.badge.good{background:var(--pass)}.badge.fail,.badge.bad{background:var(--fail)}
+.badge.not_assessable,.badge.na{background:var(--na)}.badge.warn{background:#ef6c00}
+.small{font-size:.85rem;color:var(--muted)}
+.cid{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.88em;
+word-break:break-word}
+figure{margin:1.2em 0}
+figure img{display:block;width:100%;height:auto;border:1px solid var(--line);border-radius:4px}
+figcaption{font-size:.9rem;color:var(--muted);margin-top:.3em}
+.note{background:#fff8e1;border-left:4px solid #f9a825;padding:6px 10px;margin:.4em 0}
+dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:3px 14px;margin:.5em 0}
+dl.kv dt{font-weight:600;color:var(--muted)}dl.kv dd{margin:0}
+footer{margin:3em 0 1em;color:var(--muted);font-size:.85rem}
+ol.refs li{margin:.3em 0;font-size:.9rem}
+@media (max-width:640px){
+body{font-size:15px}main{padding:10px}h1{font-size:1.35rem}
+nav.toc ul{columns:1}dl.kv{grid-template-columns:1fr}dl.kv dd{margin:0 0 6px}
+table.stack thead{display:none}table.stack,table.stack tbody{display:block}
+table.stack tr{display:block;border:1px solid var(--line);border-radius:6px;margin:0 0 10px;
+padding:4px 0}
+table.stack td{display:block;border:0;padding:3px 10px;text-align:left}
+table.stack td[data-label]::before{content:attr(data-label) ": ";font-weight:600;
+color:var(--muted)}
+}
+@media print{
+@page{size:A4;margin:14mm}
+body{font-size:10pt}main{max-width:none;padding:0}nav.toc{display:none}
+h2{break-after:avoid;page-break-after:avoid}
+figure,tr,.card,dl.kv{break-inside:avoid;page-break-inside:avoid}
+figure img{border:0}
+.badge{color:#000!important;background:none!important;border:1px solid #000}
+.table-wrap{overflow:visible}
+a{color:inherit;text-decoration:none}
+}
+"""
+
+
+def _esc(x: Any) -> str:
+    return html.escape("" if x is None else str(x))
+
+
+def _badge(verdict: str) -> str:
+    return (f'<span class="badge {_esc(verdict)}">'
+            f'{_esc(VERDICT_TEXT.get(verdict, verdict))}</span>')
+
+
+@dataclass
+class _Fig:
+    id: str
+    section: str
+    title: str
+    caption: str
+    alt: str
+    make: Callable[[], Any]
+    png: bytes | None = None
+
+
+class Report:
+    """An assessment report: figures, tables, reporting items; HTML, PDF and JSON.
+
+    Parameters
+    ----------
+    comparison : Comparison
+        Result of :func:`emgcontrol.patterns.compare`.
+    recording : Recording, optional
+        The recording compared (traces, metadata, reporting items).
+    session : mapping, optional
+        Session description shown in the header and stored in the JSON
+        (``patient_id``, ``session_date``, ``source``, ``board``, ``files``...).
+    history : DataFrame or list, optional
+        Earlier sessions for the progress charts
+        (:meth:`~emgcontrol.patterns.ProgressStore.history`, this session included).
+    level : LevelStatus or mapping, optional
+        The patient's training level.
+    info : mapping, optional
+        User-supplied reporting items (:data:`emgcontrol.report.INFO_KEYS`).
+    mvc : mapping, optional
+        How the MVC reference was obtained (for the methods section).
+    title : str, optional
+        Report title (default: the protocol's title).
+    max_trial_figures : int
+        Trials drawn in detail (default 3).
+    dpi : int
+        Resolution of the figures (default 110).
+
+    Examples
+    --------
+    >>> rep = Report(comparison, recording)                 # doctest: +SKIP
+    >>> rep.save("assessment")                              # doctest: +SKIP
+    {'html': ..., 'pdf': ..., 'json': ...}
+    """
+
+    def __init__(self, comparison: Any, recording: Any = None, *,
+                 session: Mapping[str, Any] | None = None, history: Any = None,
+                 level: Any = None, info: Mapping[str, Any] | None = None,
+                 mvc: Mapping[str, Any] | None = None, title: str | None = None,
+                 max_trial_figures: int = 3, dpi: int = 110) -> None:
+        from ..patterns import Comparison
+        from ..recording import Recording
+
+        if isinstance(comparison, Mapping):
+            comparison = Comparison.from_dict(comparison)
+        if not isinstance(comparison, Comparison):
+            raise ValidationError("comparison must be an emgcontrol.patterns.Comparison; got "
+                                  f"{type(comparison).__name__}")
+        if recording is not None and not isinstance(recording, Recording):
+            raise ValidationError(f"recording must be a Recording; got "
+                                  f"{type(recording).__name__}")
+        if not isinstance(max_trial_figures, int) or max_trial_figures < 0:
+            raise ValidationError(f"max_trial_figures must be an integer >= 0; got "
+                                  f"{max_trial_figures!r}")
+        self.comparison = comparison
+        self.recording = recording
+        self.session = dict(session or {})
+        self.history = history
+        self.level = level.to_dict() if hasattr(level, "to_dict") else (
+            dict(level) if level else None)
+        self.info = dict(info or {})
+        self.mvc = dict(mvc or {})
+        self.title = title or str(comparison.pattern.get("title") or comparison.pattern.get("id"))
+        self.max_trial_figures = max_trial_figures
+        self.dpi = int(dpi)
+        self.created = _dt.datetime.now().isoformat(sep=" ", timespec="seconds")
+        self._signals: TraceSignals | None = None
+        self._figs: list[_Fig] | None = None
+
+    # ------------------------------------------------------------- content
+    @property
+    def signals(self) -> TraceSignals | None:
+        """Filtered signals and envelopes of the traces (None without a recording)."""
+        if self._signals is None and self.recording is not None:
+            self._signals = trace_signals(self.recording, self.comparison)
+        return self._signals
+
+    def reporting_items(self) -> list[dict[str, str]]:
+        """ISEK/CEDE items (:func:`emgcontrol.report.reporting_items`)."""
+        sig = self.signals
+        return reporting_items(self.comparison, self.recording, info=self.info, mvc=self.mvc,
+                               signals=sig.params if sig is not None else None)
+
+    def _history_frame(self) -> Any:
+        if self.history is None:
+            return None
+        from ._figures import _history_frame
+
+        df = _history_frame(self.history)
+        return None if df.empty else df
+
+    def figure_specs(self) -> list[_Fig]:
+        """The figures of the report (built lazily)."""
+        if self._figs is not None:
+            return self._figs
+        c = self.comparison
+        m = c.measures
+        figs: list[_Fig] = []
+        sig = self.signals
+        if sig is not None:
+            figs.append(_Fig(
+                "fig-traces", "traces", "Whole session",
+                "Band-pass filtered EMG (blue) and its moving-RMS envelope (black) of each "
+                "muscle of the protocol. Shaded: trials; green lines: the onsets used by the "
+                "criteria; dashed red: offsets; dotted black: movement onsets; green bars: "
+                "every activation the detector found.",
+                "Filtered EMG and envelopes of every muscle over the whole session",
+                lambda: plot_traces(sig, c, show=("filtered", "envelope"))))
+            trials = [t for t in m.get("trials") or [] if t.get("start_s") is not None]
+            for t in trials[: self.max_trial_figures]:
+                k = t["trial"]
+                mo = t.get("movement_onset_s")
+                when = (f"1 s before to 2.5 s after the movement onset ({mo:.2f} s)"
+                        if mo is not None else "the whole trial (movement onset unknown)")
+                figs.append(_Fig(
+                    f"fig-trial-{k + 1}", "traces", f"Trial {k + 1}",
+                    f"Raw (grey, offset removed), filtered (blue) and envelope (black) of "
+                    f"trial {k + 1}, {when}.",
+                    f"Raw, filtered and envelope traces of trial {k + 1}",
+                    lambda k=k: plot_traces(sig, c, trial=k)))
+        tr = timing_rows(c)
+        if any(t["onset_ms"] is not None for r in tr["rows"] for t in r["trials"]):
+            figs.append(_Fig(
+                "fig-timing", "timing", "Timing diagram",
+                "Each muscle's activation in every trial (bars from onset to offset) relative "
+                f"to the {tr['anchor']}, in the target order (numbers). Black ticks: median "
+                "onsets; green bands: target windows of the latency criteria; grey: the "
+                "window in which onsets were searched.",
+                "Timing diagram of the muscle activations against the target windows",
+                lambda: plot_timing(c)))
+        combos = list(dict.fromkeys((a["phase"], a["measure"]) for a in m.get("amounts") or []))
+        for ph, ms in combos:
+            ar = amount_rows(c, phase=ph, measure=ms)
+            if not any(r["median"] is not None for r in ar["rows"]):
+                continue
+            figs.append(_Fig(
+                f"fig-amounts-{ph}-{ms}", "amounts", f"Amplitudes, phase '{ph}'",
+                f"{ms.upper()} amplitude of each muscle in phase '{ph}' ({ar['unit']}): bar = "
+                "median over trials, dots = trials; green bands: targets of the amount "
+                "criteria.",
+                f"Bar chart of muscle amplitudes in phase {ph} against target bands",
+                lambda ph=ph, ms=ms: plot_amounts(c, phase=ph, measure=ms)))
+        ratio_ids = [x.id for x in c.criteria if x.kind in RATIO_KINDS]
+        if ratio_ids:
+            figs.append(_Fig(
+                "fig-ratios", "ratios", "Ratios, co-contraction and related criteria",
+                "Per-trial values (circle: passes, cross: fails) and the session value "
+                "(diamond, median over trials) against the target band (green).",
+                "Ratio and co-contraction criteria against their targets",
+                lambda: plot_criteria(c, ids=ratio_ids)))
+        if c.criteria:
+            figs.append(_Fig(
+                "fig-criteria", "criteria", "All criteria at a glance",
+                "Per-trial values (circle: passes, cross: fails, in the colour of the "
+                "trial's verdict) and the session value (diamond, median over trials) "
+                "against each criterion's target band (green).",
+                "Every criterion's per-trial values against its target band",
+                lambda: plot_criteria(c)))
+        hist = self._history_frame()
+        if hist is not None and hist["session"].nunique() >= 2:
+            figs.append(_Fig(
+                "fig-progress", "progress", "Progress across sessions",
+                "Score and each criterion's session value per session (green: target; "
+                "circle: pass, cross: fail, square: not assessable).",
+                "Progress charts across sessions",
+                lambda: plot_progress(hist)))
+        self._figs = figs
+        return figs
+
+    def _render(self, pdf: Any = None) -> list[_Fig]:
+        """Render every figure to PNG (and to ``pdf`` pages)."""
+        figs = self.figure_specs()
+        for f in figs:
+            if f.png is None:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    fig = f.make()
+                    f.png = _png(fig, self.dpi)
+                fig.clear()
+            if pdf is not None:
+                _pdf_figure_page(pdf, f, self.dpi)
+        return figs
+
+    # ------------------------------------------------------------------ json
+    def to_dict(self, files: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The results file: the comparison (every measure, every criterion) plus the
+        session, level, MVC source, reporting items and output files.
+
+        The top level is :meth:`Comparison.to_dict` (``criteria``: one object per
+        criterion with ``id, verdict, measured, target, unit, reason, sentence``,
+        per-trial values...), so :meth:`Comparison.from_dict` reads it back.
+        """
+        from .. import __version__
+
+        d = self.comparison.to_dict()
+        counts = {v: sum(1 for c in self.comparison.criteria if c.verdict == v)
+                  for v in ("pass", "fail", "not_assessable")}
+        d["summary"] = {"title": self.title, "score": self.comparison.score,
+                        "counts": counts}
+        hist = self._history_frame()
+        d["assessment"] = jsonable({
+            "format": RESULTS_FORMAT, "version": RESULTS_VERSION, "created": self.created,
+            "emgcontrol_version": __version__, "session": self.session,
+            "level": self.level, "mvc": self.mvc, "info": self.info,
+            "files": dict(files or {}),
+            "progress": None if hist is None else {
+                "n_sessions": int(hist["session"].nunique()),
+                "scores": [None if s is None or (isinstance(s, float) and math.isnan(s))
+                           else float(s) for s in hist.drop_duplicates("session")["score"]]}})
+        d["reporting_items"] = self.reporting_items()
+        return jsonable(d)
+
+    def save_json(self, path: str | os.PathLike[str],
+                  files: Mapping[str, Any] | None = None) -> Path:
+        """Write :meth:`to_dict` as JSON (strict: no NaN)."""
+        p = Path(path)
+        p.write_text(json.dumps(self.to_dict(files), indent=1, allow_nan=False) + "\n",
+                     encoding="utf-8")
+        return p
+
+    # ------------------------------------------------------------------ html
+    def to_html(self) -> str:
+        """The self-contained HTML report (figures as base64 PNG, CSS inline)."""
+        figs = self._render()
+        return self._html(figs)
+
+    def save_html(self, path: str | os.PathLike[str]) -> Path:
+        """Write :meth:`to_html`."""
+        p = Path(path)
+        p.write_text(self.to_html(), encoding="utf-8")
+        return p
+
+    def save_pdf(self, path: str | os.PathLike[str]) -> Path:
+        """Write the PDF report (matplotlib PdfPages; A4 pages)."""
+        p = Path(path)
+        from matplotlib.backends.backend_pdf import PdfPages
+
+        meta = {"Title": f"{self.title} -- emgcontrol assessment", "Creator": "emgcontrol",
+                "Subject": "surface-EMG muscle-recruitment assessment"}
+        with PdfPages(p, metadata=meta) as pdf:
+            _pdf_text_pages(pdf, self._text_blocks(before_figures=True))
+            self._render(pdf=pdf)
+            _pdf_text_pages(pdf, self._text_blocks(before_figures=False))
+        return p
+
+    def save(self, out_dir: str | os.PathLike[str], *, html_name: str = "report.html",
+             pdf_name: str | None = "report.pdf", json_name: str = "results.json"
+             ) -> dict[str, Path]:
+        """Write the HTML report, the PDF and the JSON results into a directory.
+
+        Returns
+        -------
+        dict
+            ``{"html": path, "pdf": path, "json": path}`` (no ``"pdf"`` when
+            ``pdf_name`` is None).
+        """
+        d = Path(out_dir)
+        d.mkdir(parents=True, exist_ok=True)
+        out: dict[str, Path] = {}
+        if pdf_name:
+            out["pdf"] = self.save_pdf(d / pdf_name)
+        out["html"] = d / html_name
+        out["json"] = d / json_name
+        files = {k: v.name for k, v in out.items()}
+        self.session.setdefault("files", {}).update(files)
+        out["html"].write_text(self._html(self._render()), encoding="utf-8")
+        self.save_json(out["json"], files)
+        return {k: out[k] for k in ("html", "pdf", "json") if k in out}
+
+    # -------------------------------------------------------------- pieces
+    def _counts(self) -> dict[str, int]:
+        return {v: sum(1 for c in self.comparison.criteria if c.verdict == v)
+                for v in ("pass", "fail", "not_assessable")}
+
+    def _session_rows(self) -> list[tuple[str, str]]:
+        c = self.comparison
+        s = self.session
+        rec = self.recording
+        rows: list[tuple[str, str]] = []
+        rows.append(("Patient", s.get("patient_id") or "not given"))
+        rows.append(("Session date", str(s.get("session_date") or c.created)))
+        pat = c.pattern
+        rows.append(("Protocol", f"{pat.get('title')} ({pat.get('id')}, pattern format "
+                                 f"v{pat.get('version')})"))
+        opts = pat.get("options") or {}
+        if opts.get("side"):
+            rows.append(("Side", str(opts["side"])))
+        lvl = self.level
+        if lvl and lvl.get("level") is not None:
+            rows.append(("Training level", f"{lvl['level']} of {lvl.get('n_levels')}: "
+                                           f"{lvl.get('name', '')} (criteria and targets of "
+                                           f"this level)" if pat.get("level") else
+                                           f"{lvl['level']}: {lvl.get('name', '')}"))
+        elif pat.get("level"):
+            rows.append(("Training level", str(pat["level"])))
+        if s.get("source"):
+            rows.append(("Recorded with", str(s["source"])))
+        if rec is not None:
+            n_emg = sum(t == "emg" for t in rec.ch_types)
+            rows.append(("Recording", f"{n_emg} EMG channels, {rec.sfreq:g} Hz, "
+                                      f"{rec.duration:.1f} s"))
+        m = c.measures
+        n_tr = len(m.get("trials") or [])
+        src = (c.processing.get("trials") or {}).get("source")
+        rows.append(("Trials", f"{n_tr}" + (f" ({src})" if src else "")))
+        if self.mvc.get("source"):
+            rows.append(("MVC reference", str(self.mvc["source"])))
+        elif (c.processing.get("normalization") or {}).get("reason"):
+            rows.append(("MVC reference", "none: " + str(c.processing["normalization"]
+                                                         ["reason"])))
+        files = s.get("recordings") or {}
+        for k, v in files.items():
+            rows.append((f"File ({k})", str(v)))
+        rows.append(("Report created", self.created))
+        return rows
+
+    def _quality_rows(self) -> list[dict[str, Any]]:
+        m = self.comparison.measures
+        q = {r["channel"]: r for r in ((m.get("tables") or {}).get("quality") or {})
+             .get("channels") or []}
+        rows = []
+        for ch in m.get("channels") or []:
+            qq = q.get(ch["channel"], {})
+            checks = qq.get("checks") or {}
+            rows.append({
+                "channel": ch["channel"],
+                "muscle": muscle_label("", ch.get("muscle"), ch.get("side")).strip(" ()")
+                if ch.get("muscle") else "-",
+                "in_pattern": bool(ch.get("in_pattern")),
+                "verdict": ch.get("quality") or qq.get("verdict") or "n/a",
+                "usable": bool(ch.get("usable")),
+                "snr_db": ch.get("snr_db"),
+                "noise_uv": None if ch.get("noise_rms_v") is None else 1e6 * ch["noise_rms_v"],
+                "mains_pct": (checks.get("mains") or {}).get("value"),
+                "ecg_pct": (checks.get("ecg") or {}).get("value"),
+                "reason": ch.get("reason") or ch.get("quality_reason") or "",
+            })
+        return rows
+
+    def _ratio_rows(self) -> list[dict[str, Any]]:
+        m = self.comparison.measures
+        out = []
+        for r in m.get("cocontraction") or []:
+            out.append({"what": f"co-contraction ({r.get('method')}) {r.get('agonist')} / "
+                                f"{r.get('antagonist')}", "trial": r.get("trial"),
+                        "phase": r.get("phase"), "value": r.get("value"),
+                        "unit": r.get("unit"), "status": r.get("status"),
+                        "reason": r.get("reason")})
+        for r in m.get("flexion_relaxation") or []:
+            for key in ("frr", "err"):
+                out.append({"what": f"{key.upper()} ({r.get('definition')}) {r.get('channel')}",
+                            "trial": r.get("trial"), "phase": "-", "value": r.get(key),
+                            "unit": "ratio", "status": r.get("status"),
+                            "reason": r.get("reason")})
+        for r in m.get("fatigue") or []:
+            out.append({"what": f"MDF slope {r.get('channel')}", "trial": "-",
+                        "phase": "hold", "value": r.get("slope_pct_per_s"), "unit": "%/s",
+                        "status": r.get("status"), "reason": r.get("reason")})
+        for c in self.comparison.criteria:
+            if c.kind == "ratio":
+                for t in c.trials:
+                    out.append({"what": f"{c.id} (criterion)", "trial": t.get("trial"),
+                                "phase": "-", "value": t.get("value"), "unit": c.unit,
+                                "status": "ok" if t.get("value") is not None else
+                                "not_assessable", "reason": t.get("reason")})
+        return out
+
+    def _references(self) -> list[str]:
+        refs: list[str] = []
+        for c in self.comparison.criteria:
+            for r in c.reference:
+                if r not in refs:
+                    refs.append(r)
+        for r in ("Merletti R (1999) Standards for reporting EMG data. J Electromyogr "
+                  "Kinesiol 9(1):III-IV.",
+                  "Besomi M, Hodges PW, Van Dieen J, et al. (2019) Consensus for experimental "
+                  "design in electromyography (CEDE) project: Electrode selection matrix. "
+                  "J Electromyogr Kinesiol 48:128-144.",
+                  "Besomi M, Hodges PW, Clancy EA, et al. (2020) Consensus for experimental "
+                  "design in electromyography (CEDE) project: Amplitude normalization "
+                  "matrix. J Electromyogr Kinesiol 53:102438."):
+            if r not in refs:
+                refs.append(r)
+        return refs
+
+    # ------------------------------------------------------------- html body
+    def _html(self, figs: Sequence[_Fig]) -> str:
+        c = self.comparison
+        counts = self._counts()
+        score = c.score
+        by_sec: dict[str, list[_Fig]] = {}
+        for f in figs:
+            by_sec.setdefault(f.section, []).append(f)
+
+        def fig_html(f: _Fig) -> str:
+            data = base64.b64encode(f.png or b"").decode("ascii")
+            return (f'<figure id="{_esc(f.id)}"><img alt="{_esc(f.alt)}" '
+                    f'src="data:image/png;base64,{data}"><figcaption><strong>'
+                    f'{_esc(f.title)}.</strong> {_esc(f.caption)}</figcaption></figure>')
+
+        out: list[str] = []
+        a = out.append
+        a('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">')
+        a('<meta name="viewport" content="width=device-width, initial-scale=1">')
+        a('<meta name="generator" content="emgcontrol">')
+        a(f"<title>{_esc(self.title)} -- emgcontrol assessment</title>")
+        a(f"<style>{_CSS}</style></head><body><main>")
+        # header
+        a('<header id="session-header">')
+        a(f"<h1>{_esc(self.title)}</h1>")
+        who = self.session.get("patient_id")
+        a(f'<p class="sub">Surface-EMG muscle-recruitment assessment'
+          f'{" -- patient " + _esc(who) if who else ""} -- '
+          f'{_esc(self.session.get("session_date") or c.created)}</p>')
+        a('<div class="cards">')
+        a(f'<div class="card"><div class="num">{"n/a" if score is None else f"{score:.0f}"}'
+          '</div><div class="lbl">score / 100</div></div>')
+        for v in ("pass", "fail", "not_assessable"):
+            label = {"pass": "pass", "fail": "fail", "not_assessable": "not assessable"}[v]
+            a(f'<div class="card {v}"><div class="num">{counts[v]}</div>'
+              f'<div class="lbl">{label}</div></div>')
+        if self.level and self.level.get("level") is not None:
+            a(f'<div class="card"><div class="num">{self.level["level"]}</div>'
+              f'<div class="lbl">training level</div></div>')
+        a("</div>")
+        a('<dl class="kv">' + "".join(f"<dt>{_esc(k)}</dt><dd>{_esc(v)}</dd>"
+                                      for k, v in self._session_rows()) + "</dl>")
+        a("</header>")
+        secs = [("criteria", "Results by criterion"), ("quality", "Signal quality"),
+                ("traces", "Muscle traces"), ("timing", "Timing"), ("amounts", "Amounts"),
+                ("ratios", "Ratios and co-contraction"), ("progress", "Progress"),
+                ("methods", "Processing and reporting items"), ("notes", "Notes"),
+                ("references", "References")]
+        a('<nav class="toc" aria-label="Contents"><strong>Contents</strong><ul>'
+          + "".join(f'<li><a href="#{k}">{_esc(t)}</a></li>' for k, t in secs) + "</ul></nav>")
+        # criteria
+        a('<section id="criteria"><h2>Results by criterion</h2>')
+        a('<p>Each criterion compares the session value (the median over the trials in '
+          'which it could be assessed) with its target. <em>Not assessable</em> means the '
+          'recording could not support a verdict; the reason is given.</p>')
+        a('<div class="table-wrap"><table id="criteria-table" class="stack"><thead><tr>'
+          "<th>Criterion</th><th>Verdict</th><th>Measured</th><th>Target</th>"
+          "<th>Trials</th><th>What it means</th></tr></thead><tbody>")
+        for cr in c.criteria:
+            info = "" if cr.severity == "core" else ' <span class="small">(informative)</span>'
+            trials = (f"{cr.n_assessed} of {cr.n_trials} assessed" +
+                      (f", {100 * cr.pass_share:.0f} % pass" if cr.pass_share is not None
+                       else ""))
+            reason = (f'<div class="small">Reason: {_esc(cr.reason)}</div>'
+                      if cr.reason else "")
+            a(f'<tr id="criterion-{_esc(cr.id)}" data-verdict="{_esc(cr.verdict)}">'
+              f'<td data-label="Criterion"><span class="cid">{_esc(cr.id)}</span>{info}'
+              f'<div class="small">{_esc(cr.description)}</div></td>'
+              f'<td data-label="Verdict">{_badge(cr.verdict)}</td>'
+              f'<td data-label="Measured" class="num">{_esc(fmt_value(cr.measured, cr.unit))}'
+              f'</td><td data-label="Target">{_esc(cr.target)}</td>'
+              f'<td data-label="Trials">{_esc(trials)}</td>'
+              f'<td data-label="What it means">{_esc(cr.sentence)}{reason}</td></tr>')
+        a("</tbody></table></div>")
+        for f in by_sec.get("criteria", []):
+            a(fig_html(f))
+        a("</section>")
+        # quality
+        a('<section id="quality"><h2>Signal quality</h2>')
+        a('<p>Checks per channel before the analysis. A channel is <em>not usable</em> when '
+          'a defect that no processing repairs is found (non-finite, railed, flat, clipped, '
+          'DC near the rail, jumps); mains and ECG are removed by the chain.</p>')
+        a('<div class="table-wrap"><table id="quality-table" class="stack"><thead><tr>'
+          "<th>Channel</th><th>Muscle</th><th>Quality</th><th>Usable</th><th>SNR (dB)</th>"
+          "<th>Noise (uV RMS)</th><th>Mains (%)</th><th>ECG (%)</th><th>Remarks</th>"
+          "</tr></thead><tbody>")
+        for r in self._quality_rows():
+            verdict = str(r["verdict"])
+            cls = {"good": "good", "warn": "warn", "bad": "bad"}.get(verdict, "na")
+            a(f'<tr><td data-label="Channel">{_esc(r["channel"])}'
+              f'{"" if r["in_pattern"] else " <span class=small>(not used)</span>"}</td>'
+              f'<td data-label="Muscle">{_esc(r["muscle"])}</td>'
+              f'<td data-label="Quality"><span class="badge {cls}">{_esc(verdict)}</span></td>'
+              f'<td data-label="Usable">{"yes" if r["usable"] else "<strong>no</strong>"}</td>'
+              f'<td data-label="SNR (dB)" class="num">{_esc(fmt_num(r["snr_db"], 3))}</td>'
+              f'<td data-label="Noise (uV RMS)" class="num">{_esc(fmt_num(r["noise_uv"], 3))}'
+              f'</td><td data-label="Mains (%)" class="num">{_esc(fmt_num(r["mains_pct"], 2))}'
+              f'</td><td data-label="ECG (%)" class="num">{_esc(fmt_num(r["ecg_pct"], 2))}</td>'
+              f'<td data-label="Remarks">{_esc(r["reason"])}</td></tr>')
+        a("</tbody></table></div></section>")
+        # traces
+        a('<section id="traces"><h2>Muscle traces</h2>')
+        if by_sec.get("traces"):
+            for f in by_sec["traces"]:
+                a(fig_html(f))
+        else:
+            a('<p class="note">The signals are not part of this report (the report was made '
+              'from stored results without the recording).</p>')
+        a("</section>")
+        # timing
+        a('<section id="timing"><h2>Timing</h2>')
+        for f in by_sec.get("timing", []):
+            a(fig_html(f))
+        fo = (c.measures.get("tables") or {}).get("firing_order")
+        if fo:
+            a(f'<p>Most frequent firing order ({_esc(fmt_num(100 * (fo.get("modal_share") or 0), 3))}'
+              f' % of complete trials): {_esc(" → ".join(fo.get("modal_order") or []))}; '
+              f'agreement between trials (Kendall W): {_esc(fmt_num(fo.get("kendall_w"), 2))}.'
+              "</p>")
+        if not by_sec.get("timing"):
+            a("<p>No onsets were measured in this session.</p>")
+        a("</section>")
+        # amounts
+        a('<section id="amounts"><h2>Amounts</h2>')
+        for f in by_sec.get("amounts", []):
+            a(fig_html(f))
+        if not by_sec.get("amounts"):
+            a("<p>No amplitudes were measured for this protocol"
+              + (f" ({_esc(c.processing['normalization'].get('reason'))})"
+                 if (c.processing.get("normalization") or {}).get("reason") else "")
+              + ".</p>")
+        a("</section>")
+        # ratios
+        a('<section id="ratios"><h2>Ratios and co-contraction</h2>')
+        for f in by_sec.get("ratios", []):
+            a(fig_html(f))
+        rr = self._ratio_rows()
+        if rr:
+            a('<div class="table-wrap"><table id="ratio-table" class="stack"><thead><tr>'
+              "<th>Measure</th><th>Trial</th><th>Phase</th><th>Value</th><th>Status</th>"
+              "</tr></thead><tbody>")
+            for r in rr:
+                st = r["status"] if r["status"] == "ok" else f"{r['status']}: {r['reason']}"
+                a(f'<tr><td data-label="Measure">{_esc(r["what"])}</td>'
+                  f'<td data-label="Trial">{_esc("-" if r["trial"] in (None, "-") else int(r["trial"]) + 1)}</td>'
+                  f'<td data-label="Phase">{_esc(r["phase"])}</td>'
+                  f'<td data-label="Value" class="num">{_esc(fmt_value(r["value"], r["unit"]))}'
+                  f'</td><td data-label="Status">{_esc(st)}</td></tr>')
+            a("</tbody></table></div>")
+        if not rr and not by_sec.get("ratios"):
+            a("<p>This protocol has no ratio, co-contraction, flexion-relaxation or "
+              "fatigue criterion.</p>")
+        a("</section>")
+        # progress
+        a('<section id="progress"><h2>Progress</h2>')
+        lvl = self.level
+        if lvl and lvl.get("level") is not None:
+            a(f'<p>Training level <strong>{_esc(lvl["level"])}</strong> of '
+              f'{_esc(lvl.get("n_levels"))} ({_esc(lvl.get("name"))}): '
+              f'{_esc(lvl.get("description"))} Next: {_esc(lvl.get("needed"))}.</p>')
+        elif lvl:
+            a(f"<p>{_esc(lvl.get('needed'))}.</p>")
+        for f in by_sec.get("progress", []):
+            a(fig_html(f))
+        hist = self._history_frame()
+        if not by_sec.get("progress"):
+            if hist is None:
+                a("<p>No patient id was given: this session was not stored, so there is no "
+                  "progress to show (use <code>--patient ID</code>).</p>")
+            else:
+                a("<p>This is the first stored session of this patient in this protocol; "
+                  "progress charts appear from the second session on.</p>")
+        a("</section>")
+        # methods
+        a('<section id="methods"><h2>Processing and reporting items</h2>')
+        a("<p>Processing chain and acquisition details, following the ISEK standards for "
+          "reporting EMG data (Merletti 1999) and the CEDE checklists (Besomi et al. 2019, "
+          f"2020). Items the recording does not hold read &ldquo;{NOT_RECORDED}&rdquo;.</p>")
+        a('<div class="table-wrap"><table id="items-table" class="stack"><thead><tr>'
+          "<th>Section</th><th>Item</th><th>Value</th><th>Source</th></tr></thead><tbody>")
+        for it in self.reporting_items():
+            a(f'<tr><td data-label="Section">{_esc(it["section"])}</td>'
+              f'<td data-label="Item">{_esc(it["item"])}</td>'
+              f'<td data-label="Value">{_esc(it["value"])}</td>'
+              f'<td data-label="Source" class="small">{_esc(it["source"])}</td></tr>')
+        a("</tbody></table></div>")
+        hist_steps = (c.processing.get("history") or [])
+        if hist_steps:
+            a("<h3>Processing history</h3><ol>")
+            for h in hist_steps:
+                params = h.get("params") or {}
+                short = ", ".join(f"{k}={v}" for k, v in params.items()
+                                  if not isinstance(v, (list, dict)) and k != "path")
+                a(f"<li><strong>{_esc(h.get('step'))}</strong> "
+                  f'<span class="small">{_esc(short)}</span></li>')
+            a("</ol>")
+        a("</section>")
+        # notes
+        a('<section id="notes"><h2>Notes</h2>')
+        if c.warnings:
+            for w in c.warnings:
+                a(f'<p class="note">{_esc(w)}</p>')
+        else:
+            a("<p>None.</p>")
+        a("</section>")
+        a('<section id="references"><h2>References</h2><ol class="refs">')
+        for r in self._references():
+            a(f"<li>{_esc(r)}</li>")
+        a("</ol></section>")
+        from .. import __version__
+
+        a(f"<footer>Made by emgcontrol {_esc(__version__)} on {_esc(self.created)}. "
+          "This report supports clinical reasoning; it does not replace it.</footer>")
+        a("</main></body></html>\n")
+        return "\n".join(out)
+
+    # --------------------------------------------------------------- pdf text
+    def _text_blocks(self, *, before_figures: bool) -> list[tuple[str, str, str | None]]:
+        """(style, text, colour) blocks of the PDF's text pages."""
+        c = self.comparison
+        b: list[tuple[str, str, str | None]] = []
+        if before_figures:
+            b.append(("h1", self.title, None))
+            b.append(("p", "Surface-EMG muscle-recruitment assessment", "#57606a"))
+            counts = self._counts()
+            sc = c.score
+            b.append(("h2", f"Score {'n/a' if sc is None else f'{sc:.0f} / 100'}: "
+                            f"{counts['pass']} pass, {counts['fail']} fail, "
+                            f"{counts['not_assessable']} not assessable", None))
+            for k, v in self._session_rows():
+                b.append(("kv", f"{k}: {v}", None))
+            b.append(("h2", "Results by criterion", None))
+            for cr in c.criteria:
+                tag = VERDICT_TEXT.get(cr.verdict, cr.verdict)
+                colour = {"pass": "#2e7d32", "fail": "#c62828"}.get(cr.verdict, "#616161")
+                b.append(("h3", f"[{tag}] {cr.id}" + ("" if cr.severity == "core"
+                                                       else " (informative)"), colour))
+                b.append(("p", f"Measured {fmt_value(cr.measured, cr.unit)}; target "
+                               f"{cr.target}; {cr.n_assessed} of {cr.n_trials} trials "
+                               "assessed.", None))
+                b.append(("p", cr.sentence, None))
+                if cr.reason:
+                    b.append(("small", f"Reason: {cr.reason}", None))
+            b.append(("h2", "Signal quality", None))
+            for r in self._quality_rows():
+                b.append(("mono", f"{r['channel']:<10} {str(r['verdict']):<5} "
+                                  f"{'usable' if r['usable'] else 'NOT USABLE':<10} "
+                                  f"SNR {fmt_num(r['snr_db'], 3):>5} dB  noise "
+                                  f"{fmt_num(r['noise_uv'], 3):>5} uV", None))
+                if r["reason"]:
+                    b.append(("small", f"    {r['reason']}", None))
+            if self.level and self.level.get("level") is not None:
+                b.append(("h2", "Training level", None))
+                b.append(("p", f"Level {self.level['level']} of {self.level.get('n_levels')} "
+                               f"({self.level.get('name')}): {self.level.get('needed')}.",
+                          None))
+        else:
+            b.append(("h2", "Processing and reporting items (ISEK / CEDE)", None))
+            sec = None
+            for it in self.reporting_items():
+                if it["section"] != sec:
+                    sec = it["section"]
+                    b.append(("h3", sec, None))
+                b.append(("p", f"{it['item']}: {it['value']}", None))
+            if c.warnings:
+                b.append(("h2", "Notes", None))
+                for w in c.warnings:
+                    b.append(("small", w, None))
+            b.append(("h2", "References", None))
+            for k, r in enumerate(self._references(), 1):
+                b.append(("small", f"{k}. {r}", None))
+        return b
+
+
+def _png(fig: Any, dpi: int, colors: int = 128) -> bytes:
+    """PNG bytes of a figure, reduced to a ``colors`` palette (octree: rare colours such
+    as thin red offset lines survive; about 3 x smaller for EMG traces) when Pillow is
+    there."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    data = buf.getvalue()
+    try:
+        from PIL import Image
+    except ImportError:  # pragma: no cover - Pillow comes with matplotlib
+        return data
+    im = Image.open(io.BytesIO(data)).convert("RGB")
+    q = im.quantize(colors=colors, method=Image.Quantize.FASTOCTREE)
+    out = io.BytesIO()
+    q.save(out, format="png", optimize=True)
+    return out.getvalue() if out.tell() < len(data) else data
+
+
+# ------------------------------------------------------------------- pdf helpers
+_A4 = (8.27, 11.69)
+_STYLES = {"h1": (17, "bold", 0.42), "h2": (12.5, "bold", 0.32), "h3": (10.5, "bold", 0.24),
+           "p": (9.5, "normal", 0.19), "kv": (9.5, "normal", 0.19),
+           "small": (8.0, "normal", 0.16), "mono": (8.5, "normal", 0.17)}
+
+
+def _pdf_text_pages(pdf: Any, blocks: Sequence[tuple[str, str, str | None]]) -> None:
+    import textwrap
+
+    from matplotlib.figure import Figure
+
+    fig = None
+    y = 0.0
+    margin, top = 0.6, _A4[1] - 0.6
+
+    def new_page() -> Any:
+        f = Figure(figsize=_A4)
+        return f
+
+    for style, text, colour in blocks:
+        size, weight, step = _STYLES[style]
+        width = int(92 * 9.5 / size) if style != "mono" else 95
+        lines = textwrap.wrap(text, width=width) or [""]
+        need = step * len(lines) + (0.12 if style in ("h1", "h2") else 0.0)
+        if fig is None or y - need < margin:
+            if fig is not None:
+                pdf.savefig(fig)
+            fig = new_page()
+            y = top
+        if style in ("h2",):
+            y -= 0.12
+        for ln in lines:
+            fig.text(margin / _A4[0], y / _A4[1], ln, fontsize=size, fontweight=weight,
+                     color=colour or "#1b1f23", va="top", ha="left",
+                     family="monospace" if style == "mono" else None)
+            y -= step
+    if fig is not None:
+        pdf.savefig(fig)
+
+
+def _pdf_figure_page(pdf: Any, f: _Fig, dpi: int) -> None:
+    import textwrap
+
+    import matplotlib.image as mpimg
+    from matplotlib.figure import Figure
+
+    img = mpimg.imread(io.BytesIO(f.png or b""), format="png")
+    h_px, w_px = img.shape[:2]
+    page = Figure(figsize=_A4)
+    margin = 0.5
+    avail_w = _A4[0] - 2 * margin
+    avail_h = _A4[1] - 2 * margin - 1.2
+    scale = min(avail_w / (w_px / dpi), avail_h / (h_px / dpi))
+    w_in, h_in = w_px / dpi * scale, h_px / dpi * scale
+    top = _A4[1] - margin - 0.45
+    ax = page.add_axes([margin / _A4[0], (top - h_in) / _A4[1], w_in / _A4[0], h_in / _A4[1]])
+    ax.imshow(img, interpolation="none")
+    ax.set_axis_off()
+    page.text(margin / _A4[0], (_A4[1] - margin) / _A4[1], f.title, fontsize=12.5,
+              fontweight="bold", va="top")
+    cap = textwrap.fill(f.caption, 100)
+    page.text(margin / _A4[0], (top - h_in - 0.12) / _A4[1], cap, fontsize=8.5, va="top",
+              color="#57606a")
+    pdf.savefig(page)
+
+
+def make_report(comparison: Any, recording: Any = None, out_dir: Any = None,
+                **kwargs: Any) -> Report | dict[str, Path]:
+    """Build a :class:`Report`; with ``out_dir`` also write it (HTML, PDF, JSON).
+
+    Returns
+    -------
+    Report, or the dict of written paths when ``out_dir`` is given.
+    """
+    rep = Report(comparison, recording, **kwargs)
+    if out_dir is None:
+        return rep
+    return rep.save(out_dir)
