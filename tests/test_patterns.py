@@ -262,10 +262,11 @@ z = "s"
 # ------------------------------------------------------------- compare
 @pytest.fixture(scope="module")
 def phe_typical():
-    rec, truth = simulate("prone-hip-extension", "typical", sfreq=500, snr_db=20, seed=11)
+    rec, truth = simulate("prone-hip-extension", "typical", sfreq=500, snr_db=20, seed=11,
+                          mvc=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = compare(rec, "prone-hip-extension", mvc=truth.mvc_rms_v)
+        res = compare(rec, "prone-hip-extension")
     return rec, truth, res
 
 
@@ -298,7 +299,8 @@ def test_compare_typical_passes_and_records_the_chain(phe_typical):
     assert c.measured == pytest.approx(float(np.median(true_lat)), abs=25)
     assert res.consistency["firing_order"]["kendall_w"] > 0.8
     amount = res.criterion("gmax-amount")
-    assert amount.unit == "%MVC" and 20 < amount.measured < 30  # simulated plateau 25 %MVC
+    # simulated plateau 25 %MVC; the peak-0.5-s MVC reference reads ~10 % high
+    assert amount.unit == "%MVC" and 20 < amount.measured < 26
     df = res.to_dataframe()
     assert list(df["id"]) == [c.id for c in res.criteria]
     assert {"verdict", "measured", "target", "deviation", "reason", "sentence", "weight",
@@ -507,8 +509,12 @@ def test_order_verdict_rule_matches_oracle(trials):
     verdict = "pass" if med >= -20 - 1e-9 else "fail"
     n_pass = sum(v >= -20 - 1e-9 for v in vals)
     agree = (n_pass if verdict == "pass" else n_ok - n_pass) / n_ok
+    dev = np.abs(np.asarray(vals) - med)
+    se = 1.2533 * 1.4826 * float(np.median(dev)) / math.sqrt(n_ok) if n_ok >= 2 else 0.0
     if n_ok >= 2 and agree < 0.7:
         assert c.verdict == "not_assessable" and "disagree" in c.reason
+    elif agree < 1 and abs(med + 20) < 2 * se:
+        assert c.verdict == "not_assessable" and "uncertainty" in c.reason
     else:
         assert c.verdict == verdict
         assert c.measured == pytest.approx(med, abs=1e-6)

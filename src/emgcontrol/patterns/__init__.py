@@ -107,7 +107,8 @@ and line.
 
 from __future__ import annotations
 
-from ._compare import MIN_AGREEMENT, VERDICTS, Comparison, CriterionResult, compare
+from ._compare import (MARGIN_K, MIN_AGREEMENT, VERDICTS, Comparison, CriterionResult,
+                       compare)
 from ._format import (FORMAT, FORMAT_VERSION, KINDS, SEVERITIES, Advance, Criterion, Level,
                       MovementSpec, MuscleGroup, OnsetSpec, Phase, TargetPattern, TrialSpec,
                       load_pattern, loads_pattern, pattern_from_dict, plain_muscle)
@@ -146,6 +147,7 @@ __all__ = [
     "CriterionResult",
     "VERDICTS",
     "MIN_AGREEMENT",
+    "MARGIN_K",
     "HARD_CHECKS",
     "NOISE_FLOOR_FRACTION",
     "ProgressStore",

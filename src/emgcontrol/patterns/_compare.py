@@ -17,6 +17,15 @@ Verdict rules (per criterion)
       median's verdict.  A pattern performed consistently gives consistent trial
       verdicts; disagreement means an inconsistent pattern or a signal too noisy
       to judge, and neither supports a confident verdict;
+    * ``not_assessable`` too when the trials are not unanimous and the median lies
+      closer to the band's limit than ``margin_k`` (default 2) standard errors of
+      the median, estimated from the trials' spread (``1.2533 x 1.4826 MAD /
+      sqrt(n)``): the measurement cannot tell on which side of the limit the
+      session lies (when every trial is on the same side, the verdict stands).
+      For a full sequence the
+      rule is applied to every pair of groups (median pairwise onset differences),
+      and the session's concordance is the share of pairs whose median difference
+      keeps the order;
     * otherwise ``pass`` when the median lies in the band, else ``fail``.
 
     ``deviation`` is how far the median lies outside the band (negative below
@@ -52,13 +61,18 @@ from ._text import sentence
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-__all__ = ["VERDICTS", "CriterionResult", "Comparison", "compare", "MIN_AGREEMENT"]
+__all__ = ["VERDICTS", "CriterionResult", "Comparison", "compare", "MIN_AGREEMENT",
+           "MARGIN_K"]
 
 VERDICTS = ("pass", "fail", "not_assessable")
 """Verdicts of a criterion."""
 
 MIN_AGREEMENT = 0.7
 """Default share of the assessed trials that must agree with the session verdict."""
+
+MARGIN_K = 2.0
+"""Default distance (in standard errors of the median) between the session value and
+the target's limit below which no verdict is given."""
 
 RESULT_FORMAT = "emgcontrol-comparison"
 RESULT_VERSION = 1
@@ -410,8 +424,49 @@ def _evaluate(c: Criterion, m: Measures, G: _Groups) -> tuple[
     raise ValidationError(f"unknown criterion kind {c.kind!r}")  # pragma: no cover
 
 
+def _median_se(vals: Sequence[float]) -> float:
+    """Standard error of a median: ``1.2533 * sigma / sqrt(n)`` with ``sigma`` the
+    normalised median absolute deviation (robust to an outlying trial)."""
+    a = np.asarray(vals, dtype=float)
+    if a.size < 2:
+        return math.inf
+    sigma = 1.4826 * float(np.median(np.abs(a - np.median(a))))
+    return 1.2533 * sigma / math.sqrt(a.size)
+
+
+def _sequence_session(rows: list[dict[str, Any]], tol: float, min_conc: float,
+                      margin_k: float) -> dict[str, Any] | None:
+    """Session value of a sequence: order of the median pairwise onset differences."""
+    ok = [r for r in rows if r.get("onsets_s")]
+    if not ok:
+        return None
+    g = len(ok[0]["onsets_s"])
+    pairs = [(i, j) for i in range(g) for j in range(i + 1, g)]
+    conc = unc_c = unc_d = 0
+    details = []
+    for i, j in pairs:
+        d = [1000.0 * (r["onsets_s"][j] - r["onsets_s"][i]) for r in ok]
+        med = float(np.median(d))
+        se = _median_se(d) if margin_k > 0 else 0.0
+        good = med >= -tol - 1e-9
+        unsure = len(d) >= 2 and abs(med + tol) < margin_k * se
+        conc += good
+        unc_c += good and unsure
+        unc_d += (not good) and unsure
+        details.append({"pair": [i, j], "median_ms": med, "se_ms": se, "in_order": good,
+                        "uncertain": unsure})
+    n = len(pairs)
+    measured = conc / n
+    lo_possible, hi_possible = (conc - unc_c) / n, (conc + unc_d) / n
+    uncertain = None
+    if (lo_possible >= min_conc - 1e-9) != (hi_possible >= min_conc - 1e-9):
+        uncertain = (f"{unc_c + unc_d} of {n} muscle pairs are within the measurement "
+                     "uncertainty of the tolerance: the order cannot be told apart")
+    return {"measured": measured, "uncertain": uncertain, "pairs": details}
+
+
 def _judge(c: Criterion, m: Measures, G: _Groups, *, min_agreement: float,
-           min_trials: int, min_share: float) -> CriterionResult:
+           min_trials: int, min_share: float, margin_k: float) -> CriterionResult:
     rows, why, used = _evaluate(c, m, G)
     lo, hi = c.minimum, c.maximum
     n = len(rows)
@@ -424,6 +479,13 @@ def _judge(c: Criterion, m: Measures, G: _Groups, *, min_agreement: float,
     n_ok = len(vals)
     n_pass = sum(1 for r in rows if r["verdict"] == "pass")
     measured = float(np.median(vals)) if vals else None
+    session = None
+    if c.kind == "order" and "sequence" in c.params and vals:
+        session = _sequence_session(rows, float(c.params["tolerance_ms"] or 0.0),
+                                    float(lo or 0.0), margin_k)
+        if session is not None:
+            measured = session["measured"]
+            used = {**used, "pairs": session["pairs"]}
     verdict = "not_assessable"
     reason = why
     need = min(min_trials, n) if n else 1
@@ -437,9 +499,21 @@ def _judge(c: Criterion, m: Measures, G: _Groups, *, min_agreement: float,
             assert measured is not None
             verdict = "pass" if _inside(measured, lo, hi) else "fail"
             agree = (n_pass if verdict == "pass" else n_ok - n_pass) / n_ok
+            bounds = [b for b in (lo, hi) if b is not None]
+            dist = min(abs(measured - b) for b in bounds) if bounds else math.inf
+            se = _median_se(vals) if margin_k > 0 and n_ok >= 2 and session is None else 0.0
             if n_ok >= 2 and agree < min_agreement - 1e-9:
                 reason = (f"the repetitions disagree ({n_pass} of {n_ok} pass): the pattern "
                           "is inconsistent or the signal too noisy to judge")
+                verdict = "not_assessable"
+            elif session is not None and session["uncertain"]:
+                reason = session["uncertain"]
+                verdict = "not_assessable"
+            elif agree < 1.0 - 1e-9 and dist < margin_k * se:
+                reason = (f"the median ({measured:.3g} {c.unit}) lies within the measurement "
+                          f"uncertainty of the limit (+/- {margin_k * se:.2g} {c.unit} from "
+                          f"the spread of {n_ok} trials): more repetitions or a cleaner "
+                          "signal are needed to judge")
                 verdict = "not_assessable"
             else:
                 miss = [r for r in rows if r["value"] is None]
@@ -670,6 +744,7 @@ def compare(
     ecg: str | None = "auto",
     notch: float | str | None = "auto",
     min_agreement: float = MIN_AGREEMENT,
+    margin_k: float = MARGIN_K,
 ) -> Comparison:
     """Compare a recording (or measures) with a target pattern.
 
@@ -697,6 +772,9 @@ def compare(
     min_agreement : float
         Share of the assessed trials that must agree with the session verdict
         (default 0.7; module notes).
+    margin_k : float
+        A verdict needs the median at least ``margin_k`` standard errors away from
+        the target's limit (default 2; 0 switches the rule off; module notes).
 
     Returns
     -------
@@ -728,8 +806,11 @@ def compare(
             "recording_or_measures must be a Recording, Measures or an activation table; "
             f"got {type(x).__name__}")
     G = _Groups(m)
+    if not (math.isfinite(float(margin_k)) and float(margin_k) >= 0):
+        raise ValidationError(f"margin_k must be a finite number >= 0; got {margin_k!r}")
     results = [_judge(c, m, G, min_agreement=float(min_agreement),
-                      min_trials=p.trials.min_trials, min_share=p.trials.min_share)
+                      min_trials=p.trials.min_trials, min_share=p.trials.min_share,
+                      margin_k=float(margin_k))
                for c in p.criteria]
     pinfo = {"id": p.id, "title": p.title, "version": p.version, "level": p.level,
              "options": dict(p.options), "source": p.source,
@@ -737,7 +818,7 @@ def compare(
                                  "min": c.minimum, "max": c.maximum, "unit": c.unit}
                           for c in p.criteria}}
     proc = dict(m.processing)
-    proc["compare"] = {"min_agreement": float(min_agreement),
+    proc["compare"] = {"min_agreement": float(min_agreement), "margin_k": float(margin_k),
                        "min_trials": p.trials.min_trials, "min_share": p.trials.min_share,
                        "session_value": "median over assessed trials"}
     return Comparison(pinfo, results, m.to_dict(), jsonable(proc), m.warnings,

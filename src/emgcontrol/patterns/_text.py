@@ -21,7 +21,7 @@ def _fmt(v: float | None, unit: str) -> str:
     if unit == "%/s":
         return f"{v:+.2f} % per second"
     if unit.startswith("%"):
-        return f"{v:.0f} {unit.replace('%MVC', '% of its maximum')}"
+        return f"{v:.0f} %"
     return f"{v:.3g} {unit}"
 
 
@@ -78,21 +78,22 @@ def sentence(c: Criterion, verdict: str, measured: float | None, reason: str | N
         ref = _ref_text(p["relative_to"])
         if measured is None:
             return f"Your {a} was timed against {ref}."
-        when = "before" if measured < 0 else "after"
+        when = (f"{_fmt(measured, 'ms')} {'before' if measured < 0 else 'after'}"
+                if abs(measured) >= 5 else "at the same time as")
         lo, hi = c.minimum, c.maximum
         aim = _aim_ms(lo, hi, ref)
         if ok:
-            return (f"Your {a} switched on {_fmt(measured, 'ms')} {when} {ref}, within the "
-                    f"intended window{rep}.")
-        return f"Your {a} switched on {_fmt(measured, 'ms')} {when} {ref}; {aim}{rep}."
+            return f"Your {a} switched on {when} {ref}, within the intended window{rep}."
+        return f"Your {a} switched on {when} {ref}; {aim}{rep}."
     if c.kind == "amount":
         a = p["muscle"].plain
         if ok:
-            return (f"Your {a} worked at {_fmt(measured, '%')} of its maximum, within the "
+            return (f"Your {a} worked at {_fmt(measured, '%')} of the maximum, within the "
                     f"target ({target}){rep}.")
         more = "more" if c.minimum is not None and (measured or 0) < c.minimum else "less"
-        return (f"Your {a} worked at {_fmt(measured, '%')} of its maximum; the target is "
-                f"{target}, so it should work {more}{rep}.")
+        return (f"Your {a} worked at {_fmt(measured, '%')} of the maximum; the target is "
+                f"{target}, so {'it' if len(p['muscle'].muscles) == 1 else 'they'} should "
+                f"work {more}{rep}.")
     if c.kind == "ratio":
         a, b = p["numerator"].plain, p["denominator"].plain
         txt = (f"Your {a} worked {measured:.1f} times as hard as your {b}"
