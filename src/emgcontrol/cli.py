@@ -104,6 +104,12 @@ def _simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _assess(args: argparse.Namespace) -> int:
+    from .assess import assess_command
+
+    return assess_command(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``emgcontrol`` command."""
     from . import __version__
@@ -133,6 +139,12 @@ def build_parser() -> argparse.ArgumentParser:
     from .acquire.cli_commands import add_acquire_commands
 
     add_acquire_commands(sub)
+
+    from .assess._cli import ASSESS_HELP, add_assess_arguments
+
+    p = sub.add_parser("assess", help=ASSESS_HELP, description=ASSESS_HELP)
+    add_assess_arguments(p)
+    p.set_defaults(func=_assess)
     return parser
 
 

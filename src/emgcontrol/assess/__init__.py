@@ -1,0 +1,58 @@
+"""The assessment: one call (or one command) from electrodes to a report.
+
+:func:`assess` reads a recording (``input=``) or records a guided session on a
+board (:func:`record_session`: an MVC capture for the muscles whose %MVC the
+pattern needs, then the repetitions, with prompts and markers; on the built-in
+simulated board the virtual subject follows the simulator and the default
+prone-hip-extension session streams about 30 s), compares it with the
+protocol's target pattern (:func:`emgcontrol.patterns.compare`), stores it in
+the patient's progress (:class:`emgcontrol.patterns.ProgressStore`) and writes
+the report (:class:`emgcontrol.report.Report`: ``report.html``, ``report.pdf``,
+``results.json``).  :func:`assess_command` is the ``emgcontrol assess`` command.
+
+Markers become windows with :func:`events_from_markers` (``"trial"`` ...
+``"trial_end"``, ``"mvc:<muscle>"`` ... ``"mvc_end"``); :func:`mvc_reference`
+computes the MVC reference and rejects channels whose muscle did not contract.
+
+Importing this package imports nothing heavy.
+
+Examples
+--------
+>>> from emgcontrol.assess import assess
+>>> result = assess("prone-hip-extension", out="assessment")      # doctest: +SKIP
+>>> print(result.summary())                                        # doctest: +SKIP
+>>> result = assess("prone-hip-extension", input="s01.bdf", mvc="mvc01.bdf",
+...                 patient="p001", out="p001-2026-03-01")          # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from ._cli import ASSESS_HELP, add_assess_arguments, assess_command
+from ._markers import END_SUFFIX, events_from_markers, mvc_windows
+from ._mvc import MIN_CONTRACTION_RATIO, mvc_reference
+from ._run import STORE_ENV, Assessment, assess, default_store
+from ._session import (MVC_INSTRUCTIONS, PROTOCOL_INSTRUCTIONS, TRIAL_SECONDS, SessionPlan,
+                       SessionRecording, mvc_muscles, plan_session, record_session)
+
+__all__ = [
+    "assess",
+    "Assessment",
+    "record_session",
+    "plan_session",
+    "SessionPlan",
+    "SessionRecording",
+    "mvc_muscles",
+    "mvc_reference",
+    "events_from_markers",
+    "mvc_windows",
+    "default_store",
+    "add_assess_arguments",
+    "assess_command",
+    "ASSESS_HELP",
+    "STORE_ENV",
+    "END_SUFFIX",
+    "MIN_CONTRACTION_RATIO",
+    "PROTOCOL_INSTRUCTIONS",
+    "MVC_INSTRUCTIONS",
+    "TRIAL_SECONDS",
+]

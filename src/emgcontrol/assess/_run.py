@@ -1,0 +1,402 @@
+"""``assess()``: from a recording (or a board) to the report, in one call."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import ValidationError
+
+__all__ = ["assess", "Assessment", "default_store", "STORE_ENV"]
+
+STORE_ENV = "EMGCONTROL_STORE"
+"""Environment variable naming the progress store directory."""
+
+
+def default_store() -> Path:
+    """The progress store: ``$EMGCONTROL_STORE``, else
+    ``$XDG_DATA_HOME/emgcontrol/progress`` (``~/.local/share/emgcontrol/progress``)."""
+    env = os.environ.get(STORE_ENV)
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join("~", ".local", "share")
+    return Path(base).expanduser() / "emgcontrol" / "progress"
+
+
+@dataclass
+class Assessment:
+    """The result of :func:`assess`.
+
+    Attributes
+    ----------
+    comparison : Comparison
+        Verdicts, score and every measure.
+    recording : Recording
+        The recording assessed (trial windows as events).
+    files : dict
+        ``html``, ``pdf``, ``json`` report files; ``task``/``mvc`` recordings when
+        recorded; ``stored`` the progress-store file (with a patient id).
+    level : LevelStatus or None
+        The patient's training level after this session.
+    compared_level : int or None
+        The level whose criteria and targets were used.
+    session : dict
+        What the report header shows (patient, date, source...).
+    mvc : dict
+        How the MVC reference was obtained (``{}`` when none).
+    report : Report or None
+        The report object (figures, reporting items).
+    """
+
+    comparison: Any
+    recording: Any
+    files: dict[str, Path] = field(default_factory=dict)
+    level: Any = None
+    compared_level: int | None = None
+    session: dict[str, Any] = field(default_factory=dict)
+    mvc: dict[str, Any] = field(default_factory=dict)
+    report: Any = None
+
+    @property
+    def score(self) -> float | None:
+        """Score of the comparison (0-100, None when nothing was assessable)."""
+        return self.comparison.score
+
+    def summary(self) -> str:
+        """A short plain-text summary (what the command prints)."""
+        c = self.comparison
+        tag = {"pass": "PASS", "fail": "FAIL", "not_assessable": "N/A "}
+        n = {v: sum(1 for x in c.criteria if x.verdict == v)
+             for v in ("pass", "fail", "not_assessable")}
+        sc = c.score
+        title = c.pattern.get("title") or c.pattern.get("id")
+        lines = [f"{title}" + (f" (level {c.level})" if c.level else "")
+                 + (f" -- patient {self.session.get('patient_id')}"
+                    if self.session.get("patient_id") else ""),
+                 "score: " + ("not assessable" if sc is None else f"{sc:.0f}/100")
+                 + f" ({n['pass']} pass, {n['fail']} fail, {n['not_assessable']} "
+                   "not assessable)"]
+        width = max([len(x.id) for x in c.criteria] + [10])
+        for x in c.criteria:
+            if x.verdict == "not_assessable":
+                why = x.reason or ""
+                why = why if len(why) <= 90 else why[:87] + "..."
+                detail = f"not assessable: {why}"
+            else:
+                from ..report._style import fmt_value
+
+                detail = f"{fmt_value(x.measured, x.unit)} (target {x.target})"
+            lines.append(f"  {tag[x.verdict]} {x.id:<{width}}  {detail}")
+        if self.level is not None and getattr(self.level, "level", None) is not None:
+            lines.append(f"training level {self.level.level} ({self.level.name}): "
+                         f"{self.level.needed}")
+        for k in ("html", "pdf", "json"):
+            if k in self.files:
+                lines.append(f"{k + ':':<6}{self.files[k]}")
+        if "stored" in self.files:
+            lines.append(f"stored: {self.files['stored']}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        sc = self.score
+        return (f"<Assessment | {self.comparison.pattern.get('id')}: score "
+                f"{'n/a' if sc is None else f'{sc:.0f}'}, report "
+                f"{self.files.get('html', 'not written')}>")
+
+
+def _warm_up() -> None:
+    """Import and compile what the analysis and the report need (runs in a thread while
+    a board streams: the stream loop mostly sleeps, so this hides several seconds)."""
+    try:
+        import io
+
+        import scipy.signal  # noqa: F401
+        from matplotlib.backends import backend_agg, backend_pdf  # noqa: F401
+        from matplotlib.figure import Figure
+
+        from .. import metrics, onset  # noqa: F401
+        from ..signal import ecg, quality, warmup  # noqa: F401
+
+        warmup(offline=False)
+        fig = Figure(figsize=(2, 1))
+        fig.add_subplot(1, 1, 1).plot([0, 1], [0, 1], label="x")
+        fig.savefig(io.BytesIO(), format="png")
+        import pandas  # noqa: F401
+    except Exception:  # noqa: BLE001 - a failed warm-up only costs time later
+        pass
+
+
+def _needs_mvc(pattern: Any) -> bool:
+    return any(c.kind in ("amount", "ratio", "cocontraction") for c in pattern.criteria)
+
+
+def _session_date(value: Any, rec: Any) -> _dt.datetime:
+    if value is not None:
+        if isinstance(value, _dt.datetime):
+            d = value
+        elif isinstance(value, _dt.date):
+            d = _dt.datetime(value.year, value.month, value.day)
+        else:
+            try:
+                d = _dt.datetime.fromisoformat(str(value))
+            except ValueError:
+                raise ValidationError(
+                    f"--session-date must be an ISO date or date-time (2026-03-01 or "
+                    f"2026-03-01T10:30); got {value!r}") from None
+    else:
+        d = None
+        md = (rec.meta or {}).get("meas_date") if rec is not None else None
+        if md:
+            try:
+                d = _dt.datetime.fromisoformat(str(md).replace("Z", "+00:00"))
+            except ValueError:
+                d = None
+        if d is None:
+            d = _dt.datetime.now()
+    if d.tzinfo is not None:
+        d = d.astimezone().replace(tzinfo=None)
+    return d.replace(microsecond=0)
+
+
+def _check_out(out: Path, overwrite: bool) -> None:
+    if out.exists() and not out.is_dir():
+        raise ValidationError(f"--out {out}: exists and is not a directory")
+    if not overwrite:
+        taken = [n for n in ("results.json", "report.html", "report.pdf", "recordings")
+                 if (out / n).exists()]
+        if taken:
+            raise ValidationError(
+                f"--out {out} already holds an assessment ({', '.join(taken)}); choose "
+                "another directory or pass --overwrite")
+
+
+def assess(
+    protocol: str | os.PathLike[str],
+    *,
+    input: str | os.PathLike[str] | None = None,  # noqa: A002 - the CLI's name
+    board: str = "simulated",
+    montage: Any = None,
+    mvc: str | os.PathLike[str] | Any = None,
+    patient: str | None = None,
+    store: str | os.PathLike[str] | None = None,
+    level: int | str = "auto",
+    session_date: Any = None,
+    out: str | os.PathLike[str] | None = "assessment",
+    overwrite: bool = False,
+    interactive: bool = False,
+    n_trials: int | None = None,
+    trial_seconds: float | None = None,
+    mvc_seconds: float | None = None,
+    rest_seconds: float | None = None,
+    simulation: Mapping[str, Any] | None = None,
+    board_options: Mapping[str, Any] | None = None,
+    options: Mapping[str, Any] | None = None,
+    info: Mapping[str, Any] | None = None,
+    pdf: bool = True,
+    prompt: Callable[[str], Any] | None = None,
+    input_fn: Callable[[str], Any] | None = None,
+) -> Assessment:
+    """Assess a recording (or record one now) against a protocol and write the report.
+
+    Parameters
+    ----------
+    protocol : str or path
+        Built-in protocol (``prone-hip-extension``, ``flexion-relaxation``,
+        ``arm-raise``, ``sorensen``, ``lift``), a pattern id on the search path
+        or a ``.toml`` pattern file.
+    input : path, optional
+        An existing recording (any format :func:`emgcontrol.read` reads).  Its
+        ``"trial"`` / ``"mvc"`` markers become windows
+        (:func:`events_from_markers`).  Without it, ``board`` records a guided
+        session (:func:`record_session`).
+    board : str
+        Board to record from when there is no ``input`` (default ``"simulated"``).
+    montage : optional
+        Channel -> muscle montage (preset name, muscle list, ``"CH=muscle,..."``).
+    mvc : path or Recording, optional
+        An MVC recording (its ``"mvc"`` markers/events mark the contractions;
+        without them the whole file is the reference).  Default: the guided
+        capture, or the input's own ``"mvc"`` events.
+    patient : str, optional
+        Pseudonymous patient id: the session is stored in the progress store,
+        compared at the patient's training level, and the report shows progress.
+    store : path, optional
+        Progress store directory (default :func:`default_store`).
+    level : "auto", "full" or int
+        Criteria and targets to use: ``"auto"`` (the patient's current level when
+        ``patient`` is given and the protocol has levels, else the full pattern),
+        ``"full"``, or a level number.
+    session_date : datetime, date or ISO str, optional
+        When the session took place (default: the recording's start, else now).
+    out : path or None
+        Output directory (``report.html``, ``report.pdf``, ``results.json`` and
+        ``recordings/``); None writes nothing.
+    overwrite : bool
+        Allow writing into a directory that already holds an assessment.
+    interactive : bool
+        Wait for Enter before each step of a guided session on a real board.
+    n_trials, trial_seconds, mvc_seconds, rest_seconds :
+        Guided session (:func:`plan_session`).
+    simulation : mapping, optional
+        Simulated board options (``variant``, ``seed``, ``snr_db``, ``faults``,
+        ``protocol``).
+    board_options : mapping, optional
+        Connection parameters of a real board.
+    options : mapping, optional
+        Pattern options (``{"side": "left"}``...).
+    info : mapping, optional
+        Reporting items the recording cannot know (electrode type...; see
+        :data:`emgcontrol.report.INFO_KEYS`).
+    pdf : bool
+        Also write ``report.pdf`` (default True).
+    prompt, input_fn : callable, optional
+        Where prompts go / how to wait for the user (guided sessions).
+
+    Returns
+    -------
+    Assessment
+
+    Raises
+    ------
+    EmgcontrolError
+        When the assessment cannot run (unknown protocol, unreadable file, board
+        not reachable, output directory taken...), with the reason.
+    """
+    from ..patterns import ProgressStore, compare, get_pattern
+    from ..report import Report
+
+    base = get_pattern(protocol, options=dict(options) if options else None)
+    if input is not None and (simulation or board_options):
+        raise ValidationError("--input reads a recording: board and simulation options "
+                              "(--board, --variant, --seed, --snr, --fault...) do not apply")
+    out_dir = Path(out) if out is not None else None
+    if out_dir is not None:
+        _check_out(out_dir, overwrite)
+    ps = None
+    status = None
+    lvl: int | None = None
+    if patient is not None:
+        ps = ProgressStore(Path(store) if store is not None else default_store())
+        status = ps.level(patient, base.id, pattern=base)
+    if level == "auto":
+        lvl = status.level if status is not None else None
+    elif level == "full" or level is None:
+        lvl = None
+    else:
+        try:
+            lvl = int(level)
+        except (TypeError, ValueError):
+            raise ValidationError(f"level must be 'auto', 'full' or a level number; got "
+                                  f"{level!r}") from None
+        base.get_level(lvl)
+    pattern = base.for_level(lvl) if lvl is not None else base
+
+    files: dict[str, Path] = {}
+    mvc_info: dict[str, Any] = {}
+    mvc_rec = None
+    session: dict[str, Any] = {"patient_id": patient, "protocol": base.id}
+    if input is not None:
+        from ..io import read
+        from ._markers import events_from_markers
+
+        rec = read(input)
+        if montage is not None:
+            from ..acquire import as_montage
+
+            rec = rec.set_montage(as_montage(montage))
+        rec = events_from_markers(rec)
+        session["source"] = f"file {input}"
+        session["recordings"] = {"task": str(input)}
+    else:
+        import threading
+
+        from ._session import plan_session, record_session
+
+        warm = threading.Thread(target=_warm_up, name="emgcontrol-warmup", daemon=True)
+        warm.start()
+
+        plan = plan_session(pattern, n_trials=n_trials, trial_seconds=trial_seconds,
+                            mvc=_needs_mvc(pattern) and mvc is None, mvc_seconds=mvc_seconds,
+                            rest_seconds=rest_seconds)
+        if out_dir is not None:
+            folder = out_dir / "recordings"
+        else:
+            import tempfile
+
+            folder = Path(tempfile.mkdtemp(prefix="emgcontrol-session-"))
+        sr = record_session(pattern, folder, board=board, montage=montage, plan=plan,
+                            interactive=interactive, prompt=prompt, input_fn=input_fn,
+                            simulation=simulation, board_options=board_options,
+                            overwrite=overwrite,
+                            meta={"protocol": base.id, "patient_id": patient})
+        rec = sr.task
+        mvc_rec = sr.mvc
+        files["task"] = sr.task_path
+        session["source"] = sr.source
+        session["board"] = sr.board
+        session["plan"] = plan.to_dict()
+        session["recordings"] = {"task": str(sr.task_path)}
+        if sr.mvc_path is not None:
+            files["mvc"] = sr.mvc_path
+            session["recordings"]["mvc"] = str(sr.mvc_path)
+            mvc_info["source"] = (f"guided MVC capture on the {sr.board} board "
+                                  f"({', '.join(m.replace('_', ' ') for m in plan.mvc_muscles)})")
+            mvc_info["file"] = str(sr.mvc_path)
+        session["acquisition"] = sr.details
+        warm.join(timeout=30.0)
+
+    ref = None
+    if mvc is not None:
+        from ..recording import Recording
+
+        if isinstance(mvc, Recording):
+            mvc_rec = mvc
+            mvc_info["source"] = "MVC recording given"
+        else:
+            from ..io import read
+            from ._markers import events_from_markers
+
+            mvc_rec = events_from_markers(read(mvc))
+            mvc_info["source"] = f"MVC file {mvc}"
+            mvc_info["file"] = str(mvc)
+            session.setdefault("recordings", {})["mvc"] = str(mvc)
+        if montage is not None and not any(m is not None for m in mvc_rec.muscles):
+            from ..acquire import as_montage
+
+            mvc_rec = mvc_rec.set_montage(as_montage(montage))
+    elif mvc_rec is None and any(e.label == "mvc" and e.duration > 0 for e in rec.events):
+        mvc_rec = rec
+        mvc_info["source"] = "the recording's own 'mvc' contractions"
+    if mvc_rec is not None:
+        from ._mvc import mvc_reference
+
+        ref, details = mvc_reference(mvc_rec, source=mvc_info.get("source"))
+        mvc_info.update(details)
+        if not details["channels"]:
+            raise ValidationError(
+                "the MVC recording holds no usable contraction: "
+                + "; ".join(f"{k}: {v}" for k, v in details["rejected"].items())[:600])
+
+    comparison = compare(rec, pattern, mvc=ref)
+    date = _session_date(session_date, rec if input is not None else None)
+    session["session_date"] = date.isoformat(sep=" ")
+    history = None
+    level_after = status
+    if ps is not None and patient is not None:
+        files["stored"] = ps.add(patient, comparison, session_date=date,
+                                 note=session.get("source"))
+        history = ps.history(patient, base.id)
+        level_after = ps.level(patient, base.id, pattern=base)
+    session["compared_level"] = lvl
+    report = Report(comparison, rec, session=session, history=history,
+                    level=level_after, info=info, mvc=mvc_info)
+    if out_dir is not None:
+        written = report.save(out_dir, pdf_name="report.pdf" if pdf else None)
+        files.update(written)
+    return Assessment(comparison=comparison, recording=rec, files=files, level=level_after,
+                      compared_level=lvl, session=session, mvc=mvc_info, report=report)
+
