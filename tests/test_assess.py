@@ -17,7 +17,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from emgcontrol import ValidationError
 from emgcontrol.assess import (assess, events_from_markers, mvc_reference, mvc_windows,
                                plan_session, record_session)
 from emgcontrol.cli import main

@@ -21,15 +21,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import EmgcontrolError, ValidationError
-from ._style import (GROUP_COLOURS, TARGET_COLOUR, TRIAL_COLOURS, VERDICT_COLOURS,
-                     VERDICT_MARKERS, VERDICT_TEXT, finite, fmt_value, muscle_group,
-                     muscle_label, pattern_channels)
+from ._style import (TARGET_COLOUR, TRIAL_COLOURS, VERDICT_COLOURS, VERDICT_MARKERS,
+                     VERDICT_TEXT, finite, fmt_value, muscle_label, pattern_channels)
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from ..patterns import Comparison
     from ..recording import Recording
 
 __all__ = ["TraceSignals", "trace_signals", "plot_traces", "plot_timing", "plot_amounts",

@@ -234,9 +234,9 @@ def reporting_items(comparison: Any, recording: Any = None, *,
         items.append(_item("Acquisition", "Sampling rate", sf, "recording"))
         n_emg = sum(t == "emg" for t in recording.ch_types)
         other = [t for t in recording.ch_types if t != "emg"]
+        kinds = ", ".join(sorted(set(other)))
         items.append(_item("Acquisition", "Channels",
-                           f"{n_emg} EMG" + (f" + {len(other)} other ({', '.join(sorted(set(other)))})"
-                                             if other else "")
+                           f"{n_emg} EMG" + (f" + {len(other)} other ({kinds})" if other else "")
                            + f"; {recording.duration:.1f} s recorded", "recording"))
         dropped = meta.get("dropped_samples")
         if isinstance(dropped, Mapping):

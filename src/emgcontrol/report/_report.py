@@ -615,7 +615,8 @@ class Report:
             a(fig_html(f))
         fo = (c.measures.get("tables") or {}).get("firing_order")
         if fo:
-            a(f'<p>Most frequent firing order ({_esc(fmt_num(100 * (fo.get("modal_share") or 0), 3))}'
+            share = fmt_num(100 * (fo.get("modal_share") or 0), 3)
+            a(f'<p>Most frequent firing order ({_esc(share)}'
               f' % of complete trials): {_esc(" → ".join(fo.get("modal_order") or []))}; '
               f'agreement between trials (Kendall W): {_esc(fmt_num(fo.get("kendall_w"), 2))}.'
               "</p>")
@@ -643,8 +644,9 @@ class Report:
               "</tr></thead><tbody>")
             for r in rr:
                 st = r["status"] if r["status"] == "ok" else f"{r['status']}: {r['reason']}"
+                trial = "-" if r["trial"] in (None, "-") else int(r["trial"]) + 1
                 a(f'<tr><td data-label="Measure">{_esc(r["what"])}</td>'
-                  f'<td data-label="Trial">{_esc("-" if r["trial"] in (None, "-") else int(r["trial"]) + 1)}</td>'
+                  f'<td data-label="Trial">{_esc(trial)}</td>'
                   f'<td data-label="Phase">{_esc(r["phase"])}</td>'
                   f'<td data-label="Value" class="num">{_esc(fmt_value(r["value"], r["unit"]))}'
                   f'</td><td data-label="Status">{_esc(st)}</td></tr>')

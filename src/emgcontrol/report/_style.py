@@ -21,10 +21,6 @@ TARGET_COLOUR = "#4caf50"
 TRIAL_COLOURS = ("#1f77b4", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
                  "#bcbd22", "#7f7f7f", "#2ca02c", "#d62728")
 
-GROUP_COLOURS = {"back": "#1f77b4", "hip": "#d62728", "thigh": "#ff7f0e",
-                 "abdominal": "#9467bd", "shoulder": "#17becf", "leg": "#8c564b",
-                 None: "#555555"}
-
 
 def verdict_colour(verdict: str | None) -> str:
     """Colour of a verdict (grey for unknown)."""
@@ -64,16 +60,6 @@ def muscle_label(channel: str, muscle: str | None, side: str | None) -> str:
         return channel
     name = muscle.replace("_", " ")
     return f"{channel} ({side + ' ' if side else ''}{name})"
-
-
-def muscle_group(muscle: str | None) -> str | None:
-    """Functional group of a muscle id (None if unknown)."""
-    if not muscle:
-        return None
-    from ..montage import MUSCLES
-
-    info = MUSCLES.get(muscle)
-    return info.group if info is not None else None
 
 
 def channel_rows(measures: Mapping[str, Any]) -> list[dict[str, Any]]:
