@@ -139,6 +139,16 @@ def test_nonfinite_input_names_channel_and_sample(rng):
                  lambda: es.notch(x, 2000.0)):
         with pytest.raises(NonFiniteDataError, match=r"channel 2 .*2 non-finite.*NaN at sample 123"):
             call()
+    # converted input (float32) is filtered in place: the sample is still found
+    x32 = x.astype(np.float32)
+    for call in (lambda: es.sosfilt(SOS_BP, x32), lambda: es.sosfiltfilt(SOS_BP, x32),
+                 lambda: es.bandpass(x32, 2000.0, phase="causal"),
+                 lambda: es.linear_envelope(x32, 2000.0), lambda: es.rectify(x32)):
+        with pytest.raises(NonFiniteDataError, match=r"channel 2 .*NaN at sample 123"):
+            call()
+    rec = Recording(x, 2000.0, ["a", "b", "c", "d"], allow_nonfinite=True)
+    with pytest.raises(NonFiniteDataError, match=r"channel 'c' .*NaN at sample 123"):
+        rec.bandpass()
     y = rng.standard_normal((2, 3, 400))
     y[1, 0, 0] = -np.inf
     with pytest.raises(NonFiniteDataError, match=r"channel \(1, 0\).*infinite at sample 0"):

@@ -146,6 +146,13 @@ class Rows:
                     f"the first is {kind} at sample {sample}"
                 )
 
+    def precheck(self) -> None:
+        """Raise for NaN/inf before the data are overwritten in place (row sums, cheap)."""
+        sums = np.add.reduce(self.data, axis=1)
+        bad = ~np.isfinite(sums)
+        if bad.any():  # a finite row can overflow its sum: raise_nonfinite then returns
+            self.raise_nonfinite(np.flatnonzero(bad))
+
     def check_chk(self, chk: np.ndarray) -> None:
         """Raise for rows whose kernel check value ``chk`` is not finite."""
         if not np.isfinite(chk).all():

@@ -194,6 +194,8 @@ def _filtfilt_rows(sos: np.ndarray, rows: Rows, padlen: int | None = None) -> np
     edge = _default_padlen(sos) if padlen is None else padlen
     _check_length(rows, edge)
     y = rows.work_copy()
+    if y is rows.data:  # in place: the input must be checked before it is gone
+        rows.precheck()
     if rows.data.shape[0]:
         k = kernels()
         if use_parallel(rows.data, 2 * sos.shape[0]):
@@ -208,6 +210,8 @@ def _filtfilt_rows(sos: np.ndarray, rows: Rows, padlen: int | None = None) -> np
 def _sosfilt_rows(sos: np.ndarray, rows: Rows, zi: np.ndarray) -> np.ndarray:
     """Causal filtering of ``rows`` with delays ``zi`` (n_rows, n_sec, 2), in place."""
     y = rows.work_copy()
+    if y is rows.data:  # in place: the input must be checked before it is gone
+        rows.precheck()
     if rows.data.size:
         k = kernels()
         if use_parallel(rows.data, sos.shape[0]):
