@@ -102,7 +102,8 @@ def test_rates_fast():
 @pytest.mark.slow
 @pytest.mark.skipif(os.environ.get("EMGCONTROL_RUN_SLOW") != "1",
                     reason="long version: set EMGCONTROL_RUN_SLOW=1")
-def test_rates_long():
-    counts, wrong = run(20, seed0=1000)
+@pytest.mark.parametrize("sfreq", [500.0, 250.0])
+def test_rates_long(sfreq):
+    counts, wrong = run(20, sfreq=sfreq, seed0=1000)
     # at 3 dB at most 1 % of the verdicts may be confidently wrong (measured: 0)
     check(counts, wrong, max_wrong_3db=0.01)

@@ -23,9 +23,11 @@ Verdict rules (per criterion)
       sqrt(n)``): the measurement cannot tell on which side of the limit the
       session lies (when every trial is on the same side, the verdict stands).
       For a full sequence the
-      rule is applied to every pair of groups (median pairwise onset differences),
-      and the session's concordance is the share of pairs whose median difference
-      keeps the order;
+      rule is applied to every pair of groups (median pairwise onset differences,
+      whatever the unanimity), the session's concordance is the share of pairs
+      whose median difference keeps the order, and the trial-agreement rule is not
+      used (one flipped pair fails a whole trial of a long sequence, so trial
+      verdicts of a sequence are much noisier than its pairwise medians);
     * otherwise ``pass`` when the median lies in the band, else ``fail``.
 
     ``deviation`` is how far the median lies outside the band (negative below
@@ -502,7 +504,7 @@ def _judge(c: Criterion, m: Measures, G: _Groups, *, min_agreement: float,
             bounds = [b for b in (lo, hi) if b is not None]
             dist = min(abs(measured - b) for b in bounds) if bounds else math.inf
             se = _median_se(vals) if margin_k > 0 and n_ok >= 2 and session is None else 0.0
-            if n_ok >= 2 and agree < min_agreement - 1e-9:
+            if n_ok >= 2 and agree < min_agreement - 1e-9 and session is None:
                 reason = (f"the repetitions disagree ({n_pass} of {n_ok} pass): the pattern "
                           "is inconsistent or the signal too noisy to judge")
                 verdict = "not_assessable"
