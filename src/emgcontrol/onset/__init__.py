@@ -1,0 +1,39 @@
+"""Muscle activation onsets and offsets, offline and live.
+
+:func:`detect_onsets` turns a Recording (or an array) into an
+:class:`Activations` table: one row per burst (channel, muscle, side, trial,
+onset, offset, duration, peak, area) and one per channel (status, threshold,
+baseline).  :class:`OnsetDetector` runs the same numba kernels block by block
+on a live stream.  :func:`onsets_command` is the ``emgcontrol onsets`` command.
+
+Methods: ``"aglr"`` (approximate generalised likelihood ratio, Staude et al.
+2001), ``"hodges"`` (Hodges & Bui 1996), ``"tkeo"`` (Solnik et al. 2010),
+``"bonato"`` (Bonato et al. 1998); see :func:`detect_onsets`.
+
+Importing this package imports neither numba nor scipy.
+"""
+
+from __future__ import annotations
+
+from ._baseline import quiet_mask
+from ._cli import onsets_command
+from ._detect import DEFAULT_METHOD, DEFAULTS, METHODS, describe_method, detect_onsets
+from ._stream import OnsetDetector, OnsetEvent
+from ._table import ACTIVATION_COLUMNS, CHANNEL_COLUMNS, Activation, Activations, ChannelStatus
+
+__all__ = [
+    "detect_onsets",
+    "Activations",
+    "Activation",
+    "ChannelStatus",
+    "OnsetDetector",
+    "OnsetEvent",
+    "onsets_command",
+    "describe_method",
+    "quiet_mask",
+    "METHODS",
+    "DEFAULT_METHOD",
+    "DEFAULTS",
+    "ACTIVATION_COLUMNS",
+    "CHANNEL_COLUMNS",
+]

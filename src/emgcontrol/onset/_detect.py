@@ -1,0 +1,846 @@
+"""Offline onset/offset detection: :func:`detect_onsets`."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .._validate import as_float_2d, check_option, check_positive, check_sfreq
+from ..errors import EmgcontrolError, EmgcontrolWarning, ValidationError
+from ._baseline import longest_run, quiet_mask
+from ._table import Activation, Activations, ChannelStatus
+
+__all__ = ["detect_onsets", "METHODS", "DEFAULT_METHOD", "DEFAULTS", "describe_method"]
+
+METHODS = ("aglr", "hodges", "tkeo", "bonato")
+"""Detection methods (see :func:`detect_onsets`)."""
+
+DEFAULT_METHOD = "aglr"
+"""Method used when none is given (chosen by ``benchmarks/bench_onsets.py``)."""
+
+_COMMON = {"window": None, "refine": "ml", "look_back": 0.8, "look_ahead": 0.2,
+           "ramp": 0.02}
+
+DEFAULTS: Mapping[str, Mapping[str, Any]] = {
+    "hodges": {**_COMMON, "threshold": 3.0, "off_threshold": 1.0, "min_on": 0.12,
+               "min_off": 0.1},
+    "tkeo": {**_COMMON, "threshold": 4.0, "off_threshold": 0.5, "min_on": 0.03,
+             "min_off": 0.1},
+    "aglr": {**_COMMON, "threshold": 10.0, "off_threshold": 0.5, "min_on": 0.015,
+             "min_off": 0.1},
+    "bonato": {**_COMMON, "threshold": 15.0, "m": 1, "n": 5, "min_on": 0.015,
+               "min_off": 0.2, "look_ahead": 0.3},
+}
+"""Default parameters per method (durations in seconds).
+
+``window=None`` means ``WINDOW_REF[method] * 430 Hz / bandwidth``: the same
+number of degrees of freedom at every sampling rate (25 ms for a 20-450 Hz
+band, 116 ms for the 20-112.5 Hz band used at 250 Hz)."""
+
+WINDOW_REF: Mapping[str, float] = {"hodges": 0.06, "tkeo": 0.04, "aglr": 0.04,
+                                   "bonato": 0.0}
+"""Trailing-window length (s) at a 430 Hz bandwidth, per method."""
+
+_REFERENCE_BANDWIDTH = 430.0
+
+MAX_AUTO_WINDOW = 0.3
+"""Upper limit (s) of the automatic window (reached at 125 Hz)."""
+
+_STATISTICS = {
+    "hodges": ("trailing mean of the rectified band-passed signal", "V"),
+    "aglr": ("trailing RMS of the band-passed signal", "V"),
+    "tkeo": ("trailing mean of the rectified Teager-Kaiser energy", "V**2"),
+    "bonato": ("number of the last n Bonato test values at or above zeta", "count"),
+}
+
+_PARAM_DOCS = {
+    "threshold": "on threshold: SD above the baseline mean (hodges, tkeo), GLR log-likelihood "
+                 "ratio (aglr), test-function level zeta (bonato)",
+    "off_threshold": "off threshold in the same unit (bonato: the same m-of-n rule)",
+    "window": "trailing window, s (None: scaled to the band)",
+    "min_on": "shortest time above the on threshold, s",
+    "min_off": "shortest time below the off threshold that ends an activation, s",
+    "refine": "'ml' (maximum-likelihood onset) or 'none' (the method's own estimate)",
+    "ramp": "amplitude ramp of the likelihood model, s (0: step)",
+    "look_back": "how far before the detection the onset is searched, s",
+    "look_ahead": "data after the detection used by the refinement, s",
+    "m": "bonato: exceedances needed ...", "n": "bonato: ... among n test values",
+}
+
+RAIL_V = 0.1875
+"""Full scale of an OpenBCI Cyton at gain 24, V: a channel constant at +/- this is railed."""
+
+
+def describe_method(method: str) -> str:
+    """Text description of a method's statistic and default parameters."""
+    check_option("method", method, METHODS)
+    stat, unit = _STATISTICS[method]
+    lines = [f"{method}: statistic = {stat} ({unit})"]
+    for k, v in DEFAULTS[method].items():
+        lines.append(f"  {k} = {v!r}: {_PARAM_DOCS.get(k, '')}")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------
+# configuration shared by the offline and streaming detectors
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class Config:
+    """Resolved detector settings (durations in samples and seconds)."""
+
+    method: str
+    sfreq: float
+    params: dict[str, Any]
+    l_freq: float | None
+    h_freq: float | None
+    notch: float | None
+    bandwidth: float
+    sos: np.ndarray | None
+    n_w: int
+    n_on: int
+    n_off: int
+    n_arm: int
+    n_look: int
+    n_ahead: int
+    n_ramp: int
+    filter_delay: float  # samples
+    offset_lag: float  # samples
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def iprm(self) -> np.ndarray:
+        from . import _kernels as k
+
+        out = np.zeros(k.N_IPRM, dtype=np.int64)
+        out[k.P_N_ON] = self.n_on
+        out[k.P_N_OFF] = self.n_off
+        out[k.P_N_ARM] = self.n_arm
+        out[k.P_REFINE] = 1 if self.params["refine"] == "ml" else 0
+        out[k.P_N_LOOK] = self.n_look
+        out[k.P_N_AHEAD] = self.n_ahead
+        out[k.P_N_RAMP] = self.n_ramp
+        if self.method == "bonato":
+            out[k.P_BON_M] = int(self.params["m"])
+            out[k.P_BON_N] = int(self.params["n"])
+        return out
+
+    def fprm(self) -> np.ndarray:
+        from . import _kernels as k
+
+        out = np.zeros(k.N_FPRM)
+        if self.method == "bonato":
+            out[k.Q_ZETA] = float(self.params["threshold"])
+        return out
+
+    def kernel(self, parallel: bool):
+        from . import _kernels as k
+
+        return getattr(k, f"{self.method}_{'par' if parallel else 'ser'}")
+
+    @property
+    def history(self) -> int:
+        from ._kernels import history_length
+
+        return history_length(self.n_look, self.n_ahead, self.n_on, self.n_off)
+
+    @property
+    def window_len(self) -> int:
+        return max(self.n_w, 1)
+
+    def min_samples(self) -> int:
+        return max(2 * self.n_w + self.n_arm + self.n_on, int(round(0.5 * self.sfreq)))
+
+    def public_params(self) -> dict[str, Any]:
+        out = dict(self.params)
+        out.update({"window": self.n_w / self.sfreq if self.method != "bonato" else None,
+                    "l_freq": self.l_freq, "h_freq": self.h_freq, "notch": self.notch,
+                    "filter_delay": self.filter_delay / self.sfreq,
+                    "offset_lag": self.offset_lag / self.sfreq})
+        out.update(self.extra)
+        return out
+
+
+def _check_duration(name: str, value: Any, *, allow_zero: bool = False) -> float:
+    return check_positive(name, value, allow_zero=allow_zero)
+
+
+def _emg_weight(f: np.ndarray) -> np.ndarray:
+    """Generic surface-EMG power spectrum (Shwedyk et al. 1977 shape, peak ~70 Hz)."""
+    fl, fh = 50.0, 100.0
+    return fh**4 * f**2 / ((f**2 + fl**2) * (f**2 + fh**2) ** 2)
+
+
+def filter_delay(sos: np.ndarray | None, sfreq: float) -> float:
+    """Group delay (samples) of a causal filter, weighted by a generic sEMG spectrum.
+
+    A causal band-pass delays the rise of EMG power by about its group delay at
+    the frequencies where EMG has its power; onsets and offsets are moved back
+    by this amount.
+    """
+    if sos is None:
+        return 0.0
+    from scipy.signal import sosfreqz
+
+    f = np.linspace(1.0, sfreq / 2 * 0.999, 2048)
+    _, h = sosfreqz(sos, worN=f, fs=sfreq)
+    phase = np.unwrap(np.angle(h))
+    w = 2 * np.pi * f / sfreq
+    gd = -np.gradient(phase, w)
+    weight = np.abs(h) ** 2 * _emg_weight(f)
+    return float(np.sum(gd * weight) / np.sum(weight))
+
+
+def make_config(method: str | None, sfreq: float, params: Mapping[str, Any], *,
+                preprocess: bool = True, l_freq: float | None = 20.0,
+                h_freq: float | None = None, notch: float | None = None,
+                phase: str = "causal", duration: float | None = None) -> Config:
+    """Validate parameters and resolve them for ``sfreq`` (shared by offline and live)."""
+    method = DEFAULT_METHOD if method is None else method
+    check_option("method", method, METHODS)
+    sfreq = check_sfreq(sfreq)
+    defaults = DEFAULTS[method]
+    unknown = sorted(set(params) - set(defaults))
+    if unknown:
+        raise ValidationError(
+            f"unknown parameter(s) {', '.join(map(repr, unknown))} for method {method!r}; "
+            f"allowed: {', '.join(defaults)}")
+    p = {k: (params[k] if params.get(k) is not None else v) for k, v in defaults.items()}
+    nyq = sfreq / 2
+    # ---- band
+    sos = None
+    bandwidth = nyq
+    lo = hi = None
+    if preprocess:
+        lo = None if l_freq is None else check_positive("l_freq", l_freq)
+        hi = min(450.0, 0.9 * nyq) if h_freq is None else check_positive("h_freq", h_freq)
+        if hi >= nyq:
+            raise ValidationError(
+                f"h_freq must be below the Nyquist frequency {nyq:g} Hz; got {h_freq!r}")
+        if lo is not None and lo >= hi:
+            raise ValidationError(
+                f"l_freq={lo:g} Hz must be below h_freq={hi:g} Hz (at sfreq={sfreq:g} Hz the "
+                f"default upper edge is {min(450.0, 0.9 * nyq):g} Hz)")
+        from ..signal import design_bandpass, design_notch
+
+        sos = design_bandpass(sfreq, lo, hi, 4)
+        if notch is not None:
+            if notch >= nyq:
+                raise ValidationError(
+                    f"notch must be below the Nyquist frequency {nyq:g} Hz; got {notch!r}")
+            sos = np.ascontiguousarray(np.vstack([sos, design_notch(sfreq, notch)]))
+        bandwidth = hi - (lo or 0.0)
+    # ---- durations
+    if p["window"] is None:
+        win = min(WINDOW_REF[method] * _REFERENCE_BANDWIDTH / bandwidth, MAX_AUTO_WINDOW)
+    else:
+        win = _check_duration("window", p["window"])
+    n_w = max(int(round(win * sfreq)), 1)
+    n_on = max(int(round(_check_duration("min_on", p["min_on"]) * sfreq)), 1)
+    n_off = max(int(round(_check_duration("min_off", p["min_off"]) * sfreq)), 1)
+    check_option("refine", p["refine"], ("ml", "none"))
+    n_ramp = max(int(round(_check_duration("ramp", p["ramp"], allow_zero=True) * sfreq)), 1)
+    n_look = int(round(_check_duration("look_back", p["look_back"], allow_zero=True) * sfreq))
+    n_ahead = max(int(round(_check_duration("look_ahead", p["look_ahead"]) * sfreq)), 1)
+    thr = check_positive("threshold", p["threshold"])
+    if method == "bonato":
+        for name in ("m", "n"):
+            v = p[name]
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not 1 <= v <= 60:
+                raise ValidationError(f"{name} must be an integer from 1 to 60; got {v!r}")
+        if p["m"] > p["n"]:
+            raise ValidationError(f"m={p['m']} exceeds n={p['n']} (m of n test values)")
+        n_w = 0
+        lag = 2.0 * p["n"] if p["refine"] == "none" else 0.0
+    else:
+        off = check_positive("off_threshold", p["off_threshold"], allow_zero=True)
+        if off > thr:
+            raise ValidationError(
+                f"off_threshold={off!r} must not exceed threshold={thr!r}")
+        lag = (n_w - 1.0 + (1.0 if method == "tkeo" else 0.0)) if p["refine"] == "none" \
+            else 0.0
+    if duration is not None and method != "bonato" and p["window"] is not None \
+            and win > duration:
+        raise ValidationError(
+            f"window={win:g} s is longer than the data ({duration:g} s)")
+    if duration is not None:
+        for name in ("min_on", "min_off"):
+            if p[name] > duration:
+                raise ValidationError(
+                    f"{name}={p[name]:g} s is longer than the data ({duration:g} s)")
+    p["window"] = None if method == "bonato" else n_w / sfreq
+    if phase == "causal":
+        delay = filter_delay(sos, sfreq)
+    else:
+        delay = 0.0
+    return Config(method=method, sfreq=sfreq, params=p, l_freq=lo, h_freq=hi, notch=notch,
+                  bandwidth=bandwidth, sos=sos, n_w=n_w, n_on=n_on, n_off=n_off,
+                  n_arm=max(n_off, n_w), n_look=n_look, n_ahead=n_ahead, n_ramp=n_ramp,
+                  filter_delay=delay, offset_lag=lag)
+
+
+# --------------------------------------------------------------------------
+# thresholds
+# --------------------------------------------------------------------------
+
+
+def _glr_ratio(h: float, dof: float) -> float:
+    """Power ratio r > 1 with (dof / 2) * (r - 1 - ln r) = h."""
+    target = 2.0 * h / dof
+    lo, hi = 1.0, 2.0
+    while hi - 1.0 - math.log(hi) < target:
+        hi *= 2.0
+    for _ in range(100):
+        mid = 0.5 * (lo + hi)
+        if mid - 1.0 - math.log(mid) < target:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
+def thresholds(cfg: Config, stat: np.ndarray, y: np.ndarray,
+               mask: np.ndarray) -> tuple[float, float, float, float, float]:
+    """On/off thresholds from the statistic over the baseline samples.
+
+    Returns
+    -------
+    thr_on, thr_off, mean, sd, sig0
+        Thresholds and baseline mean/SD on the statistic scale; ``sig0`` the
+        baseline power of the band-passed signal.
+    """
+    s = stat[mask]
+    sig0 = float(np.mean(np.square(y[mask])))
+    mu = float(np.mean(s))
+    sd = float(np.std(s))
+    p = cfg.params
+    if cfg.method in ("hodges", "tkeo"):
+        return mu + p["threshold"] * sd, mu + p["off_threshold"] * sd, mu, sd, sig0
+    if cfg.method == "aglr":
+        pw = np.square(s)
+        mp = float(np.mean(pw))
+        sp = float(np.std(pw))
+        dof = 2.0 * (mp / sp) ** 2 if sp > 0 else 2.0 * cfg.bandwidth * cfg.n_w / cfg.sfreq
+        r_on = _glr_ratio(p["threshold"], dof)
+        r_off = _glr_ratio(p["off_threshold"], dof) if p["off_threshold"] > 0 else 1.0
+        return math.sqrt(mp * r_on), math.sqrt(mp * r_off), mu, sd, sig0
+    level = p["m"] - 0.5  # bonato: count >= m
+    return level, level, mu, sd, sig0
+
+
+# --------------------------------------------------------------------------
+# kernel runs
+# --------------------------------------------------------------------------
+
+
+class KernelState:
+    """State arrays of one detector kernel (offline pass or live stream)."""
+
+    def __init__(self, cfg: Config, n_channels: int) -> None:
+        from . import _kernels as k
+
+        self.cfg = cfg
+        self.ist = np.zeros((n_channels, k.N_ISTATE), dtype=np.int64)
+        self.ist[:, k.I_LAST_OFF] = 0
+        self.fst = np.zeros((n_channels, k.N_FSTATE))
+        self.wring = np.zeros((n_channels, cfg.window_len))
+        self.pring = np.zeros((n_channels, cfg.history))
+        self.iprm = cfg.iprm()
+        self.fprm = cfg.fprm()
+
+    def run(self, y: np.ndarray, thr_on: np.ndarray, thr_off: np.ndarray, sig0: np.ndarray,
+            *, want_stat: bool = False, parallel: bool = False
+            ) -> tuple[list[list[tuple[int, int]]], np.ndarray | None]:
+        """Process ``y`` (n_channels, n) and return events per channel (and the statistic)."""
+        n_ch, n = y.shape
+        stat = np.empty((n_ch, n)) if want_stat else np.empty((n_ch, 0))
+        cap = n // max(1, min(self.cfg.n_on, self.cfg.n_off)) + 8
+        ev = np.zeros((n_ch, cap, 2), dtype=np.int64)
+        nev = np.zeros(n_ch, dtype=np.int64)
+        kern = self.cfg.kernel(parallel)
+        kern(np.ascontiguousarray(y), thr_on, thr_off, sig0, self.iprm, self.fprm, self.ist,
+             self.fst, self.wring, self.pring, ev, nev, stat)
+        if np.any(nev > cap):  # pragma: no cover - cap bounds the events per sample
+            raise EmgcontrolError("internal error: onset event buffer overflow")
+        return [[(int(ev[c, i, 0]), int(ev[c, i, 1])) for i in range(nev[c])]
+                for c in range(n_ch)], (stat if want_stat else None)
+
+    def flush(self, sig0: np.ndarray) -> list[list[tuple[int, int]]]:
+        from . import _kernels as k
+
+        n_ch = self.ist.shape[0]
+        ev = np.zeros((n_ch, 4, 2), dtype=np.int64)
+        nev = np.zeros(n_ch, dtype=np.int64)
+        k.flush(self.ist, self.iprm, self.pring, sig0, ev, nev)
+        return [[(int(ev[c, i, 0]), int(ev[c, i, 1])) for i in range(nev[c])]
+                for c in range(n_ch)]
+
+
+def pair_events(events: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """(onset, offset) sample pairs from an alternating onset/offset event list."""
+    out = []
+    on = None
+    for kind, s in events:
+        if kind == 1:
+            on = s
+        elif on is not None:
+            out.append((on, s))
+            on = None
+    return out
+
+
+def to_times(pairs: Sequence[tuple[int, int]], cfg: Config, n_times: int
+             ) -> list[tuple[float, float]]:
+    """Sample pairs -> (onset_s, offset_s) with delay corrections, kept ordered."""
+    out: list[tuple[float, float]] = []
+    dt = 1.0 / cfg.sfreq
+    end = n_times * dt
+    prev = 0.0
+    for on, off in pairs:
+        t_on = max((on - cfg.filter_delay) * dt, prev, 0.0)
+        if off >= n_times:
+            t_off = end
+        else:
+            t_off = (off - cfg.filter_delay - cfg.offset_lag) * dt
+        t_off = min(max(t_off, t_on + dt), end)
+        if t_off <= t_on:  # pragma: no cover - an activation at the very last sample
+            continue
+        out.append((t_on, t_off))
+        prev = t_off
+    return out
+
+
+# --------------------------------------------------------------------------
+# input handling
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class _Input:
+    data: np.ndarray
+    sfreq: float
+    names: list[str]
+    muscles: list[str | None]
+    sides: list[str | None]
+    trials: list[tuple[float, float]]
+    volts: bool
+    ecg_ref: np.ndarray | None
+
+
+def _resolve_input(x: Any, sfreq: Any, picks: Any, ch_names: Any) -> _Input:
+    from ..recording import Recording
+
+    if isinstance(x, Recording):
+        if sfreq is not None and float(sfreq) != x.sfreq:
+            raise ValidationError(
+                f"sfreq={sfreq!r} differs from the recording's {x.sfreq:g} Hz; omit sfreq "
+                "for a Recording")
+        idx = x._pick_indices("emg" if picks is None else picks)
+        types = x.ch_types
+        idx = [i for i in idx if types[i] == "emg"] if picks is None else idx
+        if not idx:
+            raise ValidationError(
+                "the recording has no EMG channels to detect onsets on (channel types: "
+                f"{', '.join(sorted(set(types)))}); pass picks= to choose channels")
+        names = [x.ch_names[i] for i in idx]
+        refs = [x.muscles[i] for i in idx]
+        trials = [(e.onset, e.onset + e.duration) for e in x.events if e.label == "trial"]
+        ecg_idx = [i for i, t in enumerate(types) if t == "ecg"]
+        ecg_ref = None
+        if ecg_idx and np.all(np.isfinite(x.data[ecg_idx[0]])):
+            ecg_ref = np.asarray(x.data[ecg_idx[0]], dtype=float)
+        return _Input(np.array(x.data[idx], dtype=np.float64), x.sfreq, names,
+                      [r.muscle if r else None for r in refs],
+                      [r.side if r else None for r in refs], trials, True, ecg_ref)
+    if sfreq is None:
+        raise ValidationError("detect_onsets needs sfreq (Hz) when x is an array")
+    sf = check_sfreq(sfreq)
+    data = as_float_2d("x", x).copy()
+    if picks is not None:
+        rows = [picks] if isinstance(picks, (int, np.integer)) else list(picks)
+        try:
+            data = data[rows]
+        except (IndexError, TypeError):
+            raise ValidationError(
+                f"picks must be row indices below {data.shape[0]}; got {picks!r}") from None
+    n = data.shape[0]
+    if ch_names is None:
+        names = [f"EMG{i + 1}" for i in range(n)]
+    else:
+        names = [str(c) for c in ch_names]
+        if len(names) != n or len(set(names)) != n:
+            raise ValidationError(
+                f"ch_names must hold {n} unique names; got {list(ch_names)!r}")
+    return _Input(data, sf, names, [None] * n, [None] * n, [], False, None)
+
+
+def check_channel(x: np.ndarray, volts: bool, min_samples: int) -> str:
+    """Reason why a channel cannot be analysed, or "" when it can."""
+    finite = np.isfinite(x)
+    if not finite.any():
+        return "all NaN" if np.isnan(x).all() else "no finite samples"
+    if not finite.all():
+        bad = int((~finite).sum())
+        return f"{bad} non-finite sample(s) (NaN/inf), the first at sample " \
+               f"{int(np.flatnonzero(~finite)[0])}"
+    if x.shape[0] < min_samples:
+        return f"too short ({x.shape[0]} samples, at least {min_samples} needed)"
+    lo, hi = float(x.min()), float(x.max())
+    if lo == hi:
+        if volts and abs(lo) >= 0.99 * RAIL_V:
+            return f"railed (constant at {lo * 1e3:+.1f} mV, the amplifier's rail)"
+        return "flat channel (constant value)"
+    at_edge = float(np.mean((x == lo) | (x == hi)))
+    if at_edge >= 0.2:
+        return f"railed ({at_edge:.0%} of the samples at the minimum or maximum value)"
+    if float(np.median(np.abs(np.diff(x)))) == 0.0:
+        return "flat channel (no change over most of the samples)"
+    return ""
+
+
+def _preprocess(x: np.ndarray, inp: _Input, cfg: Config, *, ecg: Any, phase: str
+                ) -> tuple[np.ndarray, dict[str, Any]]:
+    """ECG removal (optional) and the band-pass/notch cascade."""
+    info: dict[str, Any] = {"ecg": None}
+    sf = cfg.sfreq
+    if ecg is not None and x.shape[0] and x.shape[1] >= 2.0 * sf and sf >= 100.0:
+        from ..signal.ecg import remove_ecg
+
+        method = "template" if ecg == "auto" else ecg
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", EmgcontrolWarning)
+                kw: dict[str, Any] = {"method": method, "on_missing": "ignore"}
+                if method == "template" and inp.ecg_ref is not None:
+                    kw["reference"] = inp.ecg_ref
+                x = np.asarray(remove_ecg(x, sf, **kw), dtype=np.float64)
+            info["ecg"] = method
+        except EmgcontrolError as err:
+            info["ecg"] = f"not applied: {err}"
+    elif ecg is not None:
+        info["ecg"] = "not applied: needs >= 2 s of data at >= 100 Hz"
+    if cfg.sos is None or x.shape[0] == 0:
+        return np.ascontiguousarray(x), info
+    if phase == "zero":
+        from ..signal import sosfiltfilt
+
+        return np.ascontiguousarray(sosfiltfilt(cfg.sos, x)), info
+    from ..signal import Pipeline, SOSFilter
+
+    pipe = Pipeline([SOSFilter(cfg.sos)], sf, x.shape[0])
+    return pipe.process(x), info
+
+
+def _resolve_notch(notch: Any, x: np.ndarray, sfreq: float) -> float | None:
+    if notch is None or notch is False:
+        return None
+    if isinstance(notch, str):
+        check_option("notch", notch, ("auto",))
+        if x.shape[0] == 0 or x.shape[1] < int(sfreq):
+            return None
+        from ..signal import detect_mains
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", EmgcontrolWarning)
+            try:
+                return detect_mains(x, sfreq)
+            except EmgcontrolError:
+                return None
+    return check_positive("notch", notch)
+
+
+def _baseline_window(baseline: Any, duration: float) -> tuple[float, float] | None:
+    if baseline is None or (isinstance(baseline, str) and baseline == "auto"):
+        return None
+    if isinstance(baseline, str):
+        raise ValidationError(f"baseline must be 'auto', None or (start_s, stop_s); "
+                              f"got {baseline!r}")
+    try:
+        start, stop = (float(v) for v in baseline)
+    except (TypeError, ValueError):
+        raise ValidationError(
+            f"baseline must be 'auto', None or a (start_s, stop_s) pair; got {baseline!r}"
+        ) from None
+    if not (math.isfinite(start) and math.isfinite(stop)) or start < 0 or stop <= start \
+            or stop > duration + 1e-9:
+        raise ValidationError(
+            f"baseline=({start:g}, {stop:g}) s must satisfy 0 <= start < stop <= "
+            f"{duration:g} s (the length of the data)")
+    return start, stop
+
+
+def _envelope(y: np.ndarray, sfreq: float) -> np.ndarray:
+    """50 ms RMS envelope (centred), V: the peak and area of the activation table."""
+    from ..signal import moving_rms
+
+    if y.shape[0] == 0:
+        return y.copy()
+    return np.asarray(moving_rms(y, sfreq, 0.05, phase="zero"))
+
+
+# --------------------------------------------------------------------------
+# public function
+# --------------------------------------------------------------------------
+
+
+def detect_onsets(
+    x: Any,
+    sfreq: float | None = None,
+    *,
+    method: str | None = None,
+    baseline: Any = None,
+    picks: Any = None,
+    ch_names: Sequence[str] | None = None,
+    window: float | None = None,
+    threshold: float | None = None,
+    off_threshold: float | None = None,
+    min_on: float | None = None,
+    min_off: float | None = None,
+    refine: str | None = None,
+    ramp: float | None = None,
+    look_back: float | None = None,
+    look_ahead: float | None = None,
+    m: int | None = None,
+    n: int | None = None,
+    preprocess: bool = True,
+    l_freq: float | None = 20.0,
+    h_freq: float | None = None,
+    notch: float | str | None = "auto",
+    ecg: str | None = "auto",
+    phase: str = "causal",
+    baseline_dof: float = 50.0,
+    baseline_z: float = 3.0,
+) -> Activations:
+    """Detect muscle activation onsets and offsets.
+
+    Parameters
+    ----------
+    x : Recording or array_like, shape (n_channels, n_times)
+        Raw EMG (V for a Recording; any unit for an array -- every statistic is
+        relative to the channel's own baseline, so scaling the data changes
+        nothing).  A Recording is analysed on its EMG channels.
+    sfreq : float, optional
+        Sampling frequency, Hz (required for arrays).  125 Hz-4 kHz.
+    method : {"aglr", "hodges", "tkeo", "bonato"}, optional
+        Detector (default :data:`DEFAULT_METHOD`):
+
+        ``"aglr"``
+            Approximate generalised likelihood ratio (Staude et al. 2001):
+            trailing RMS over ``window``; on when the GLR of a variance increase,
+            ``(dof / 2) * (r - 1 - ln r)`` with ``r`` the power over its baseline
+            value and ``dof`` the window's degrees of freedom measured on the
+            baseline, exceeds ``threshold``.
+        ``"hodges"``
+            Hodges & Bui (1996): trailing mean of the rectified signal above
+            baseline mean + ``threshold`` SD for ``min_on``.
+        ``"tkeo"``
+            Solnik et al. (2010): the same rule on the rectified Teager-Kaiser
+            energy ``x[k]**2 - x[k-1] * x[k+1]``.
+        ``"bonato"``
+            Bonato et al. (1998): test function ``(x[k-1]**2 + x[k]**2) / sigma0**2``
+            on consecutive pairs; on when ``m`` of the last ``n`` values reach
+            ``threshold`` (zeta) for ``min_on``.
+    baseline : "auto", None or (start_s, stop_s)
+        Where the channel is at rest.  ``"auto"``/None (default): found per
+        channel (robust pooling of the quiet stretches, see
+        :func:`emgcontrol.onset.quiet_mask`); a window gives it explicitly.
+    picks : optional
+        Channels of a Recording (default: its EMG channels) or rows of an array.
+    ch_names : sequence of str, optional
+        Names of the array rows (default ``EMG1``...).
+    window, threshold, off_threshold, min_on, min_off, refine, ramp, look_back,
+    look_ahead, m, n :
+        Method parameters; None takes :data:`DEFAULTS` (see
+        :func:`describe_method`).  Durations in seconds.  ``refine="ml"``
+        (default) replaces the method's own onset by the maximum-likelihood
+        onset time of a baseline-to-burst variance change with a linear
+        amplitude ramp of ``ramp`` s, searched from ``look_back`` before the
+        detection to ``look_ahead`` after it.
+    preprocess : bool
+        Band-pass ``l_freq``-``h_freq`` (Butterworth, order 4) and notch the mains
+        (default True).  ``h_freq=None``: 450 Hz, or 0.9 x Nyquist at low rates.
+    notch : "auto", float or None
+        Mains frequency to notch (with harmonics); "auto" detects 50/60 Hz.
+    ecg : {"auto", "template", "highpass"} or None
+        Heartbeat removal before filtering (:func:`emgcontrol.signal.ecg.remove_ecg`,
+        template subtraction for "auto"; channels without ECG are left almost
+        unchanged); None to skip.  Needs >= 2 s at >= 100 Hz.
+    phase : {"causal", "zero"}
+        Band-pass forward only (default; what a live detector sees, no energy
+        smeared before the onset, delay corrected) or forward-backward.
+    baseline_dof, baseline_z : float
+        Block size (degrees of freedom) and inclusion limit of the automatic
+        baseline.
+
+    Returns
+    -------
+    Activations
+        Rows: channel, muscle, side, trial, onset, offset, duration (s), peak (V),
+        area (V*s); per-channel status, thresholds and baseline; ``meta`` with
+        every parameter used.  Channels that are flat, all-NaN, railed, hold
+        NaN/inf or are too short are reported ``"not_assessable"`` with the reason.
+
+    Raises
+    ------
+    ValidationError
+        Unknown method or parameter, a duration longer than the data, a baseline
+        window outside the data.
+
+    Notes
+    -----
+    Onsets are timed on the causal signal: every statistic uses trailing
+    windows (centred windows and zero-phase filters smear burst energy before
+    the onset and bias onsets early at high SNR), then the known delays (filter
+    group delay; the window for offsets) are subtracted.  Activity already
+    present at the first sample is not reported: its onset was not recorded.
+    """
+    check_option("phase", phase, ("causal", "zero"))
+    if ecg is not None:
+        check_option("ecg", ecg, ("auto", "template", "highpass"))
+    inp = _resolve_input(x, sfreq, picks, ch_names)
+    sf = inp.sfreq
+    n_ch, n_times = inp.data.shape
+    duration = n_times / sf
+    params = {"window": window, "threshold": threshold, "off_threshold": off_threshold,
+              "min_on": min_on, "min_off": min_off, "refine": refine, "ramp": ramp,
+              "look_back": look_back, "look_ahead": look_ahead, "m": m, "n": n}
+    method_ = DEFAULT_METHOD if method is None else method
+    check_option("method", method_, METHODS)
+    if method_ != "bonato":
+        for key in ("m", "n"):
+            if params[key] is not None:
+                raise ValidationError(f"{key} is a parameter of method 'bonato' only")
+        del params["m"], params["n"]
+    elif params["off_threshold"] is not None:
+        raise ValidationError("method 'bonato' has no off_threshold (it uses m of n)")
+    else:
+        del params["off_threshold"]
+    base_win = _baseline_window(baseline, duration)
+    check_positive("baseline_dof", baseline_dof)
+    check_positive("baseline_z", baseline_z)
+    # channel checks need the config for the minimum length: resolve without notch first
+    cfg0 = make_config(method_, sf, params, preprocess=preprocess, l_freq=l_freq,
+                       h_freq=h_freq, notch=None, phase=phase, duration=duration)
+    reasons = [check_channel(inp.data[i], inp.volts, cfg0.min_samples()) for i in range(n_ch)]
+    ok = [i for i in range(n_ch) if not reasons[i]]
+    raw_ok = inp.data[ok]
+    f0 = _resolve_notch(notch, raw_ok, sf) if preprocess else None
+    cfg = make_config(method_, sf, params, preprocess=preprocess, l_freq=l_freq,
+                      h_freq=h_freq, notch=f0, phase=phase, duration=duration)
+    cfg.extra.update({"baseline": "auto" if base_win is None else list(base_win),
+                      "phase": phase, "preprocess": bool(preprocess),
+                      "requested_notch": notch, "baseline_dof": float(baseline_dof),
+                      "baseline_z": float(baseline_z)})
+    y, pre_info = _preprocess(raw_ok, inp, cfg, ecg=ecg, phase=phase)
+    cfg.extra["ecg"] = pre_info["ecg"]
+    return run_detection(inp, y, ok, reasons, cfg, base_win, baseline_dof, baseline_z)
+
+
+def run_detection(inp: _Input, y: np.ndarray, ok: list[int], reasons: list[str], cfg: Config,
+                  base_win: tuple[float, float] | None, baseline_dof: float = 50.0,
+                  baseline_z: float = 3.0) -> Activations:
+    """Detection on band-passed data ``y`` of the assessable channels ``ok``."""
+    sf = cfg.sfreq
+    n_ch, n_times = inp.data.shape
+    reasons = list(reasons)
+    ok = list(ok)
+
+    # ---- baseline masks
+    skip = cfg.n_w + cfg.n_arm
+    masks = np.zeros(y.shape, dtype=bool)
+    for k, i in enumerate(ok):
+        if base_win is None:
+            masks[k] = quiet_mask(y[k], sf, cfg.bandwidth, dof=baseline_dof, z=baseline_z,
+                                  skip=skip)
+        else:
+            a, b = int(round(base_win[0] * sf)), int(round(base_win[1] * sf))
+            masks[k, a:b] = True
+    min_base = max(cfg.n_w, 4)
+    for k, i in enumerate(ok):
+        if masks[k].sum() < min_base:
+            reasons[i] = ("no baseline: no quiet stretch found" if base_win is None
+                          else "no baseline: window too short")
+    keep = [k for k, i in enumerate(ok) if not reasons[i]]
+    ok = [ok[k] for k in keep]
+    y = np.ascontiguousarray(y[keep])
+    masks = masks[keep]
+
+    # ---- pass 1: statistic; thresholds
+    n_ok = len(ok)
+    big = n_ok * n_times >= 1 << 20 and n_ok > 1
+    inf = np.full(n_ok, np.inf)
+    st = KernelState(cfg, n_ok)
+    _, stat = st.run(y, inf, inf, np.ones(n_ok), want_stat=True, parallel=big)
+    thr_on = np.empty(n_ok)
+    thr_off = np.empty(n_ok)
+    sig0 = np.empty(n_ok)
+    stats: list[tuple[float, float]] = []
+    for k in range(n_ok):
+        a_on, a_off, mu, sd, s0 = thresholds(cfg, stat[k], y[k], masks[k])
+        thr_on[k], thr_off[k], sig0[k] = a_on, a_off, s0
+        stats.append((mu, sd))
+        if not (s0 > 0 and (sd > 0 or cfg.method == "bonato") and math.isfinite(a_on)):
+            reasons[ok[k]] = "no baseline: the baseline is flat (no variation)"
+            thr_on[k] = thr_off[k] = np.inf
+            sig0[k] = 1.0
+    if cfg.method == "bonato":  # the statistic itself depends on sig0: recompute it
+        st = KernelState(cfg, n_ok)
+        _, stat = st.run(y, inf, inf, sig0, want_stat=True, parallel=big)
+        for k in range(n_ok):
+            s = stat[k][masks[k]]
+            stats[k] = (float(np.mean(s)), float(np.std(s)))
+    del stat
+
+    # ---- pass 2: events
+    st = KernelState(cfg, n_ok)
+    events, _ = st.run(y, thr_on, thr_off, sig0, parallel=big)
+    tail = st.flush(sig0)
+    env = _envelope(y, sf)
+
+    # ---- table
+    rows: list[Activation] = []
+    chans: list[ChannelStatus] = []
+    chan_params: dict[str, Any] = {}
+    pos = {i: k for k, i in enumerate(ok)}
+    dt = 1.0 / sf
+    for i in range(n_ch):
+        name, mus, side = inp.names[i], inp.muscles[i], inp.sides[i]
+        if reasons[i] or (i in pos and not math.isfinite(thr_on[pos[i]])):
+            chans.append(ChannelStatus(name, mus, side, "not_assessable", reasons[i], None,
+                                       None, None, None, None, None, 0))
+            continue
+        k = pos[i]
+        times = to_times(pair_events(events[k] + tail[k]), cfg, n_times)
+        for t_on, t_off in times:
+            a = int(math.floor(t_on * sf))
+            b = max(int(math.ceil(t_off * sf)), a + 1)
+            seg = env[k, a:min(b, n_times)]
+            trial = None
+            for j, (t0, t1) in enumerate(inp.trials):
+                if t0 <= t_on <= t1:
+                    trial = j
+                    break
+            rows.append(Activation(name, mus, side, trial, t_on, t_off, t_off - t_on,
+                                   float(seg.max()) if seg.size else 0.0,
+                                   float(seg.sum() * dt)))
+        if base_win is None:
+            r0, r1 = longest_run(masks[k])
+            b0, b1 = r0 * dt, r1 * dt
+        else:
+            b0, b1 = base_win
+        mu, sd = stats[k]
+        chans.append(ChannelStatus(name, mus, side, "ok", "", float(thr_on[k]), mu, sd,
+                                   b0, b1, float(masks[k].sum() * dt), len(times)))
+        chan_params[name] = {"thr_on": float(thr_on[k]), "thr_off": float(thr_off[k]),
+                             "sig0": float(sig0[k])}
+    stat_name, unit = _STATISTICS[cfg.method]
+    meta = {"method": cfg.method, "params": cfg.public_params(), "sfreq": sf,
+            "n_channels": n_ch, "n_times": n_times, "statistic": stat_name,
+            "statistic_unit": unit if inp.volts or unit == "count" else
+            unit.replace("V", "input unit"), "channel_params": chan_params}
+    return Activations(rows, chans, meta)
