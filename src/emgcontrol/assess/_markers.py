@@ -24,6 +24,10 @@ END_SUFFIX = "_end"
 """A start marker ``L`` (or ``L:<detail>``) ends at the next ``L_end`` marker."""
 
 
+MIN_WINDOW_S = 0.1
+"""End markers closer than this to a start marker do not close its window."""
+
+
 def _base(label: str) -> str:
     return label.split(":", 1)[0]
 
@@ -37,7 +41,9 @@ def _windows(events: Sequence[Any], kind: str, stop: float,
     out = []
     for i, (t, label) in enumerate(starts):
         nxt = starts[i + 1][0] if i + 1 < len(starts) else stop
-        end = next((x for x in ends if t < x <= nxt), None)
+        # an end marker within MIN_WINDOW_S of a start closes the previous window (the
+        # two markers met in one polling block), not this one
+        end = next((x for x in ends if t + MIN_WINDOW_S < x <= nxt), None)
         if end is None:
             end = nxt
             if max_s is not None:

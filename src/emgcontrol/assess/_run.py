@@ -108,9 +108,9 @@ class Assessment:
                 f"{self.files.get('html', 'not written')}>")
 
 
-def _warm_up() -> None:
-    """Import and compile what the analysis and the report need (runs in a thread while
-    a board streams: the stream loop mostly sleeps, so this hides several seconds)."""
+def _warm_up_imports() -> None:
+    """Import what the analysis and the report need (a thread while a board streams:
+    imports interleave with the stream loop, which mostly sleeps)."""
     try:
         import io
 
@@ -119,15 +119,60 @@ def _warm_up() -> None:
         from matplotlib.figure import Figure
 
         from .. import metrics, onset  # noqa: F401
-        from ..signal import ecg, quality, warmup  # noqa: F401
+        from ..signal import ecg, quality  # noqa: F401
 
-        warmup(offline=False)
         fig = Figure(figsize=(2, 1))
         fig.add_subplot(1, 1, 1).plot([0, 1], [0, 1], label="x")
         fig.savefig(io.BytesIO(), format="png")
         import pandas  # noqa: F401
     except Exception:  # noqa: BLE001 - a failed warm-up only costs time later
         pass
+
+
+def _warm_up_chain() -> None:
+    """Run the analysis chain once on a short simulated session, so that every numba
+    kernel it uses is compiled into the on-disk cache.  Runs in a separate process
+    while a board streams: compiling holds the GIL for seconds, which would delay the
+    stream loop (and the simulated board's markers) in this process."""
+    import warnings
+
+    from ..patterns import compare
+    from ..simulate import simulate
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rec, _ = simulate("prone-hip-extension", sfreq=250.0, n_trials=1, mvc=True,
+                          openbci=True, seed=0)
+        compare(rec, "prone-hip-extension")
+
+
+def _start_warm_up() -> tuple[Any, Any]:
+    import subprocess
+    import sys
+    import threading
+
+    th = threading.Thread(target=_warm_up_imports, name="emgcontrol-warmup", daemon=True)
+    th.start()
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-c",
+             "from emgcontrol.assess._run import _warm_up_chain; _warm_up_chain()"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    except OSError:  # pragma: no cover - the analysis compiles later instead
+        proc = None
+    return th, proc
+
+
+def _finish_warm_up(th: Any, proc: Any, timeout: float = 60.0, kill: bool = False) -> None:
+    if proc is not None:
+        try:
+            if kill:
+                proc.kill()
+            proc.wait(timeout=timeout)
+        except Exception:  # noqa: BLE001 - never let the warm-up block the assessment
+            proc.kill()
+            proc.wait()
+    th.join(timeout=timeout)
 
 
 def _needs_mvc(pattern: Any) -> bool:
@@ -312,12 +357,7 @@ def assess(
         session["source"] = f"file {input}"
         session["recordings"] = {"task": str(input)}
     else:
-        import threading
-
         from ._session import plan_session, record_session
-
-        warm = threading.Thread(target=_warm_up, name="emgcontrol-warmup", daemon=True)
-        warm.start()
 
         plan = plan_session(pattern, n_trials=n_trials, trial_seconds=trial_seconds,
                             mvc=_needs_mvc(pattern) and mvc is None, mvc_seconds=mvc_seconds,
@@ -328,11 +368,16 @@ def assess(
             import tempfile
 
             folder = Path(tempfile.mkdtemp(prefix="emgcontrol-session-"))
-        sr = record_session(pattern, folder, board=board, montage=montage, plan=plan,
-                            interactive=interactive, prompt=prompt, input_fn=input_fn,
-                            simulation=simulation, board_options=board_options,
-                            overwrite=overwrite,
-                            meta={"protocol": base.id, "patient_id": patient})
+        warm = _start_warm_up()
+        try:
+            sr = record_session(pattern, folder, board=board, montage=montage, plan=plan,
+                                interactive=interactive, prompt=prompt, input_fn=input_fn,
+                                simulation=simulation, board_options=board_options,
+                                overwrite=overwrite,
+                                meta={"protocol": base.id, "patient_id": patient})
+        except BaseException:
+            _finish_warm_up(*warm, kill=True)
+            raise
         rec = sr.task
         mvc_rec = sr.mvc
         files["task"] = sr.task_path
@@ -347,7 +392,7 @@ def assess(
                                   f"({', '.join(m.replace('_', ' ') for m in plan.mvc_muscles)})")
             mvc_info["file"] = str(sr.mvc_path)
         session["acquisition"] = sr.details
-        warm.join(timeout=30.0)
+        _finish_warm_up(*warm)
 
     ref = None
     if mvc is not None:

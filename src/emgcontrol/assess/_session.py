@@ -385,8 +385,12 @@ def _record_simulated(plan: SessionPlan, folder: Path, *, montage: Any,
     dur = float(s.simulation.recording.duration)
     # the simulated subject's trial ends (stream time): the guide marks them like on a
     # real board, so the last trial does not run on to the end of the recording
-    ends = sorted(e.onset + e.duration for e in s.simulation.recording.events
-                  if e.label == "trial" and e.duration > 0)
+    # (only where no next trial starts at the same time: consecutive simulated trials
+    # touch, and the next "trial" marker closes the previous window)
+    sim_trials = [e for e in s.simulation.recording.events
+                  if e.label == "trial" and e.duration > 0]
+    ends = sorted(e.onset + e.duration for e in sim_trials
+                  if not any(abs(o.onset - (e.onset + e.duration)) < 0.1 for o in sim_trials))
     name = s.name
     desc = (f"simulated board (emgcontrol simulator, {sim.get('protocol')} "
             f"'{sim.get('variant', 'typical')}', seed {sim.get('seed', 0)}, "

@@ -751,7 +751,8 @@ def plot_amounts(comparison: Any, *, phase: str | None = None, measure: str | No
             ax.text(i + 0.32, r["median"], fmt_value(r["median"], None), ha="left",
                     va="center", fontsize=7, zorder=4)
         else:
-            ax.text(i, top * 0.05, "not\nmeasured", ha="center", va="bottom", fontsize=7,
+            why = "no MVC\nreference" if "reference" in str(r["reason"]) else "not\nmeasured"
+            ax.text(i, top * 0.05, why, ha="center", va="bottom", fontsize=7,
                     color="#757575")
     ax.set_xticks(x)
     ax.set_xticklabels([r["channel"] for r in rows], fontsize=8, rotation=0)
