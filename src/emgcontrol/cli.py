@@ -14,6 +14,8 @@ record --out FILE [--board NAME] [--duration S] [--montage M] ...
     Record from a board (default: the built-in simulated board) straight to disk.
 live [--board NAME] [--pattern P] [--duration S] [--display terminal|matplotlib|none] ...
     Live biofeedback: envelopes in %MVC against target zones, onsets and order checks.
+batch RECORDING... --protocol P --out results.parquet [--scheduler ADDRESS] [--workers N]
+    Assess a cohort on Dask: one row per recording x criterion, one JSON per recording.
 
 Errors from emgcontrol (bad file, bad argument) are printed as one line on
 stderr with exit code 2; they never show a traceback.
@@ -110,6 +112,12 @@ def _assess(args: argparse.Namespace) -> int:
     return assess_command(args)
 
 
+def _batch(args: argparse.Namespace) -> int:
+    from .batch import batch_command
+
+    return batch_command(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``emgcontrol`` command."""
     from . import __version__
@@ -145,6 +153,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("assess", help=ASSESS_HELP, description=ASSESS_HELP)
     add_assess_arguments(p)
     p.set_defaults(func=_assess)
+
+    from .batch._cli import BATCH_HELP, add_batch_arguments
+
+    p = sub.add_parser("batch", help=BATCH_HELP, description=BATCH_HELP)
+    add_batch_arguments(p)
+    p.set_defaults(func=_batch)
     return parser
 
 
