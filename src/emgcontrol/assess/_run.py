@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import ValidationError
+from ..errors import EmgcontrolError, ValidationError
 
 __all__ = ["assess", "Assessment", "default_store", "STORE_ENV"]
 
@@ -440,7 +440,18 @@ def assess(
     report = Report(comparison, rec, session=session, history=history,
                     level=level_after, info=info, mvc=mvc_info)
     if out_dir is not None:
-        written = report.save(out_dir, pdf_name="report.pdf" if pdf else None)
+        try:
+            written = report.save(out_dir, pdf_name="report.pdf" if pdf else None)
+        except EmgcontrolError:
+            raise
+        except Exception as err:  # a bug must not hide where the recordings are
+            kept = ""
+            if "task" in files:
+                paths = ", ".join(str(files[k]) for k in ("task", "mvc") if k in files)
+                kept = (f"; the recordings are kept ({paths}): assess them again with "
+                        "--input (and --mvc)")
+            raise EmgcontrolError(f"the report could not be written ({type(err).__name__}: "
+                                  f"{err}){kept}") from err
         files.update(written)
     return Assessment(comparison=comparison, recording=rec, files=files, level=level_after,
                       compared_level=lvl, session=session, mvc=mvc_info, report=report)

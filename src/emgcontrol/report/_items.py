@@ -321,8 +321,12 @@ def reporting_items(comparison: Any, recording: Any = None, *,
                            "emgcontrol.metrics.compute_mvc_reference"))
         src = norm.get("source")
         if mvc:
-            src = "; ".join(str(x) for x in (mvc.get("source"), mvc.get("instructions"),
-                                             src) if x)
+            parts = [str(x) for x in (mvc.get("source"), mvc.get("instructions")) if x]
+            if src and not any(str(src).startswith(p) for p in parts):
+                parts.append(str(src))
+            elif src:
+                parts = [p for p in parts if not str(src).startswith(p)] + [str(src)]
+            src = "; ".join(parts)
         items.append(_item("Normalisation", "Reference task and source", src, "assessment"))
         if mvc and mvc.get("channels"):
             items.append(_item("Normalisation", "Channels with a reference",

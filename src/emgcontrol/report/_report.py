@@ -616,8 +616,10 @@ class Report:
         fo = (c.measures.get("tables") or {}).get("firing_order")
         if fo:
             share = fmt_num(100 * (fo.get("modal_share") or 0), 3)
+            order = " → ".join(" = ".join(map(str, x)) if isinstance(x, (list, tuple))
+                               else str(x) for x in fo.get("modal_order") or [])
             a(f'<p>Most frequent firing order ({_esc(share)}'
-              f' % of complete trials): {_esc(" → ".join(fo.get("modal_order") or []))}; '
+              f' % of complete trials): {_esc(order)}; '
               f'agreement between trials (Kendall W): {_esc(fmt_num(fo.get("kendall_w"), 2))}.'
               "</p>")
         if not by_sec.get("timing"):
