@@ -64,3 +64,17 @@ def test_console_script_runs():
     out = subprocess.run([sys.executable, "-m", "emgcontrol.cli", "--version"],
                          capture_output=True, text=True, check=True).stdout
     assert out.startswith("emgcontrol ")
+
+
+def test_onsets_command_table_and_json(tmp_path, capsys):
+    out = tmp_path / "ar.bdf"
+    assert main(["simulate", "arm-raise", "--out", str(out), "--snr", "25"]) == 0
+    capsys.readouterr()
+    assert main(["onsets", str(out), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    truth = GroundTruth.load(tmp_path / "ar.bdf.truth.json")
+    n_true = sum(1 for a in truth.activations if a.trial >= 0)
+    assert {"channel", "muscle", "onset", "offset", "peak", "area"} <= set(rows[0])
+    assert abs(len(rows) - n_true) <= 0.1 * n_true
+    assert main(["onsets", str(out), "--method", "hodges"]) == 0
+    assert "onset" in capsys.readouterr().out

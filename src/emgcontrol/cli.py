@@ -8,6 +8,13 @@ simulate PROTOCOL [--variant NAME] --out FILE [--seed N] [--sfreq HZ] [--snr DB]
     Write a simulated session and its ground truth (``FILE.truth.json``).
 simulate PROTOCOL --list-variants
     Print the protocol's variants, one a line.
+onsets FILE [--method M] [--json]
+    Detected activations: channel, muscle, onset, offset, peak, area.
+assess PROTOCOL [--input FILE | --board NAME] [--out DIR] ...
+    Assess a recording (or a session recorded now) against a target pattern:
+    report.html, report.pdf, results.json.
+batch GLOB --protocol P --out results.parquet ...
+    Assess a cohort on Dask.
 boards [--all] [--json]
     The BrainFlow boards, with sampling rates and EMG channels.
 record --out FILE [--board NAME] [--duration S] [--montage M] ...
@@ -106,6 +113,13 @@ def _simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _onsets(args: argparse.Namespace) -> int:
+    from .onset import onsets_command
+
+    print(onsets_command(args.file, method=args.method, as_json=args.json))
+    return 0
+
+
 def _assess(args: argparse.Namespace) -> int:
     from .assess import assess_command
 
@@ -143,6 +157,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sfreq", type=float, default=1000.0, help="sampling rate in Hz")
     p.add_argument("--snr", type=float, default=20.0, help="signal-to-noise ratio in dB")
     p.set_defaults(func=_simulate)
+
+    p = sub.add_parser("onsets", help="detect muscle activations (onsets, offsets)")
+    p.add_argument("file", type=Path)
+    p.add_argument("--method", default=None,
+                   help="aglr, hodges, tkeo or bonato (default: the benchmark's best)")
+    p.add_argument("--json", action="store_true", help="print JSON: a list of row objects")
+    p.set_defaults(func=_onsets)
 
     from .acquire.cli_commands import add_acquire_commands
 
