@@ -44,7 +44,7 @@ from .recording import Event, Recording
 if TYPE_CHECKING:  # pragma: no cover
     from . import acquire, assess, batch, feedback, metrics, onset, patterns, report, signal
     from .onset import detect_onsets
-    from .patterns import compare, load_pattern
+    from .patterns import compare, get_pattern, load_pattern
     from .signal import warmup
     from .signal.quality import quality
 
@@ -57,6 +57,7 @@ _LAZY_FUNCTIONS = {
     "detect_onsets": ("onset", "detect_onsets"),
     "compare": ("patterns", "compare"),
     "load_pattern": ("patterns", "load_pattern"),
+    "get_pattern": ("patterns", "get_pattern"),
     "quality": ("signal.quality", "quality"),
 }
 
@@ -87,6 +88,7 @@ __all__ = [
     "detect_onsets",
     "compare",
     "load_pattern",
+    "get_pattern",
     "quality",
     "warmup",
     "io",
