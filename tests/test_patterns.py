@@ -15,6 +15,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -576,7 +577,7 @@ def test_progress_store_history_trends_and_levels(tmp_path, level1_results):
     assert len(h) == 7 * 3 and h["session"].nunique() == 7
     g = h[h["criterion"] == "gmax-before-ipsilateral-es"].reset_index(drop=True)
     assert list(g["verdict"]) == ["pass", "fail", "pass", "fail", "pass", "pass", "pass"]
-    assert g["trend"].iloc[0] is None and g["trend"].iloc[1] == "worse"
+    assert pd.isna(g["trend"].iloc[0]) and g["trend"].iloc[1] == "worse"
     assert g["trend"].iloc[2] == "better"
     assert g["change"].iloc[1] == pytest.approx(g["measured"].iloc[1] - g["measured"].iloc[0])
     tr = store.trends("p001", "prone-hip-extension")

@@ -95,12 +95,29 @@ def _repo_dir() -> Path:
 
 def data_dir() -> Path:
     """Folder where samples are read: the repository's ``datasets/`` if present,
-    else ``$EMGCONTROL_DATA`` or ``~/.cache/emgcontrol/datasets``."""
+    else ``$EMGCONTROL_DATA`` or ``~/.cache/emgcontrol/datasets``, in a subfolder
+    named after the generator's fingerprint (so a newer simulator never reads
+    files an older one cached)."""
     repo = _repo_dir()
     if (repo / "make_datasets.py").exists():
         return repo
     env = os.environ.get("EMGCONTROL_DATA")
-    return Path(env) if env else Path.home() / ".cache" / "emgcontrol" / "datasets"
+    root = Path(env) if env else Path.home() / ".cache" / "emgcontrol" / "datasets"
+    return root / _generator_fingerprint()
+
+
+def _generator_fingerprint() -> str:
+    """Hash of the code that makes the samples (simulator, writers, this module)."""
+    import hashlib
+
+    pkg = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    files = [pkg / "datasets.py", *sorted((pkg / "simulate").glob("*.py")),
+             *sorted((pkg / "io").glob("*.py"))]
+    for f in files:
+        digest.update(f.name.encode())
+        digest.update(f.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _get(name: str) -> Sample:
