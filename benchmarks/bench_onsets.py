@@ -841,10 +841,16 @@ def task(spec: tuple) -> tuple[str, dict, dict, list]:
     if kind == "ours":
         from emgcontrol.onset import DEFAULT_METHOD
 
+        method, _, extra = name.partition(":")
+        kw = dict(item.split("=") for item in extra.split(",")) if extra else {}
         for sf in rates:
             for s in snrs:
-                res[(sf, s)] = evaluate_rec(ours(name), sf, s, eval_seeds)
-        label = f"**emgcontrol {name}**" + (" (default)" if name == DEFAULT_METHOD else "")
+                res[(sf, s)] = evaluate_rec(ours(method, **kw), sf, s, eval_seeds)
+        if kw:
+            label = f"emgcontrol {method} ({', '.join(f'{k}={v!r}' for k, v in kw.items())})"
+        else:
+            label = f"**emgcontrol {name}**" + (" (default)" if name == DEFAULT_METHOD
+                                                else "")
         return label, res, chosen, notes
     if mode == "default":
         for sf in rates:
@@ -946,6 +952,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     t_all = time.perf_counter()
     common = (rates, snrs, eval_seeds, tune_seeds, args.tune_budget)
     specs = [("ours", m, "default", *common) for m in METHODS]
+    ablations = [f"{DEFAULT_METHOD}:refine=none", f"{DEFAULT_METHOD}:phase=zero"]
+    specs += [("ours", a, "default", *common) for a in ablations]
     specs += [(kind, name, "default", *common) for kind, name in PEERS]
     if not args.no_tuned_peers:
         specs += [(kind, name, "tuned", *common) for kind, name in PEERS]
@@ -955,6 +963,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     results = run_tasks(specs, args.jobs)
     by_spec = {(sp[0], sp[1], sp[2]): r for sp, r in zip(specs, results)}
     rows = [by_spec[("ours", m, "default")][:2] for m in METHODS]
+    rows += [by_spec[("ours", a, "default")][:2] for a in ablations]
     peer_rows = [by_spec[(k, n, "default")][:2] for k, n in PEERS]
     print(table("Accuracy at default parameters", rows + peer_rows, rates, snrs))
     tuned_rows: list = []

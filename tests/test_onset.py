@@ -237,6 +237,8 @@ def test_impossible_parameters_raise():
         detect_onsets(x, 1000.0, method="hodges", threshold=2.0, off_threshold=3.0)
     with pytest.raises(ValidationError, match="min_on"):
         detect_onsets(x, 1000.0, min_on=-1)
+    with pytest.raises(ValidationError, match="min_on=5 s is longer than the data"):
+        detect_onsets(x, 1000.0, min_on=5.0)
     with pytest.raises(ValidationError, match="sfreq"):
         detect_onsets(x)
     with pytest.raises(ValidationError, match="Nyquist"):

@@ -154,7 +154,7 @@ def test_streaming_thresholds_from_calibration():
     assert [round(e.time, 9) for e in ev if e.kind == "onset"] == \
         [round(a.onset, 9) for a in cal]
     with pytest.raises(D.ValidationError, match="method"):
-        OnsetDetector(SF, 1, method="hodges", thresholds=cal, ch_names=["A"])
+        OnsetDetector(SF, 1, method="aglr", thresholds=cal, ch_names=["A"])
 
 
 def test_streaming_auto_capture_and_bad_blocks():

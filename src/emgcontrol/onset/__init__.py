@@ -6,9 +6,10 @@ onset, offset, duration, peak, area) and one per channel (status, threshold,
 baseline).  :class:`OnsetDetector` runs the same numba kernels block by block
 on a live stream.  :func:`onsets_command` is the ``emgcontrol onsets`` command.
 
-Methods: ``"aglr"`` (approximate generalised likelihood ratio, Staude et al.
-2001), ``"hodges"`` (Hodges & Bui 1996), ``"tkeo"`` (Solnik et al. 2010),
-``"bonato"`` (Bonato et al. 1998); see :func:`detect_onsets`.
+Methods: ``"hodges"`` (Hodges & Bui 1996; the default), ``"aglr"``
+(approximate generalised likelihood ratio, Staude et al. 2001), ``"tkeo"``
+(Solnik et al. 2010), ``"bonato"`` (Bonato et al. 1998); each followed by a
+maximum-likelihood onset refinement; see :func:`detect_onsets`.
 
 Importing this package imports neither numba nor scipy.
 """
