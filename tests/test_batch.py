@@ -136,6 +136,17 @@ def test_cohort_rows_errors_and_rerun(cohort, client, oracle, tmp_path):
         assert Comparison.from_dict(item).verdicts == comp.verdicts
         assert "reporting_items" in item and "assessment" in item
 
+    # one row per recording, verdicts counted
+    recs = res.recordings().set_index("path")
+    assert sorted(recs.index) == paths
+    for p in cohort["good"]:
+        v = [c.verdict for c in oracle[str(p)].criteria]
+        assert (recs.loc[str(p), "n_pass"], recs.loc[str(p), "n_fail"],
+                recs.loc[str(p), "n_not_assessable"]) == \
+            (v.count("pass"), v.count("fail"), v.count("not_assessable"))
+    assert recs.loc[str(cohort["bad"]), "status"] == "error"
+    assert f"FAILED {cohort['bad']}: FileFormatError" in res.summary()
+
     bad = rows[str(cohort["bad"])]
     assert len(bad) == 1 and bad["status"].iloc[0] == "error"
     assert bad["error_type"].iloc[0] == "FileFormatError"
@@ -325,7 +336,9 @@ def test_output_paths_and_argument_checks(cohort, tmp_path):
         batch.output_paths("results")
     for kw, msg in [({"n_workers": 0}, "n_workers"), ({"threads_per_worker": 1.5},
                     "threads_per_worker"), ({"level": "max"}, "level"),
-                    ({"options": ["side"]}, "options"), ({"montage": "no-such-preset"}, "no-such-preset")]:
+                    ({"options": ["side"]}, "options"), ({"montage": "no-such-preset"},
+                    "no-such-preset"), ({"client": "tcp://127.0.0.1:1", "n_workers": 2},
+                    "one or the other")]:
         with pytest.raises(ValidationError, match=msg):
             batch.run(cohort["good"][0], PROTOCOL, **kw)
 

@@ -410,6 +410,19 @@ def warm_up(protocol: str | os.PathLike[str] = "prone-hip-extension", *,
 
 
 # ------------------------------------------------------------------- table
+def _slim(item: Mapping[str, Any]) -> dict[str, Any]:
+    """What the table needs of a per-recording result (kept in memory for every
+    recording until the end, instead of the whole result with its measures)."""
+    b = item.get("batch") or {}
+    keep = ("content_hash", "status", "error_type", "error", "elapsed_s", "worker")
+    st = b.get("settings") or {}
+    return {"score": item.get("score"),
+            "criteria": [{k: c.get(k) for k in ("id",) + _CRITERION_FIELDS}
+                         for c in item.get("criteria") or []],
+            "batch": {**{k: b.get(k) for k in keep},
+                      "settings": {"protocol": st.get("protocol"), "level": st.get("level")}}}
+
+
 def _rows(item: Mapping[str, Any], path: str, *, cached: bool,
           json_path: str | None) -> list[dict[str, Any]]:
     b = item.get("batch") or {}
@@ -780,6 +793,9 @@ def run(
     """
     t0 = time.perf_counter()
     n_workers = _check_count("n_workers", n_workers, allow_none=True)
+    if client is not None and n_workers is not None:
+        raise ValidationError("n_workers sizes the local cluster; a client or scheduler "
+                              "address brings its own workers: give one or the other")
     threads_per_worker = _check_count("threads_per_worker", threads_per_worker)
     numba_threads = _check_count("numba_threads", numba_threads, allow_none=True)
     settings, proto_arg, pattern_id = _settings(protocol, options, level, montage)
@@ -812,29 +828,26 @@ def run(
 
     # what earlier runs finished
     reused: dict[str, dict[str, Any]] = {}
+    prog = _Progress(len(groups) + len(pre_errors), progress)
+    for item in pre_errors.values():
+        prog.advance(item)
     if files and not force:
         for h in groups:
             prev = _load_item(files["json_dir"] / f"{h}.json")
             if prev is not None and prev["batch"].get("status") == "ok" and \
                     (prev["batch"].get("settings") or {}).get("key") == settings["key"]:
-                reused[h] = prev
+                reused[h] = _slim(prev)
+                prog.advance(prev, reused=True)
     todo = [h for h in groups if h not in reused]
     if files:
         files["json_dir"].mkdir(parents=True, exist_ok=True)
-
-    prog = _Progress(len(groups) + len(pre_errors), progress)
-    for item in pre_errors.values():
-        prog.advance(item)
-    for h in groups:
-        if h in reused:
-            prog.advance(reused[h], reused=True)
 
     results: dict[str, dict[str, Any]] = {}
 
     def on_result(h: str, item: dict[str, Any]) -> None:
         if files:
             _write_json(files["json_dir"] / f"{h}.json", item)
-        results[h] = item
+        results[h] = _slim(item)
         prog.advance(item)
 
     info: dict[str, Any] = {}
