@@ -749,3 +749,24 @@ class Recording:
         from .signal import tkeo
 
         return tkeo(self, phase=phase)
+
+    def remove_ecg(self, **kwargs: Any) -> Recording:
+        """Remove heartbeat (ECG) contamination from EMG channels.
+
+        See :func:`emgcontrol.signal.remove_ecg` (template subtraction by default,
+        or ``method="highpass"`` at 30 Hz); the R-peaks used are in the history.
+        """
+        from .signal import remove_ecg
+
+        return remove_ecg(self, **kwargs)
+
+    def quality(self, **kwargs: Any) -> Any:
+        """Per-channel signal quality (railed, flat, clipping, DC offset, mains, ECG,
+        SNR, dropped samples) with verdicts and reasons.
+
+        See :func:`emgcontrol.signal.quality`; returns a ``QualityReport``
+        (``.to_dataframe()``, ``.to_dict()``).
+        """
+        from .signal import quality
+
+        return quality(self, **kwargs)

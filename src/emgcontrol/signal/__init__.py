@@ -15,6 +15,9 @@ Filters
 Envelopes
     :func:`rectify`, :func:`moving_rms`, :func:`moving_average`,
     :func:`linear_envelope`, :func:`tkeo`, :func:`envelope`.
+ECG removal and quality
+    :func:`remove_ecg` (template subtraction or 30 Hz high-pass),
+    :func:`find_r_peaks`, :func:`quality` (per-channel checks with verdicts).
 Streaming
     :class:`Pipeline` of stages (:class:`BandPass`, :class:`HighPass`,
     :class:`LowPass`, :class:`Notch`, :class:`SOSFilter`, :class:`Rectify`,
@@ -51,6 +54,22 @@ from .filters import (
     sosfilt,
     sosfilt_zi,
     sosfiltfilt,
+)
+from .ecg import (
+    ECG_METHODS,
+    HeartbeatDetection,
+    NoHeartbeatError,
+    ecg_contamination,
+    find_r_peaks,
+    remove_ecg,
+)
+from .quality import (
+    ChannelQuality,
+    QualityCheck,
+    QualityReport,
+    QualityThresholds,
+    find_dropped_samples,
+    quality,
 )
 from .stream import (
     TKEO,
@@ -109,4 +128,18 @@ __all__ = [
     "LinearEnvelope",
     "TKEO",
     "warmup",
+    # ECG removal
+    "remove_ecg",
+    "find_r_peaks",
+    "ecg_contamination",
+    "HeartbeatDetection",
+    "NoHeartbeatError",
+    "ECG_METHODS",
+    # signal quality
+    "quality",
+    "QualityReport",
+    "QualityThresholds",
+    "ChannelQuality",
+    "QualityCheck",
+    "find_dropped_samples",
 ]
