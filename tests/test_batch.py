@@ -220,6 +220,18 @@ def test_dask_side_failure_is_recorded(cohort, client, monkeypatch):
     assert str(cohort["good"][0]) in t["error"].iloc[0]
 
 
+def test_scheduler_by_address(cohort, client, tmp_path):
+    """A scheduler address (here the in-process one) instead of a Client."""
+    res = batch.run([cohort["good"][0]], PROTOCOL, client=client.scheduler.address,
+                    out=tmp_path / "r.csv", progress=False)
+    assert res.n_ok == 1 and res.scheduler == client.scheduler.address
+    item = json.loads(Path(res.table["json"].iloc[0]).read_text())
+    assert item["batch"]["path"] == str(cohort["good"][0].resolve())
+    # the warm-up plugin is not left behind on a cluster that outlives the call
+    assert "emgcontrol-warmup" not in client.run_on_scheduler(
+        lambda dask_scheduler: list(dask_scheduler.worker_plugins))
+
+
 def test_run_one_never_raises(cohort, tmp_path):
     item = batch.run_one(tmp_path / "nope.bdf", PROTOCOL)
     assert item["batch"]["status"] == "error"

@@ -861,7 +861,9 @@ def run(
                 except OSError:
                     return 0
 
-            jobs = [(h, str(groups[h][0])) for h in sorted(todo, key=size, reverse=True)]
+            # absolute paths: a worker's working directory is not ours
+            jobs = [(h, str(groups[h][0].resolve()))
+                    for h in sorted(todo, key=size, reverse=True)]
             task_kwargs = {"options": dict(options) if options else None, "level": level,
                            "montage": montage, "numba_threads": numba_threads,
                            "settings": settings}
