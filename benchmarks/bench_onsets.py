@@ -2,7 +2,7 @@
 
 Run::
 
-    /work/venv/bin/python benchmarks/bench_onsets.py            # full (tens of minutes)
+    /work/venv/bin/python benchmarks/bench_onsets.py            # full (~1.5 h on 2 cores)
     /work/venv/bin/python benchmarks/bench_onsets.py --quick    # smoke run (~1-2 min)
     /work/venv/bin/python benchmarks/bench_onsets.py --tune-ours  # re-derive our defaults
 
@@ -46,7 +46,11 @@ NeuroKit2's 100 Hz high-pass).  "Tuned" peers are tuned **per condition** on
 ground truth over a small grid (including the choice of input: their own
 cleaning or emgcontrol's band-pass + notch + ECG removal) on separate tuning
 sessions (seeds 1000+), then evaluated on the evaluation sessions (seeds 0+):
-the strongest baseline we could give them.  NeuroKit2 accuracy runs call the
+the strongest baseline we could give them.  Slow peers run under time budgets
+(``--tune-budget`` s of tuning per condition, ``EVAL_BUDGET`` s of evaluation per
+condition; NeuroKit2 ``pelt`` and BioSPPy ``abbink`` are tuned on one session):
+a cell scored on fewer than 50 onsets shows ``(n=...)``, and the budget notes list
+where tuning stopped early.  NeuroKit2 accuracy runs call the
 library's own internal steps (``_emg_activation_<method>`` then
 ``_emg_activation_activations``), which return exactly the onsets of
 ``emg_activation`` without its per-sample pandas loop that only formats the
@@ -57,7 +61,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import itertools
 import json
 import math
 import os
@@ -980,7 +983,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if notes:
             print("\nTuning budget notes: " + "; ".join(notes))
         lines = ["\n### Best tuned peer per condition vs emgcontrol default\n",
-                 "| rate | SNR | emgcontrol default | best tuned peer (by MAE + 300 miss + 100 FA) |",
+                 "| rate | SNR | emgcontrol default | best tuned peer "
+                 "(by MAE + 300 miss + 100 FA) |",
                  "|---|---|---|---|"]
         default_res = next(r for lbl, r in rows if "(default)" in lbl)
         for sf in rates:

@@ -11,7 +11,7 @@ import numpy as np
 from .._validate import check_positive, check_sfreq
 from ..errors import NonFiniteDataError, ValidationError
 from ._baseline import quiet_mask
-from ._detect import (DEFAULTS, KernelState, _baseline_window, make_config, thresholds)
+from ._detect import KernelState, _baseline_window, make_config, thresholds
 from ._table import Activations
 
 __all__ = ["OnsetDetector", "OnsetEvent"]
@@ -320,6 +320,3 @@ class OnsetDetector:
         return (f"<OnsetDetector | {self._cfg.method}, {self._n} channels at {self._sfreq:g} Hz, "
                 f"{state}>")
 
-
-# keep DEFAULTS referenced for documentation tools
-_ = DEFAULTS
