@@ -28,7 +28,7 @@ from emgcontrol.simulate import simulate
 
 def _rec(duration: float = 10.0, events=()) -> Recording:
     n = int(duration * 100)
-    return Recording.from_array(np.zeros((1, n)), 100.0, ["GMax R"],
+    return Recording.from_array(np.zeros((1, n)), 100.0, ["GMax R"], units="V",
                                 muscles=["right gluteus maximus"], events=list(events))
 
 

@@ -219,10 +219,11 @@ def test_reference_row_array_and_recording_channel_agree():
     out_arr = remove_ecg(d["x"], 1000.0, reference=ref)
     np.testing.assert_allclose(out_row[:4], out_arr)
     rec = ec.Recording.from_array(x, 1000.0, ["A", "B", "C", "D", "ECG"],
-                                  ch_types=["emg"] * 4 + ["ecg"])
+                                  ch_types=["emg"] * 4 + ["ecg"], units="uV")
     clean = remove_ecg(rec)  # ECG channel used automatically
-    np.testing.assert_allclose(clean.get_data("emg"), out_arr, atol=1e-9)
-    np.testing.assert_array_equal(clean.get_data("ECG"), rec.get_data("ECG"))
+    np.testing.assert_allclose(clean.get_data("emg", units="uV"), out_arr, atol=1e-9)
+    np.testing.assert_array_equal(clean.get_data("ECG", units="V"),
+                                  rec.get_data("ECG", units="V"))
     step = clean.history[-1]
     assert step["step"] == "remove_ecg" and step["params"]["reference"] == ["ECG"]
     det = find_r_peaks(rec)  # also picks the ECG channel
@@ -237,11 +238,12 @@ def test_recording_gets_history_with_r_peaks_and_keeps_other_channels():
     acc = np.sin(np.arange(d["x"].shape[-1]) / 50.0)
     rec = ec.Recording.from_array(np.vstack([d["x"], acc]), 500.0,
                                   ["LT L", "LT R", "MF L", "MF R", "ACC X"],
-                                  ch_types=["emg"] * 4 + ["acc"])
+                                  ch_types=["emg"] * 4 + ["acc"], units="uV")
     out = remove_ecg(rec)
     assert out is not rec and rec.history[-1]["step"] == "from_array"
-    np.testing.assert_array_equal(out.get_data("ACC X"), rec.get_data("ACC X"))
-    np.testing.assert_allclose(out.get_data("emg"), remove_ecg(d["x"], 500.0), atol=1e-9)
+    np.testing.assert_array_equal(out.get_data("ACC X"), rec.get_data("ACC X"))  # g
+    np.testing.assert_allclose(out.get_data("emg", units="uV"), remove_ecg(d["x"], 500.0),
+                               atol=1e-9)
     params = out.history[-1]["params"]
     json.dumps(out.history)  # JSON-ready
     assert params["method"] == "template" and params["n_r_peaks"] == len(d["r_times"])

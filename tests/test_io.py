@@ -71,7 +71,7 @@ def sample_rec(n=1001, sfreq=250.0):
     data = np.vstack([RNG.normal(0, 60, (3, n)), RNG.normal(0, 1, (1, n))])
     return ec.Recording.from_array(
         data, sfreq, ["EXG1", "left_multifidus_long_name", "c", "ACC_X"],
-        ch_types=["emg", "emg", "emg", "acc"],
+        ch_types=["emg", "emg", "emg", "acc"], units="uV",
         muscles=["left multifidus", "left multifidus", "GMax R", None],
         events=[(0.5, 1.0, "trial"), (1.0, 0.0, "go"), (2.0, 0.0, "7")],
         meta={"board": "cyton", "meas_date": "2024-03-01T10:00:00+00:00"})
@@ -195,7 +195,7 @@ def test_openbci_v5_leading_zero_row_is_dropped_and_recorded(tmp_path):
     assert rec.n_times == 40 and rec.meta["source_format"] == "openbci-gui-v5"
     assert rec.meta["dropped_rows"]["lines"] == [5]
     assert rec.history[0]["params"]["dropped_leading_zero_rows"] == 1
-    np.testing.assert_allclose(rec.get_data("emg"), exg.T, atol=1e-9)
+    np.testing.assert_allclose(rec.get_data("emg", units="uV"), exg.T, atol=1e-9)
 
 
 def test_openbci_old_ganglion_format(tmp_path):
@@ -221,7 +221,7 @@ def test_openbci_old_ganglion_format(tmp_path):
     assert rec.ch_names[:4] == ["EXG1", "EXG2", "EXG3", "EXG4"]
     assert rec.meta["timestamp_kind"] == "time_of_day"
     assert np.all(np.diff(rec.timestamps) > 0)  # midnight unwrapped
-    np.testing.assert_allclose(rec.get_data("emg"), exg.T, atol=1e-9)
+    np.testing.assert_allclose(rec.get_data("emg", units="uV"), exg.T, atol=1e-9)
 
 
 def test_openbci_bad_rows(tmp_path):
@@ -321,7 +321,7 @@ def test_brainflow_round_trip_keeps_names_muscles_events_and_gaps(tmp_path):
     DataFilter = pytest.importorskip("brainflow.data_filter").DataFilter
     raw = DataFilter.read_file(str(f))  # BrainFlow's own reader: the layout is right
     assert raw.shape == (24, rec.n_times)
-    np.testing.assert_allclose(raw[1:4], rec.get_data("emg"), atol=0.6e-6)
+    np.testing.assert_allclose(raw[1:4], rec.get_data("emg", units="uV"), atol=0.6e-6)
     assert raw[0, 499] == 499 % 256 and raw[0, 500] == (500 + 9) % 256
     with pytest.warns(DroppedSamplesWarning, match="9 dropped"):
         back = eio.read(f)
@@ -339,7 +339,8 @@ def test_brainflow_round_trip_keeps_names_muscles_events_and_gaps(tmp_path):
     labels = sorted(e.label for e in bare.events)
     assert labels == ["1", "2", "7", "dropped_samples"]  # "trial"->1, "go"->2, "7" kept
     with pytest.raises(ValidationError, match="250 Hz.*1000 Hz"):
-        eio.write_brainflow_csv(ec.Recording.from_array(np.zeros((1, 10)), 1000), f)
+        eio.write_brainflow_csv(ec.Recording.from_array(np.zeros((1, 10)), 1000,
+                                                        units="uV"), f)
     with pytest.raises(ValidationError, match="misc"):
         eio.write_brainflow_csv(ec.Recording.from_array(np.zeros((1, 10)), 250,
                                                         ch_types=["misc"]), f)
@@ -349,7 +350,7 @@ def test_brainflow_round_trip_keeps_names_muscles_events_and_gaps(tmp_path):
                                           ("synthetic", 250.0)])
 def test_brainflow_counter_conventions_of_other_boards(tmp_path, board, sfreq):
     n = 900
-    rec = ec.Recording.from_array(RNG.normal(0, 30, (4, n)), sfreq, events=[
+    rec = ec.Recording.from_array(RNG.normal(0, 30, (4, n)), sfreq, units="uV", events=[
         (300 / sfreq, 6 / sfreq, "dropped_samples"), (700 / sfreq, 600 / sfreq,
                                                       "dropped_samples")])
     f = tmp_path / f"{board}.csv"
@@ -430,7 +431,7 @@ def test_bdf_resolution_for_emg_and_fractional_rate(tmp_path):
     assert back.sfreq == 2048.5 and back.n_times == 4097
     assert np.abs(back.data - rec.data).max() < 1e-9  # 24 bit over ~4 mV: < 1 nV
     with pytest.raises(ValidationError, match="rational"):
-        eio.write_edf(ec.Recording.from_array(np.zeros((1, 10)), np.pi * 100),
+        eio.write_edf(ec.Recording.from_array(np.zeros((1, 10)), np.pi * 100, units="uV"),
                       tmp_path / "pi.edf")
 
 
@@ -475,7 +476,8 @@ def test_edf_from_another_writer_with_mixed_rates(tmp_path):
 
 
 def test_write_edf_rejects_what_it_cannot_store(tmp_path):
-    rec = ec.Recording.from_array(np.zeros((1, 10)), 250, ["EMG1"], events=[(0, 0, "é")])
+    rec = ec.Recording.from_array(np.zeros((1, 10)), 250, ["EMG1"], units="uV",
+                                  events=[(0, 0, "é")])
     with pytest.raises(ValidationError, match="ASCII"):
         eio.write_edf(rec, tmp_path / "a.edf")
     with pytest.raises(ValidationError, match="folder"):
@@ -574,7 +576,8 @@ def test_csv_round_trip(tmp_path):
     eio.write_csv(rec, f, sidecar=False, units="mV", time_column=False)
     assert not f.with_name("r.csv.json").exists()
     plain = eio.read(f, sfreq=250, units="mV")
-    np.testing.assert_allclose(plain.get_data("emg")[:3], rec.get_data("emg"), rtol=1e-11)
+    np.testing.assert_allclose(plain.get_data("emg", units="V")[:3], rec.get_data("emg", units="V"),
+                               rtol=1e-11)
 
 
 # -------------------------------------------------------------------- NumPy
@@ -623,7 +626,7 @@ def test_openbci_daisy_even_counter_and_ganglion_packet_ids(tmp_path):
     with pytest.warns(DroppedSamplesWarning, match="5 dropped"):
         rec = eio.read(f)
     assert rec.meta["board"] == "cyton-daisy" and rec.sfreq == 125
-    assert rec.get_data("emg").shape == (16, n - 5)
+    assert rec.get_data("emg", units="uV").shape == (16, n - 5)
     assert [(g["sample"], g["n_missing"]) for g in rec.meta["dropped_samples"]["gaps"]] == \
         [(200, 5)]
     # Ganglion through BrainFlow-based GUIs: packet ids 101..200, two samples each
@@ -647,7 +650,8 @@ def test_openbci_daisy_even_counter_and_ganglion_packet_ids(tmp_path):
 
 
 def test_edf_plus_d_gaps_between_records_are_dropped_samples(tmp_path):
-    rec = ec.Recording.from_array(RNG.normal(0, 50, (2, 750)), 250, events=[(0.5, 0, "go")])
+    rec = ec.Recording.from_array(RNG.normal(0, 50, (2, 750)), 250, units="uV",
+                                  events=[(0.5, 0, "go")])
     eio.write_edf(rec, tmp_path / "c.edf")
     raw = bytearray((tmp_path / "c.edf").read_bytes())
     raw[192:197] = b"EDF+D"  # discontinuous: the third 1-s record starts at 5 s, not 2 s

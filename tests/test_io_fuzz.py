@@ -50,7 +50,7 @@ def _old_openbci(n=40):
 def samples(tmp_path_factory):
     d = tmp_path_factory.mktemp("valid")
     rng = np.random.default_rng(0)
-    rec = ec.Recording.from_array(rng.normal(0, 50, (2, 75)), 250, ["a", "b"],
+    rec = ec.Recording.from_array(rng.normal(0, 50, (2, 75)), 250, ["a", "b"], units="uV",
                                   muscles=["left multifidus", None],
                                   events=[(0.1, 0.0, "go"), (0.2, 0.1, "trial")])
     out = {}

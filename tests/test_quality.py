@@ -262,7 +262,7 @@ def test_ecg_channel_is_the_reference_and_not_graded():
     beat = sum(np.exp(-0.5 * ((t - r) / 0.012) ** 2) for r in r_times)
     data = np.vstack([x[:3] + 40.0 * beat, 1000.0 * beat + x[3] * 0.1])
     rec = ec.Recording.from_array(data, sfreq, ["A", "B", "C", "ECG"],
-                                  ch_types=["emg"] * 3 + ["ecg"])
+                                  ch_types=["emg"] * 3 + ["ecg"], units="uV")
     rep = quality(rec)
     assert rep["ECG"]["ecg"].verdict == "n/a"
     assert rep.info["n_r_peaks"] == len(r_times)

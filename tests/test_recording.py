@@ -12,7 +12,7 @@ def rec():
     rng = np.random.default_rng(0)
     data = rng.normal(0, 50, (8, 2500))  # microvolts
     return ec.Recording.from_array(
-        data, 250.0, muscles=ec.get_preset("cyton-low-back-8"),
+        data, 250.0, units="uV", muscles=ec.get_preset("cyton-low-back-8"),
         events=[(2.0, 1.0, "trial"), (0.5, 0.0, "go")], meta={"board": "cyton"})
 
 
@@ -72,29 +72,30 @@ def test_crop_shifts_and_clips_events(rec):
 ])
 def test_bad_data_raises_specific_errors(bad, match):
     with pytest.raises(ec.ValidationError, match=match):
-        ec.Recording.from_array(bad, 100)
+        ec.Recording.from_array(bad, 100, units="uV")
 
 
 def test_nonfinite_error_names_channel_and_sample():
     data = np.zeros((3, 20))
     data[1, 7] = np.inf
     with pytest.raises(ec.NonFiniteDataError, match=r"'EMG2'.*infinite at sample 7"):
-        ec.Recording.from_array(data, 100)
+        ec.Recording.from_array(data, 100, units="uV")
 
 
 @pytest.mark.parametrize("sfreq", [0, -1, np.nan, "x"])
 def test_bad_sfreq(sfreq):
     with pytest.raises(ec.ValidationError, match="sfreq"):
-        ec.Recording.from_array(np.zeros((1, 10)), sfreq)
+        ec.Recording.from_array(np.zeros((1, 10)), sfreq, units="uV")
 
 
 def test_mismatched_channel_counts():
     with pytest.raises(ec.ValidationError, match="2 names but data has 3"):
-        ec.Recording.from_array(np.zeros((3, 10)), 100, ["a", "b"])
+        ec.Recording.from_array(np.zeros((3, 10)), 100, ["a", "b"], units="uV")
     with pytest.raises(ec.ValidationError, match="unique"):
-        ec.Recording.from_array(np.zeros((2, 10)), 100, ["a", "a"])
+        ec.Recording.from_array(np.zeros((2, 10)), 100, ["a", "a"], units="uV")
     with pytest.raises(ec.UnknownMuscleError, match="did you mean 'multifidus'"):
-        ec.Recording.from_array(np.zeros((1, 10)), 100, muscles=["multifidis"])
+        ec.Recording.from_array(np.zeros((1, 10)), 100, units="uV",
+                                muscles=["multifidis"])
 
 
 def test_mne_round_trip_is_exact_in_volts(rec):
@@ -111,8 +112,9 @@ def test_mne_round_trip_is_exact_in_volts(rec):
 
 
 def test_dataframes_and_html(rec):
-    df = rec.to_dataframe()
+    df = rec.to_dataframe(units="uV")
     assert list(df.columns) == rec.ch_names and len(df) == rec.n_times
+    np.testing.assert_allclose(df.to_numpy().T, rec.data * 1e6)
     assert df.index.name == "time_s"
     ch = rec.channels_frame()
     assert list(ch["muscle"])[:2] == ["longissimus", "longissimus"]
@@ -135,7 +137,7 @@ def test_crop_keeps_timestamps_and_dropped_samples_consistent():
         {"sample": 100, "time_s": 1.0, "n_missing": 3}, {"sample": 600, "time_s": 6.0,
                                                          "n_missing": 4}]},
             "meas_date": "2026-01-01T10:00:00+00:00"}
-    rec = ec.Recording.from_array(np.zeros((1, 1000)), 100, meta=meta,
+    rec = ec.Recording.from_array(np.zeros((1, 1000)), 100, units="V", meta=meta,
                                   timestamps=1e9 + np.arange(1000) / 100)
     c = rec.crop(5.0, 8.0)
     np.testing.assert_array_equal(c.timestamps, rec.timestamps[500:801])
@@ -144,4 +146,5 @@ def test_crop_keeps_timestamps_and_dropped_samples_consistent():
     assert c.meta["meas_date"] == "2026-01-01T10:00:05+00:00"
     assert rec.pick(0).timestamps is rec.timestamps
     with pytest.raises(ec.ValidationError, match="timestamps has 3 values"):
-        ec.Recording.from_array(np.zeros((1, 10)), 100, timestamps=[1, 2, 3])
+        ec.Recording.from_array(np.zeros((1, 10)), 100, units="uV",
+                                timestamps=[1, 2, 3])

@@ -142,7 +142,7 @@ def test_envelope_bad_input(emg):
 def test_recording_envelopes_only_touch_emg(rng, emg):
     data = np.vstack([emg * 1e6, rng.standard_normal((1, emg.shape[1]))])  # uV + acc in g
     rec = Recording.from_array(data, 1000.0, ["a", "b", "ecg", "acc"],
-                               ch_types=["emg", "emg", "ecg", "acc"])
+                               ch_types=["emg", "emg", "ecg", "acc"], units="uV")
     out = rec.envelope("rms", window=0.03)
     assert np.array_equal(out.data[2:], rec.data[2:])  # ECG and ACC untouched
     assert_close(out.data[:2], naive.moving_centred(rec.data[:2], 30, "rms"))

@@ -339,7 +339,7 @@ def _recording(rng, sfreq=1000.0, n=3000):
     data[2] = np.linspace(-1, 1, n)  # accelerometer (g)
     data[3] += 200.0
     return Recording.from_array(data, sfreq, ["EMG1", "EMG2", "ACC", "ECG"],
-                                ch_types=["emg", "emg", "acc", "ecg"])
+                                ch_types=["emg", "emg", "acc", "ecg"], units="uV")
 
 
 def test_recording_filters_touch_only_emg_ecg_and_record_history(rng):

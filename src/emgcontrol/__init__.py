@@ -34,6 +34,7 @@ from .errors import (
     FileFormatError,
     NonFiniteDataError,
     RecordingFileNotFoundError,
+    UnitsDefaultWarning,
     UnknownMuscleError,
     ValidationError,
 )
@@ -112,5 +113,6 @@ __all__ = [
     "RecordingFileNotFoundError",
     "EmgcontrolWarning",
     "DroppedSamplesWarning",
+    "UnitsDefaultWarning",
     "__version__",
 ]

@@ -19,6 +19,7 @@ __all__ = [
     "NonFiniteDataError",
     "EmgcontrolWarning",
     "DroppedSamplesWarning",
+    "UnitsDefaultWarning",
 ]
 
 
@@ -85,3 +86,14 @@ class EmgcontrolWarning(UserWarning):
 
 class DroppedSamplesWarning(EmgcontrolWarning):
     """A file or stream lost samples (gaps in the sample counter or timestamps)."""
+
+
+class UnitsDefaultWarning(EmgcontrolWarning, FutureWarning):
+    """A voltage unit was left to a default that changed or will go away.
+
+    :meth:`Recording.get_data` and :meth:`Recording.to_dataframe` now return
+    volts when ``units=`` is not given (they returned microvolts before), and
+    :meth:`Recording.from_array` will require ``units=``.  Passing ``units=``
+    explicitly silences the warning.  It is a :class:`FutureWarning` too, so
+    it shows in scripts by default.
+    """

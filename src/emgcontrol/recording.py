@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import html
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._validate import as_float_2d, check_finite, check_option, check_sfreq
-from .errors import ValidationError
+from .errors import UnitsDefaultWarning, ValidationError
 from .montage import Montage, MuscleRef, parse_muscle
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -130,6 +131,23 @@ def _as_units_scale(units: str) -> float:
     return UNITS[units]
 
 
+def _output_units(units: str | None, method: str, has_voltage: bool) -> str:
+    """Unit of voltage channels for ``get_data``/``to_dataframe``: ``units`` or,
+    when it is None, volts with a :class:`UnitsDefaultWarning` (the default was
+    microvolts before; no warning when no voltage channel is involved, since the
+    result does not depend on the unit then)."""
+    if units is not None:
+        _as_units_scale(units)
+        return units
+    if has_voltage:
+        warnings.warn(
+            f"Recording.{method}() returns volts when units= is not given; it returned "
+            "microvolts (units='uV') before.  Pass units='V' (or 'mV', 'uV') explicitly "
+            "to choose the unit and silence this warning.",
+            UnitsDefaultWarning, stacklevel=3)
+    return "V"
+
+
 class Recording:
     """Multichannel surface-EMG recording.
 
@@ -231,7 +249,7 @@ class Recording:
         sfreq: float,
         ch_names: Sequence[str] | None = None,
         *,
-        units: str = "uV",
+        units: str | None = None,
         muscles: Sequence[str | MuscleRef | None] | Montage | None = None,
         ch_types: Sequence[str] | None = None,
         events: Iterable[Any] | None = None,
@@ -249,8 +267,20 @@ class Recording:
         ch_names : sequence of str, optional
             Channel names; default ``EMG1..EMGn`` or the montage's names.
         units : {"V", "mV", "uV", "nV"}
-            Unit of the voltage channels in ``data`` (default microvolts, as
-            BrainFlow and OpenBCI deliver them).
+            Unit of the voltage (EMG/ECG) channels in ``data``: ``"uV"`` for
+            arrays from BrainFlow or the OpenBCI GUI, ``"V"`` for SI data (MNE,
+            :attr:`Recording.data`).  Give it always.  When it is omitted the
+            data are taken as microvolts, as before, and a
+            :class:`~emgcontrol.errors.UnitsDefaultWarning` (a
+            :class:`FutureWarning`) says so; a future release will require it.
+            Data without voltage channels need no unit.
+
+            .. versionchanged:: 0.1
+               Omitting ``units`` is deprecated.  The default stays microvolts
+               during the deprecation rather than following
+               :meth:`get_data` to volts: switching it would silently shrink
+               existing callers' microvolt data by 1e6, whereas a warning
+               leaves their results unchanged and names the fix.
         muscles : sequence or Montage, optional
             Muscle under each channel (``"left multifidus"``...) or a montage.
         ch_types : sequence of str, optional
@@ -265,9 +295,22 @@ class Recording:
         Returns
         -------
         Recording
+
+        Warns
+        -----
+        UnitsDefaultWarning
+            If ``units`` is omitted and there are voltage channels.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> rec = Recording.from_array(np.full((1, 4), 2.0), 1000.0, units="mV")
+        >>> float(rec.get_data(units="V")[0, 0])
+        0.002
         """
         arr = as_float_2d("data", data)
-        scale = _as_units_scale(units)
+        if units is not None:
+            _as_units_scale(units)
         if isinstance(muscles, Montage):
             if ch_names is None:
                 ch_names = muscles.ch_names
@@ -275,6 +318,15 @@ class Recording:
         if ch_names is None:
             ch_names = [f"EMG{i + 1}" for i in range(arr.shape[0])]
         types = ["emg"] * arr.shape[0] if ch_types is None else list(ch_types)
+        if units is None:
+            if any(t in _VOLTAGE_TYPES for t in types):
+                warnings.warn(
+                    "Recording.from_array() took the EMG/ECG data as microvolts because "
+                    "units= was not given; a future release will require units=.  Pass "
+                    "units='uV' (BrainFlow/OpenBCI arrays) or units='V' (SI data) to "
+                    "silence this warning.", UnitsDefaultWarning, stacklevel=2)
+            units = "uV"
+        scale = UNITS[units]
         if len(types) == arr.shape[0]:
             volt = np.array([t in _VOLTAGE_TYPES for t in types])
             if scale != 1.0 and volt.any():
@@ -476,26 +528,48 @@ class Recording:
                                           else self._timestamps[start:stop]),
                               meta=_crop_meta(self._meta, start, stop, self._sfreq))
 
-    def get_data(self, picks: Any = None, units: str = "uV") -> np.ndarray:
+    def get_data(self, picks: Any = None, units: str | None = None) -> np.ndarray:
         """Return a copy of the samples.
 
         Parameters
         ----------
         picks : optional
             As for :meth:`pick`.
-        units : {"V", "mV", "uV", "nV"}
+        units : {"V", "mV", "uV", "nV"}, optional
             Unit of voltage channels (EMG/ECG) in the result; other channel types
-            keep their own units (g).
+            keep their own units (g for ``acc``).  Default volts, the unit of
+            :attr:`data` and of MNE's ``get_data()``.
+
+            .. versionchanged:: 0.1
+               The default is volts; it was microvolts.  Until the next release
+               a call without ``units`` that returns voltage channels emits a
+               :class:`~emgcontrol.errors.UnitsDefaultWarning` (a
+               :class:`FutureWarning`); pass ``units=`` explicitly to silence it.
 
         Returns
         -------
         ndarray, shape (n_picked, n_times)
+            Voltage channels in ``units``, the others in their own unit.
+
+        Warns
+        -----
+        UnitsDefaultWarning
+            If ``units`` is omitted and voltage channels are picked.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> rec = Recording.from_array(np.full((1, 4), 2.0), 1000.0, units="mV")
+        >>> float(rec.get_data(units="V")[0, 0]), float(rec.get_data(units="mV")[0, 0])
+        (0.002, 2.0)
         """
-        scale = _as_units_scale(units)
+        if units is not None:
+            _as_units_scale(units)
         idx = self._pick_indices(picks)
-        out = self._data[idx].copy()
         volt = np.array([self._ch_types[i] in _VOLTAGE_TYPES for i in idx], dtype=bool)
-        if volt.any():
+        scale = UNITS[_output_units(units, "get_data", bool(volt.any()))]
+        out = self._data[idx].copy()
+        if volt.any() and scale != 1.0:
             out[volt] /= scale
         return out
 
@@ -544,18 +618,30 @@ class Recording:
                               muscles=muscles)
 
     # ------------------------------------------------------------- interop
-    def to_dataframe(self, units: str = "uV", *, time_index: bool = True) -> pd.DataFrame:
+    def to_dataframe(self, units: str | None = None, *,
+                     time_index: bool = True) -> pd.DataFrame:
         """Samples as a pandas DataFrame, one column per channel.
 
         Parameters
         ----------
-        units : str
-            Unit of voltage channels, as in :meth:`get_data`.
+        units : {"V", "mV", "uV", "nV"}, optional
+            Unit of voltage channels, as in :meth:`get_data` (default volts).
+
+            .. versionchanged:: 0.1
+               The default is volts; it was microvolts.  Until the next release
+               a call without ``units`` warns as :meth:`get_data` does.
         time_index : bool
             Index by time in seconds (default) instead of sample number.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Shape ``(n_times, n_channels)``.
         """
         import pandas as pd
 
+        has_voltage = any(t in _VOLTAGE_TYPES for t in self._ch_types)
+        units = _output_units(units, "to_dataframe", has_voltage)
         frame = pd.DataFrame(self.get_data(units=units).T, columns=list(self._ch_names))
         if time_index:
             frame.index = pd.Index(self.times, name="time_s")
