@@ -180,13 +180,16 @@ def _channel_type(label: str, dim: str, info: dict[str, str]) -> tuple[str, floa
     return "misc", 1.0
 
 
+def _record_onset(record: np.ndarray) -> float:
+    r"""Onset (s) of one data record: its first TAL, ``+ONSET\x14\x14`` (EDF+ spec 2.2.4)."""
+    return float(record.tobytes().split(b"\x14", 1)[0].split(b"\x15", 1)[0].decode("ascii"))
+
+
 def _record_gaps(edf: Any, sfreq: float, spr: int, duration: float) -> list[C.Gap]:
     """Gaps between data records of an EDF+D/BDF+D file (from timekeeping TALs)."""
-    from edfio.edf_annotations import _get_data_record_onset
-
     sig = edf._timekeeping_signal
     recs = sig.digital.reshape((-1, sig._bytes_per_data_record))
-    onsets = np.array([float(_get_data_record_onset(r)) for r in recs])
+    onsets = np.array([_record_onset(r) for r in recs])
     gaps = []
     for k in range(1, len(onsets)):
         lost = (onsets[k] - onsets[k - 1] - duration) * sfreq
@@ -262,7 +265,7 @@ def read_edf(
             if info["reserved"].upper().startswith(("EDF+D", "BDF+D")):
                 gaps = _record_gaps(edf, sfreq, spr, info["duration"])
             try:
-                start = edf.startdatetime.isoformat()
+                start = _dt.datetime.combine(edf.startdate, edf.starttime).isoformat()
             except Exception:  # noqa: BLE001 - anonymised or malformed start date
                 start = None
             labels = [signals[i].label for i in keep]
