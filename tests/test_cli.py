@@ -29,11 +29,6 @@ def test_simulate_writes_recording_and_truth(tmp_path, capsys):
     assert "wrote" in capsys.readouterr().out
 
 
-def test_simulate_list_variants(capsys):
-    assert main(["simulate", "arm-raise", "--list-variants"]) == 0
-    assert capsys.readouterr().out.split() == list_variants("arm-raise")
-
-
 def test_info_text_and_json(tmp_path, capsys):
     out = tmp_path / "s.csv"
     assert main(["simulate", "arm-raise", "--out", str(out), "--sfreq", "250"]) == 0
@@ -78,3 +73,190 @@ def test_onsets_command_table_and_json(tmp_path, capsys):
     assert abs(len(rows) - n_true) <= 0.1 * n_true
     assert main(["onsets", str(out), "--method", "hodges"]) == 0
     assert "onset" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------- simulate: formats
+FORMATS = [("bdf", "x.bdf", []), ("edf", "x.edf", []), ("brainflow", "x.csv", []),
+           ("csv", "x.csv", ["--format", "csv"])]
+
+
+def _task_events(rec):
+    return [(e.label, e.onset, e.duration) for e in rec.events if e.label != "dropped_samples"]
+
+
+@pytest.mark.parametrize("protocol", ec.simulate.PROTOCOLS)
+@pytest.mark.parametrize("sfreq", [125, 250, 1000])
+def test_simulate_any_protocol_rate_and_format_reads_back(protocol, sfreq, tmp_path, capsys):
+    ref, _ = ec.simulate.simulate(protocol, sfreq=sfreq, n_trials=2, mvc=True, seed=1)
+    for fmt, name, extra in FORMATS:
+        out = tmp_path / fmt / name
+        out.parent.mkdir()
+        argv = ["simulate", protocol, "--out", str(out), "--sfreq", str(sfreq), "--trials", "2",
+                "--mvc", "--seed", "1", *extra]
+        assert main(argv) == 0, (fmt, capsys.readouterr().err)
+        said = capsys.readouterr().out
+        rec = ec.read(out)
+        assert rec.sfreq == sfreq, fmt
+        assert rec.n_channels == ref.n_channels and rec.ch_names == ref.ch_names, fmt
+        assert rec.ch_types == ref.ch_types and rec.muscles == ref.muscles, fmt
+        assert rec.n_times == ref.n_times, fmt
+        got, want = _task_events(rec), _task_events(ref)
+        assert [g[0] for g in got] == [w[0] for w in want], fmt
+        for (_, on, dur), (_, on0, dur0) in zip(got, want):
+            assert abs(on - on0) <= 1.0 / sfreq and abs(dur - dur0) <= 1.0 / sfreq, fmt
+        assert {"mvc", "trial", "cue"} <= {g[0] for g in got}
+        if fmt == "brainflow":  # the output line names the board layout used
+            board = rec.meta["board"]
+            assert f"board {board!r}" in said
+            native = ec.io.brainflow_csv.board_layout(board)["sfreq"] == sfreq
+            assert ("the rate is stated in" in said) is (not native)
+
+
+def test_simulate_brainflow_board_choice(tmp_path, capsys):
+    # a board that streams at the rate and holds the channels is chosen
+    for protocol, sfreq, board in [("prone-hip-extension", 250, "cyton"),
+                                   ("lift", 125, "cyton-daisy"),
+                                   ("lift", 250, "synthetic"),   # 16 EXG rows at 250 Hz
+                                   ("lift", 1000, "cyton-daisy"),  # no board at 1 kHz
+                                   ("arm-raise", 1000, "cyton")]:
+        out = tmp_path / f"{protocol}-{sfreq}.csv"
+        assert main(["simulate", protocol, "--out", str(out), "--sfreq", str(sfreq),
+                     "--trials", "1"]) == 0
+        capsys.readouterr()
+        rec = ec.read(out)
+        assert rec.meta["board"] == board and rec.sfreq == sfreq, (protocol, sfreq)
+        side = json.loads((tmp_path / f"{out.name}.json").read_text())
+        assert side["board"] == board and side["sfreq"] == sfreq
+    # --board: its rate is the default
+    out = tmp_path / "cyton.csv"
+    assert main(["simulate", "arm-raise", "--out", str(out), "--board", "cyton",
+                 "--trials", "1"]) == 0
+    assert "'cyton'" in capsys.readouterr().out
+    rec = ec.read(out)
+    assert rec.sfreq == 250 and rec.meta["board"] == "cyton" and "board_sfreq" not in rec.meta
+    # --board with another rate: the sidecar states it
+    assert main(["simulate", "arm-raise", "--out", str(out), "--board", "ganglion",
+                 "--sfreq", "500", "--trials", "1"]) == 2
+    assert "--board ganglion" in capsys.readouterr().err  # 4 EXG rows < 8 channels
+    assert main(["simulate", "arm-raise", "--out", str(out), "--board", "cyton-daisy",
+                 "--sfreq", "500", "--trials", "1"]) == 0
+    assert "stated in cyton.csv.json" in capsys.readouterr().out
+    rec = ec.read(out)
+    assert rec.sfreq == 500 and rec.meta["board_sfreq"] == 125
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["simulate", "lift", "--out", "l.csv", "--board", "cyton"], "--board cyton"),
+    (["simulate", "lift", "--out", "l.csv", "--board", "nope"], "--board nope"),
+    (["simulate", "lift", "--out", "l.bdf", "--board", "cyton"], "--board applies to"),
+    (["simulate", "lift", "--out", "l.csv", "--sfreq", "50"], "--sfreq 50"),
+    (["simulate", "lift", "--out", "l.csv", "--snr", "200"], "--snr 200"),
+    (["simulate", "lift", "--out", "l.csv", "--trials", "0"], "--trials"),
+    (["simulate", "lift", "--out", "l.wav"], "--format"),
+])
+def test_simulate_errors_name_the_flag(argv, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+    assert not list(tmp_path.iterdir())  # nothing half-written
+
+
+def test_brainflow_csv_rate_other_than_the_board_needs_the_flag(tmp_path):
+    rec, _ = ec.simulate.simulate("arm-raise", sfreq=500, n_trials=1)
+    with pytest.raises(ec.ValidationError, match="native_rate=False"):
+        ec.io.write_brainflow_csv(rec, tmp_path / "a.csv", board="cyton")
+    with pytest.raises(ec.ValidationError, match="sidecar=False"):
+        ec.io.write_brainflow_csv(rec, tmp_path / "a.csv", board="cyton", native_rate=False,
+                                  sidecar=False)
+    p = ec.io.write_brainflow_csv(rec, tmp_path / "a.csv", board="cyton", native_rate=False)
+    back = ec.read(p)
+    assert back.sfreq == 500 and back.meta["board_sfreq"] == 250
+    with pytest.raises(ec.ValidationError, match="500 Hz stated in the sidecar"):
+        ec.read(p, sfreq=250)
+    side = json.loads((tmp_path / "a.csv.json").read_text())
+    side["sfreq"] = -1
+    (tmp_path / "a.csv.json").write_text(json.dumps(side))
+    with pytest.raises(ec.FileFormatError, match="sidecar 'sfreq'"):
+        ec.read(p)
+
+
+# --------------------------------------------------------------- simulate: MVC, variants
+def test_simulate_mvc_then_assess_assesses_amount(tmp_path, capsys):
+    out = tmp_path / "phe.bdf"
+    assert main(["simulate", "prone-hip-extension", "--mvc", "--out", str(out), "--sfreq",
+                 "500", "--trials", "3"]) == 0
+    assert "MVC block first" in capsys.readouterr().out
+    assert main(["assess", "prone-hip-extension", "--input", str(out), "--out",
+                 str(tmp_path / "a"), "--no-pdf", "--quiet", "--json"]) == 0
+    verdicts = json.loads(capsys.readouterr().out)["verdicts"]
+    results = json.loads((tmp_path / "a" / "results.json").read_text())
+    amount = [c for c in results["criteria"] if c["kind"] == "amount"]
+    assert amount, "the pattern has an amount criterion"
+    for c in amount:
+        assert verdicts[c["id"]] in ("pass", "fail"), c
+        assert "not normalised" not in json.dumps(c)
+    # the simulated gluteus maximus holds 25 %MVC (x 0.82-1.22 per trial)
+    gmax = next(c for c in amount if c["id"] == "gmax-amount")
+    assert gmax["unit"] == "%MVC" and abs(gmax["measured"] - 25.0) < 7.0
+
+
+def test_simulate_list_variants_says_what_each_simulates(capsys):
+    from emgcontrol.simulate import variant_summaries
+
+    for protocol in ec.simulate.PROTOCOLS:
+        assert main(["simulate", protocol, "--list-variants"]) == 0
+        lines = capsys.readouterr().out.splitlines()
+        summaries = variant_summaries(protocol)
+        assert list(summaries) == list_variants(protocol)
+        assert len(lines) == len(summaries)
+        for line, (name, text) in zip(lines, summaries.items()):
+            assert line.split()[0] == name and line.endswith(text)
+            assert 20 <= len(text) <= 120, (protocol, name)
+        # the summaries are distinct and the full descriptions still exist
+        assert len(set(summaries.values())) == len(summaries)
+        for name in summaries:
+            assert len(ec.simulate.describe(protocol, name)) > len(summaries[name])
+
+
+# --------------------------------------------------------------- warnings
+def _cut_brainflow_file(tmp_path):
+    rec, _ = ec.simulate.simulate("arm-raise", sfreq=250, n_trials=1)
+    p = ec.io.write_brainflow_csv(rec, tmp_path / "cut.csv")
+    text = p.read_text()
+    p.write_text(text[: text.rindex("\t") - 3])  # an interrupted recording: last line cut
+    return p
+
+
+def test_warnings_are_one_clean_line_on_stderr(tmp_path):
+    p = _cut_brainflow_file(tmp_path)
+    run = subprocess.run(
+        [sys.executable, "-c", "import sys; from emgcontrol.cli import main; sys.exit(main())",
+         "info", str(p)], capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stderr
+    lines = run.stderr.splitlines()
+    assert lines and all(line.startswith("warning: ") for line in lines), run.stderr
+    assert any("incomplete" in line for line in lines)
+    assert "Warning:" not in run.stderr and "sys.exit" not in run.stderr
+    assert "cut.csv" in run.stdout
+
+
+def test_main_prints_each_warning_once_and_restores_the_warning_state(tmp_path, capsys,
+                                                                      monkeypatch):
+    import warnings
+
+    from emgcontrol import cli
+
+    def noisy(args):
+        for _ in range(3):
+            warnings.warn("same\nthing", ec.EmgcontrolWarning)
+        warnings.warn("other", UserWarning)
+        return 0
+
+    monkeypatch.setattr(cli, "_info", noisy)
+    before = (warnings.showwarning, list(warnings.filters))
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")  # repeats reach the handler: it must drop them
+        assert main(["info", str(tmp_path / "any.bdf")]) == 0
+    assert capsys.readouterr().err == "warning: same thing\nwarning: other\n"
+    assert (warnings.showwarning, list(warnings.filters)) == before

@@ -4,17 +4,17 @@ Subcommands
 -----------
 info FILE [--json]
     Channels, muscles, sampling rate, duration, events and dropped samples.
-simulate PROTOCOL [--variant NAME] --out FILE [--seed N] [--sfreq HZ] [--snr DB]
-    Write a simulated session and its ground truth (``FILE.truth.json``).
+simulate PROTOCOL --out FILE [--variant NAME] [--sfreq HZ] [--snr DB] [--seed N]
+         [--mvc] [--trials N] [--board NAME] [--format F]
+    Write a simulated session (BDF, EDF, BrainFlow CSV or CSV table) and its
+    ground truth (``FILE.truth.json``).
 simulate PROTOCOL --list-variants
-    Print the protocol's variants, one a line.
+    Print the protocol's variants, one a line: name and what it simulates.
 onsets FILE [--method M] [--json]
     Detected activations: channel, muscle, onset, offset, peak, area.
 assess PROTOCOL [--input FILE | --board NAME] [--out DIR] ...
     Assess a recording (or a session recorded now) against a target pattern:
     report.html, report.pdf, results.json.
-batch GLOB --protocol P --out results.parquet ...
-    Assess a cohort on Dask.
 boards [--all] [--json]
     The BrainFlow boards, with sampling rates and EMG channels.
 record --out FILE [--board NAME] [--duration S] [--montage M] ...
@@ -25,15 +25,18 @@ batch RECORDING... --protocol P --out results.parquet [--scheduler ADDRESS] [--w
     Assess a cohort on Dask: one row per recording x criterion, one JSON per recording.
 
 Errors from emgcontrol (bad file, bad argument) are printed as one line on
-stderr with exit code 2; they never show a traceback.
+stderr with exit code 2; they never show a traceback.  Warnings are printed as
+one line each on stderr, ``warning: <message>``, once per message.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +45,11 @@ from .errors import EmgcontrolError
 __all__ = ["main", "build_parser"]
 
 WRITE_FORMATS = {".bdf": "bdf", ".edf": "edf", ".csv": "brainflow", ".txt": "brainflow"}
+"""Output format by file extension (``--format`` overrides it)."""
+
+FORMAT_NAMES = {"bdf": "BDF+ (24 bit)", "edf": "EDF+ (16 bit)",
+                "brainflow": "BrainFlow CSV", "csv": "CSV table with a header"}
+"""Formats ``emgcontrol simulate`` writes (values of ``--format``)."""
 
 
 def _info(args: argparse.Namespace) -> int:
@@ -70,46 +78,133 @@ def _info(args: argparse.Namespace) -> int:
     return 0
 
 
-def _out_format(out: Path) -> str:
-    fmt = WRITE_FORMATS.get(out.suffix.lower())
-    if fmt is None:
+def _out_format(out: Path, fmt: str | None = None) -> str:
+    if fmt is not None:
+        return fmt
+    found = WRITE_FORMATS.get(out.suffix.lower())
+    if found is None:
         raise EmgcontrolError(
             f"--out {out}: cannot tell the format from the extension {out.suffix!r}; "
-            f"use one of {', '.join(WRITE_FORMATS)}"
+            f"use one of {', '.join(WRITE_FORMATS)} or give --format "
+            f"({', '.join(FORMAT_NAMES)})"
         )
-    return fmt
+    return found
 
 
-def _write(rec: Any, out: Path) -> None:
+_BOARD_PREFERENCE = ("cyton", "cyton-daisy", "ganglion", "synthetic")  # EMG boards first
+
+
+def _brainflow_board(n_exg: int, n_acc: int, sfreq: float, board: str | None
+                     ) -> dict[str, Any]:
+    """The BrainFlow row layout a recording is written with (``--board`` or the best fit).
+
+    Without ``--board``: among the boards whose EXG and accelerometer rows hold the
+    channels, one that streams at ``sfreq`` (fewest EXG rows, EMG boards first), else
+    the smallest that holds them, the rate then being stated in the sidecar.
+    """
+    from .errors import ValidationError
+    from .io._boards import BOARD_IDS
+    from .io.brainflow_csv import board_layout
+
+    def holds(lay: dict[str, Any]) -> bool:
+        return n_exg <= len(lay["exg"]) and n_acc <= len(lay["accel"])
+
+    layouts = [board_layout(name) for name in _BOARD_PREFERENCE if name in BOARD_IDS]
+    if board is not None:
+        try:
+            lay = board_layout(board)
+        except ValidationError as err:
+            raise ValidationError(f"--board {board}: {err}") from None
+        if not holds(lay):
+            fit = [f"{x['name']} ({len(x['exg'])})" for x in layouts if holds(x)]
+            raise ValidationError(
+                f"--board {board}: board {lay['name']!r} has {len(lay['exg'])} EXG and "
+                f"{len(lay['accel'])} accelerometer rows but the recording has {n_exg} EMG "
+                f"and {n_acc} accelerometer channels; "
+                + (f"boards that hold them: {', '.join(fit)}, or leave --board out"
+                   if fit else "write .bdf or .edf instead"))
+        return lay
+    fit = [x for x in layouts if holds(x)]
+    if not fit:
+        raise ValidationError(
+            f"no BrainFlow board layout holds {n_exg} EMG and {n_acc} accelerometer "
+            f"channels (the largest has {max(len(x['exg']) for x in layouts)} EXG rows); "
+            "write .bdf or .edf instead")
+    same = [x for x in fit if abs(x["sfreq"] - sfreq) <= 1e-6 * sfreq]
+    pool = same or fit
+    return min(pool, key=lambda x: (len(x["exg"]), pool.index(x)))
+
+
+def _write(rec: Any, out: Path, fmt: str, board: str | None = None) -> str:
+    """Write ``rec`` to ``out``; return a description of the file for the output line."""
     from . import io
 
-    fmt = _out_format(out)
+    if board is not None and fmt != "brainflow":
+        raise EmgcontrolError(f"--board applies to BrainFlow CSV output only; --out {out} is "
+                              f"{FORMAT_NAMES[fmt]}")
     if fmt == "bdf":
         io.write_bdf(rec, out)
     elif fmt == "edf":
         io.write_edf(rec, out)
+    elif fmt == "csv":
+        io.write_csv(rec, out)
     else:
-        io.write_brainflow_csv(rec, out)
+        types = rec.ch_types
+        n_exg = sum(t in ("emg", "ecg") for t in types)
+        n_acc = sum(t == "acc" for t in types)
+        lay = _brainflow_board(n_exg, n_acc, rec.sfreq, board)
+        native = abs(lay["sfreq"] - rec.sfreq) <= 1e-6 * rec.sfreq
+        io.write_brainflow_csv(rec, out, board=lay["name"], native_rate=native)
+        text = f"BrainFlow CSV in the row layout of board {lay['name']!r}"
+        if not native:
+            text += (f"; the rate is stated in {out.name}.json, as board {lay['name']!r} "
+                     f"streams at {lay['sfreq']:g} Hz (BrainFlow's own playback would "
+                     "replay the file at that rate)")
+        return text
+    return FORMAT_NAMES[fmt]
 
 
 def _simulate(args: argparse.Namespace) -> int:
     from . import simulate as sim
 
-    variants = sim.list_variants(args.protocol)  # checks the protocol name
+    summaries = sim.variant_summaries(args.protocol)  # checks the protocol name
     if args.list_variants:
-        print("\n".join(variants))
+        width = max(len(v) for v in summaries)
+        print("\n".join(f"{name:<{width}}  {text}" for name, text in summaries.items()))
         return 0
     if args.out is None:
         raise EmgcontrolError("simulate needs --out FILE (or --list-variants)")
-    _out_format(Path(args.out))
-    rec, truth = sim.simulate(args.protocol, args.variant, sfreq=args.sfreq,
-                              snr_db=args.snr, seed=args.seed)
     out = Path(args.out)
-    _write(rec, out)
+    fmt = _out_format(out, args.format)
+    sfreq = args.sfreq
+    if sfreq is None:
+        sfreq = 1000.0
+        if args.board is not None and fmt == "brainflow":
+            from .io.brainflow_csv import board_layout
+
+            try:
+                sfreq = board_layout(args.board)["sfreq"]
+            except EmgcontrolError as err:
+                raise EmgcontrolError(f"--board {args.board}: {err}") from None
+    lo, hi = sim.SFREQ_RANGE
+    if not lo <= sfreq <= hi:
+        raise EmgcontrolError(f"--sfreq {sfreq:g}: the simulator writes {lo:g} to {hi:g} Hz")
+    lo, hi = sim.SNR_RANGE
+    if not lo <= args.snr <= hi:
+        raise EmgcontrolError(f"--snr {args.snr:g}: the simulator takes {lo:g} to {hi:g} dB")
+    if args.trials is not None and not 1 <= args.trials <= 100:
+        raise EmgcontrolError(f"--trials must be 1 to 100; got {args.trials}")
+    rec, truth = sim.simulate(args.protocol, args.variant, sfreq=sfreq,
+                              snr_db=args.snr, seed=args.seed, mvc=args.mvc,
+                              n_trials=args.trials)
+    what = _write(rec, out, fmt, args.board)
     truth_path = out.with_name(out.name + ".truth.json")
     truth.save(truth_path)
-    print(f"wrote {out} ({rec.n_channels} channels, {rec.sfreq:g} Hz, {rec.duration:.1f} s) "
-          f"and {truth_path}")
+    n_emg = sum(t == "emg" for t in rec.ch_types)
+    print(f"wrote {out} ({n_emg} EMG + {rec.n_channels - n_emg} other channels, "
+          f"{rec.sfreq:g} Hz, {rec.duration:.1f} s"
+          + (", MVC block first" if args.mvc else "") + f"): {what}")
+    print(f"wrote {truth_path} (ground truth)")
     return 0
 
 
@@ -143,25 +238,55 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("info", help="describe a recording file")
-    p.add_argument("file", type=Path)
-    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("file", type=Path,
+                   help="any recording emgcontrol reads (the format is recognised from the "
+                        "content)")
+    p.add_argument("--json", action="store_true",
+                   help="print JSON (channels, events, metadata, history)")
     p.set_defaults(func=_info)
 
-    p = sub.add_parser("simulate", help="write a simulated session with its ground truth")
-    p.add_argument("protocol", help="prone-hip-extension, flexion-relaxation, arm-raise, "
-                                    "sorensen or lift")
-    p.add_argument("--variant", default="typical", help="variant (default: typical)")
-    p.add_argument("--list-variants", action="store_true", help="print variants and exit")
-    p.add_argument("--out", help="output file (.bdf, .edf, or .csv for BrainFlow CSV)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--sfreq", type=float, default=1000.0, help="sampling rate in Hz")
-    p.add_argument("--snr", type=float, default=20.0, help="signal-to-noise ratio in dB")
+    from .simulate import PROTOCOLS, SFREQ_RANGE
+
+    p = sub.add_parser("simulate", help="write a simulated session with its ground truth",
+                       description="Write a simulated session with its ground truth "
+                                   "(FILE.truth.json: onsets, amplitudes, order, ...).")
+    p.add_argument("protocol", help=", ".join(PROTOCOLS))
+    p.add_argument("--variant", default="typical",
+                   help="healthy 'typical' (default) or a fault variant (see --list-variants)")
+    p.add_argument("--list-variants", action="store_true",
+                   help="print the variants and what each simulates, then exit")
+    p.add_argument("--out", metavar="FILE",
+                   help="output file: .bdf, .edf, or .csv/.txt for BrainFlow CSV (a JSON "
+                        "sidecar FILE.json holds names, muscles, events and the rate)")
+    p.add_argument("--format", choices=tuple(FORMAT_NAMES),
+                   help="output format when the extension does not tell it: bdf, edf, "
+                        "brainflow, or csv for a CSV table with a header (default: from "
+                        "the extension)")
+    p.add_argument("--board", metavar="NAME",
+                   help="BrainFlow CSV row layout: cyton, cyton-daisy, ganglion, synthetic "
+                        "(default: a board that holds the channels, at --sfreq if one "
+                        "streams at that rate; a rate the board does not stream at is "
+                        "stated in the sidecar)")
+    p.add_argument("--sfreq", type=float, default=None,
+                   help=f"sampling rate in Hz, {SFREQ_RANGE[0]:g}-{SFREQ_RANGE[1]:g} "
+                        "(default 1000; with --board, the board's rate)")
+    p.add_argument("--snr", type=float, default=20.0,
+                   help="signal-to-noise ratio in dB (default 20)")
+    p.add_argument("--seed", type=int, default=0,
+                   help="random seed: the same seed writes the same data (default 0)")
+    p.add_argument("--mvc", action="store_true",
+                   help="start with an MVC block ('mvc' events), so that `emgcontrol assess "
+                        "--input FILE` can normalise amplitudes (%%MVC)")
+    p.add_argument("--trials", type=int, metavar="N",
+                   help="repetitions (default: the protocol's, 5; 1 for sorensen)")
     p.set_defaults(func=_simulate)
 
+    from .onset import DEFAULT_METHOD, METHODS
+
     p = sub.add_parser("onsets", help="detect muscle activations (onsets, offsets)")
-    p.add_argument("file", type=Path)
-    p.add_argument("--method", default=None,
-                   help="aglr, hodges, tkeo or bonato (default: the benchmark's best)")
+    p.add_argument("file", type=Path, help="any recording emgcontrol reads")
+    p.add_argument("--method", default=None, choices=METHODS,
+                   help=f"detector: {', '.join(METHODS)} (default: {DEFAULT_METHOD})")
     p.add_argument("--json", action="store_true", help="print JSON: a list of row objects")
     p.set_defaults(func=_onsets)
 
@@ -183,12 +308,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@contextlib.contextmanager
+def _warnings_as_lines() -> Iterator[None]:
+    """Print warnings as ``warning: <message>`` lines on stderr, each message once.
+
+    The warning filters and ``warnings.showwarning`` are restored on exit, so
+    calling :func:`main` from Python leaves no global state changed.
+    """
+    seen: set[str] = set()
+
+    def show(message: Any, category: type[Warning], filename: str, lineno: int,
+             file: Any = None, line: str | None = None) -> None:
+        text = " ".join(str(message).split())
+        if text in seen:
+            return
+        seen.add(text)
+        try:
+            print(f"warning: {text}", file=sys.stderr if file is None else file, flush=True)
+        except (OSError, ValueError):  # pragma: no cover - stderr closed
+            pass
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        yield
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args))
+        with _warnings_as_lines():
+            return int(args.func(args))
     except EmgcontrolError as err:
         print(f"emgcontrol {args.command}: error: {err}", file=sys.stderr)
         return 2

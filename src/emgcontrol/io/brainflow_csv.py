@@ -91,6 +91,19 @@ def _boards_with_rows(n: int) -> list[str]:
     return out
 
 
+def _sidecar_sfreq(side: dict[str, Any] | None, path: Path, lay: dict[str, Any]) -> float:
+    """The file's rate: the sidecar's ``sfreq`` when it states one, else the board's."""
+    if not side or side.get("sfreq") is None:
+        return float(lay["sfreq"])
+    value = side["sfreq"]
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) \
+        and math.isfinite(value) and value > 0
+    if not ok:
+        raise FileFormatError(f"sidecar 'sfreq' must be a positive number of Hz; got "
+                              f"{value!r}", C.sidecar_path(path))
+    return float(value)
+
+
 def _counter_gaps(package: np.ndarray, times: np.ndarray | None, board_id: int,
                   sfreq: float) -> list[C.Gap]:
     spec = counter_spec(board_id)
@@ -129,7 +142,8 @@ def read_brainflow_csv(
     muscles : Montage, sequence or mapping, optional
         Muscle under each EXG channel (overrides the sidecar's).
     sfreq : float, optional
-        Only to check: BrainFlow files run at the board's rate.
+        Only to check: BrainFlow files run at the board's rate, or at the rate
+        their sidecar states (files written with ``native_rate=False``).
 
     Returns
     -------
@@ -139,7 +153,8 @@ def read_brainflow_csv(
         values become events (label = the value, e.g. ``"2"``, or the sidecar's
         label), gaps of the package counter ``"dropped_samples"`` events.
         ``meta``: ``board``, ``board_id``, ``meas_date``,
-        ``dropped_samples``.
+        ``dropped_samples`` (and ``board_sfreq`` when the sidecar states
+        another rate than the board's).
 
     Raises
     ------
@@ -155,10 +170,11 @@ def read_brainflow_csv(
     if board is None:
         board = side.get("board_id", "cyton") if side else "cyton"
     lay = board_layout(board)
-    sf = lay["sfreq"]
+    sf = _sidecar_sfreq(side, p, lay)
     if sfreq is not None and abs(float(sfreq) - sf) > 1e-9 * sf:
-        raise ValidationError(
-            f"sfreq={sfreq!r} contradicts board {lay['name']!r}, which runs at {sf:g} Hz")
+        where = (f"board {lay['name']!r}, which runs at {sf:g} Hz" if sf == lay["sfreq"]
+                 else f"the rate {sf:g} Hz stated in the sidecar")
+        raise ValidationError(f"sfreq={sfreq!r} contradicts {where}")
     text = C.read_text(p)
     lines = text.splitlines()
     rows, line_nos, n_fields, notes = C.split_data_lines(
@@ -249,6 +265,8 @@ def read_brainflow_csv(
         "source_format": "brainflow-csv", "source_file": str(p),
         "dropped_samples": dropped, **notes,
     })
+    if sf != lay["sfreq"]:
+        meta["board_sfreq"] = lay["sfreq"]
     params = {"path": str(p), "board": lay["name"], "sidecar": side is not None}
     return C.finish_recording(data, sf, ch_names, ch_types, path=p,
                               step="read_brainflow_csv", params=params, meta=meta,
@@ -284,6 +302,7 @@ def write_brainflow_csv(
     *,
     board: Any = None,
     sidecar: bool = True,
+    native_rate: bool = True,
 ) -> Path:
     """Write a Recording as a BrainFlow CSV file (``DataFilter.write_file`` format).
 
@@ -295,7 +314,7 @@ def write_brainflow_csv(
     rec : Recording
         EMG/ECG channels go to the board's EXG rows (in microvolts), ``acc``
         channels to its accelerometer rows.  ``rec.sfreq`` must be the board's
-        rate.
+        rate unless ``native_rate=False``.
     path : str or Path
         Output file.
     board : str, int or BoardIds, optional
@@ -304,6 +323,13 @@ def write_brainflow_csv(
     sidecar : bool
         Also write ``<path>.json`` with channel names, types, muscles, event
         labels and durations and the metadata (default True).
+    native_rate : bool
+        True (default): ``rec.sfreq`` must be the board's rate, so that
+        BrainFlow's playback board replays the file at the right speed.  False:
+        any rate is written, with the board's row layout; the rate is stored
+        in the sidecar (required then), which :func:`read_brainflow_csv` reads.
+        BrainFlow itself knows only the board's rate and would replay such a
+        file at that rate.
 
     Returns
     -------
@@ -326,11 +352,20 @@ def write_brainflow_csv(
     if board is None:
         b = rec.meta.get("board")
         board = b if isinstance(b, str) and b in BOARD_IDS else "cyton"
+    if not isinstance(native_rate, (bool, np.bool_)):
+        raise ValidationError(f"native_rate must be True or False; got {native_rate!r}")
     lay = board_layout(board)
     if abs(rec.sfreq - lay["sfreq"]) > 1e-6 * lay["sfreq"]:
-        raise ValidationError(
-            f"board {lay['name']!r} streams at {lay['sfreq']:g} Hz but the recording is at "
-            f"{rec.sfreq:g} Hz; resample it or choose the board that recorded it")
+        if native_rate:
+            raise ValidationError(
+                f"board {lay['name']!r} streams at {lay['sfreq']:g} Hz but the recording is "
+                f"at {rec.sfreq:g} Hz; resample it, choose the board that recorded it, or "
+                "pass native_rate=False to store the rate in the sidecar")
+        if not sidecar:
+            raise ValidationError(
+                f"the recording is at {rec.sfreq:g} Hz, not board {lay['name']!r}'s "
+                f"{lay['sfreq']:g} Hz: with native_rate=False the rate is stored only in the "
+                "sidecar, so sidecar=False is not possible")
     types = rec.ch_types
     exg_idx = [i for i, t in enumerate(types) if t in ("emg", "ecg")]
     acc_idx = [i for i, t in enumerate(types) if t == "acc"]

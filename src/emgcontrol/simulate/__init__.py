@@ -45,13 +45,15 @@ from __future__ import annotations
 from ._builder import FAULT_KINDS, SFREQ_RANGE, SNR_RANGE, simulate_custom, simulate_emg
 from ._params import (CYTON_ACC_LSB_G, CYTON_LSB_V, CYTON_RAIL_V, MUSCLE_DEFAULTS,
                       MuscleDefaults)
-from ._protocols import PROTOCOLS, SORENSEN_HOLD_S, describe, list_variants, simulate
+from ._protocols import (PROTOCOLS, SORENSEN_HOLD_S, describe, list_variants, simulate,
+                         variant_summaries)
 from ._spectrum import emg_psd
 from ._truth import (Activation, Burst, GroundTruth, Movement, load_truth, save_truth)
 
 __all__ = [
     "PROTOCOLS",
     "list_variants",
+    "variant_summaries",
     "describe",
     "simulate",
     "simulate_custom",

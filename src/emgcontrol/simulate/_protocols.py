@@ -31,7 +31,7 @@ from ._builder import (_clipped_normal, as_montage, check_sfreq_range, check_snr
                        resolve_seed, simulate_custom, stream)
 from ._truth import Burst, GroundTruth, Movement
 
-__all__ = ["PROTOCOLS", "list_variants", "describe", "simulate"]
+__all__ = ["PROTOCOLS", "list_variants", "variant_summaries", "describe", "simulate"]
 
 
 @dataclass(frozen=True)
@@ -64,11 +64,20 @@ class _Plan:
 
 
 @dataclass(frozen=True)
+class _Variant:
+    """What a variant simulates: one line (``emgcontrol simulate --list-variants``) and
+    the full description with references (:func:`describe`)."""
+
+    summary: str
+    description: str
+
+
+@dataclass(frozen=True)
 class _Protocol:
     id: str
     title: str
     description: str
-    variants: Mapping[str, str]
+    variants: Mapping[str, _Variant]
     montage: Callable[[], Montage]
     lateral: bool
     n_trials: int
@@ -292,68 +301,98 @@ def _lift_order(variant: str) -> list[list[tuple[str, str]]]:
 
 
 # ----------------------------------------------------------------------- registry
+_V = _Variant
+
 _REGISTRY: dict[str, _Protocol] = {p.id: p for p in (
     _Protocol(
         "prone-hip-extension", "Prone hip extension (right leg)",
         "Lying prone, the subject lifts the straight right leg about 10 cm (12 deg) at a "
         "cue, holds it ~2 s and lowers it.  Sensor of the accelerometer on the distal "
         "right thigh.",
-        {"typical": "Janda's recruitment order as reported by Pierce & Lee (1990) and "
+        {"typical": _V(
+            "healthy order: hamstrings, gluteus maximus (+60 ms), contralateral then "
+            "ipsilateral erector spinae (+120, +180 ms)",
+            "Janda's recruitment order as reported by Pierce & Lee (1990) and "
                     "Sakamoto et al. (2009): ipsilateral hamstrings, then gluteus maximus "
                     "(+60 ms), contralateral erector spinae (+120 ms), ipsilateral erector "
                     "spinae (+180 ms).  Note that other studies (Lehman et al. 2004; Bruno "
-                    "& Bagust 2007) found this order inconsistent in healthy people.",
-         "delayed-gluteus": "Gluteus maximus late (+260 ms, after both erector spinae) "
-                            "and weaker (15 instead of 25 %MVC).",
-         "reversed": "Erector spinae first (ipsilateral, then contralateral +60 ms), then "
+                    "& Bagust 2007) found this order inconsistent in healthy people."),
+         "delayed-gluteus": _V(
+            "gluteus maximus late (+260 ms, after both erector spinae) and weak (15 %MVC)",
+            "Gluteus maximus late (+260 ms, after both erector spinae) "
+                            "and weaker (15 instead of 25 %MVC)."),
+         "reversed": _V(
+            "reversed order: erector spinae first, then gluteus maximus and hamstrings",
+            "Erector spinae first (ipsilateral, then contralateral +60 ms), then "
                      "gluteus maximus (+120 ms) and hamstrings (+180 ms): the exact "
-                     "reverse of the typical order."},
+                     "reverse of the typical order.")},
         lambda: _named("cyton-low-back-8"), True, 5, 0.05, 0.010, 0.35, _phe_plan, _phe_order),
     _Protocol(
         "flexion-relaxation", "Flexion-relaxation (standing trunk flexion)",
         "From standing the subject bends forward over ~3 s to full flexion (80 deg), "
         "stays ~3 s, and returns over ~3 s.  Accelerometer on the upper back.",
-        {"typical": "Erector spinae active during flexion (20 %MVC, eccentric), silent from "
+        {"typical": _V(
+            "flexion-relaxation present: erector spinae silent at full flexion",
+            "Erector spinae active during flexion (20 %MVC, eccentric), silent from "
                     "~85 % of the flexion through full flexion (flexion-relaxation "
                     "present; Floyd & Silver 1955; Colloca & Hinrichs 2005), active again "
-                    "in extension (30 %MVC).  Hamstrings stay active at full flexion.",
-         "absent": "Erector spinae stay active at full flexion (80 % of their flexion "
+                    "in extension (30 %MVC).  Hamstrings stay active at full flexion."),
+         "absent": _V(
+            "flexion-relaxation absent: erector spinae stay active at full flexion "
+            "(16 %MVC), as in chronic low back pain",
+            "Erector spinae stay active at full flexion (80 % of their flexion "
                    "level, 16 %MVC): flexion-relaxation ratio about 2, as in chronic low "
-                   "back pain (Watson et al. 1997; Geisser et al. 2005)."},
+                   "back pain (Watson et al. 1997; Geisser et al. 2005).")},
         lambda: _named("cyton-low-back-8"), False, 5, 0.08, 0.010, 0.50, _fr_plan),
     _Protocol(
         "arm-raise", "Rapid arm raise (right shoulder flexion to a light)",
         "Standing, the subject raises the right arm to ~70 deg as fast as possible at a "
         "light (random foreperiod), then lowers it.  Accelerometer on the right wrist.",
-        {"typical": "Feedforward trunk control (Hodges & Richardson 1996, 1997): "
+        {"typical": _V(
+            "feedforward trunk control: deep abdominals (IO/TrA) 40 ms before the "
+            "anterior deltoid",
+            "Feedforward trunk control (Hodges & Richardson 1996, 1997): "
                     "IO/TrA onset 40 ms before the anterior deltoid, multifidus 10 ms "
-                    "before, erector spinae 15-20 ms after, rectus abdominis 60 ms after.",
-         "delayed-trunk": "IO/TrA onset 40 ms after the anterior deltoid (+20 to +60 ms "
+                    "before, erector spinae 15-20 ms after, rectus abdominis 60 ms after."),
+         "delayed-trunk": _V(
+            "delayed trunk: deep abdominals 40 ms after the anterior deltoid, as in low "
+            "back pain",
+            "IO/TrA onset 40 ms after the anterior deltoid (+20 to +60 ms "
                           "over trials), as in people with low back pain (Hodges & "
-                          "Richardson 1996)."},
+                          "Richardson 1996).")},
         lambda: _named("cyton-trunk-8"), True, 5, 0.03, 0.008, 0.60, _ar_plan, _ar_order),
     _Protocol(
         "sorensen", "Biering-Sorensen trunk-extensor endurance hold",
         "Prone with the pelvis strapped to the bench, the subject lifts the unsupported "
         "trunk to horizontal and holds it for 60 s.  Accelerometer on the upper back.",
-        {"typical": "Erector spinae and multifidus at 40-45 %MVC, hamstrings 35 %MVC, "
+        {"typical": _V(
+            "60 s hold, back-extensor median frequency falling 0.25 %/s",
+            "Erector spinae and multifidus at 40-45 %MVC, hamstrings 35 %MVC, "
                     "gluteus maximus 15 %MVC; median frequency of the back extensors "
                     "declining by 0.25 % of its initial value per second (hamstrings "
-                    "0.15, gluteus maximus 0.10 %/s).",
-         "fast-fatigue": "Same activation, back-extensor median frequency declining by "
-                         "0.60 %/s (hamstrings 0.25, gluteus maximus 0.15 %/s)."},
+                    "0.15, gluteus maximus 0.10 %/s)."),
+         "fast-fatigue": _V(
+            "60 s hold, back extensors fatiguing fast: median frequency falling 0.60 %/s",
+            "Same activation, back-extensor median frequency declining by "
+                         "0.60 %/s (hamstrings 0.25, gluteus maximus 0.15 %/s).")},
         lambda: _named("cyton-low-back-8"), False, 1, 0.08, 0.010, 0.50, _sor_plan),
     _Protocol(
         "lift", "Lifting a box from the floor",
         "From a squat holding a box the subject lifts it to standing over ~1.2 s, holds "
         "~1.5 s and lowers it over ~1.5 s.  Accelerometer on the upper back.",
-        {"typical": "Squat lift: knee and hip extensors lead (vastus lateralis 45 %MVC, "
+        {"typical": _V(
+            "squat lift: knee and hip extensors lead, erector spinae follow (+120 ms) "
+            "at 30 %MVC",
+            "Squat lift: knee and hip extensors lead (vastus lateralis 45 %MVC, "
                     "gluteus maximus +40 ms, 35 %MVC), erector spinae follow (+120 ms) at "
-                    "a moderate 30 %MVC; trunk inclined 45 deg at the start.",
-         "back-dominant": "Back-dominant (stoop-like) lift: erector spinae lead at "
+                    "a moderate 30 %MVC; trunk inclined 45 deg at the start."),
+         "back-dominant": _V(
+            "back-dominant (stoop-like) lift: erector spinae lead at 60-65 %MVC, knee and "
+            "hip extensors late",
+            "Back-dominant (stoop-like) lift: erector spinae lead at "
                           "60-65 %MVC, hamstrings 40 %MVC, gluteus maximus (10 %MVC) and "
                           "vastus lateralis (15 %MVC) late (+100 ms); trunk inclined 20 deg "
-                          "at the start."},
+                          "at the start.")},
         _lift_montage, False, 5, 0.06, 0.010, 0.50, _lift_plan, _lift_order),
 )}
 
@@ -396,12 +435,29 @@ def list_variants(protocol: str) -> list[str]:
     return list(_get(protocol).variants)
 
 
+def variant_summaries(protocol: str) -> dict[str, str]:
+    """What each variant of a protocol simulates, in one line, ``"typical"`` first.
+
+    Returns
+    -------
+    dict
+        Variant name -> short description (:func:`describe` gives the full one,
+        with references).
+
+    Raises
+    ------
+    ValidationError
+        If the protocol is unknown (the message lists :data:`PROTOCOLS`).
+    """
+    return {name: v.summary for name, v in _get(protocol).variants.items()}
+
+
 def describe(protocol: str, variant: str | None = None) -> str:
     """Text description of a protocol (and of one variant, or all), with references."""
     proto = _get(protocol)
     lines = [f"{proto.title} ({proto.id}): {proto.description}"]
     names = list(proto.variants) if variant is None else [_check_variant(proto, variant)]
-    lines += [f"  {v}: {proto.variants[v]}" for v in names]
+    lines += [f"  {v}: {proto.variants[v].description}" for v in names]
     return "\n".join(lines)
 
 
