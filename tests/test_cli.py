@@ -189,7 +189,8 @@ def test_simulate_mvc_then_assess_assesses_amount(tmp_path, capsys):
     assert "MVC block first" in capsys.readouterr().out
     assert main(["assess", "prone-hip-extension", "--input", str(out), "--out",
                  str(tmp_path / "a"), "--no-pdf", "--quiet", "--json"]) == 0
-    verdicts = json.loads(capsys.readouterr().out)["verdicts"]
+    said = capsys.readouterr()
+    verdicts = json.loads(said.out)["verdicts"]
     results = json.loads((tmp_path / "a" / "results.json").read_text())
     amount = [c for c in results["criteria"] if c["kind"] == "amount"]
     assert amount, "the pattern has an amount criterion"
@@ -199,6 +200,15 @@ def test_simulate_mvc_then_assess_assesses_amount(tmp_path, capsys):
     # the simulated gluteus maximus holds 25 %MVC (x 0.82-1.22 per trial)
     gmax = next(c for c in amount if c["id"] == "gmax-amount")
     assert gmax["unit"] == "%MVC" and abs(gmax["measured"] - 25.0) < 7.0
+    # at 500 Hz the default 450 Hz band edge is lowered to 225 Hz: the documented
+    # default, stated in the report's processing section, not a warning
+    note = "default 450 Hz lowered to 0.9 x Nyquist at sfreq=500 Hz"
+    assert "warning" not in said.err and "Nyquist" not in said.err
+    assert not any("Nyquist" in w for w in results["warnings"])
+    assert results["processing"]["filter"]["h_freq"] == 225.0
+    band = next(i for i in results["reporting_items"] if i["item"] == "Band-pass filter")
+    assert "20-225 Hz" in band["value"] and note in band["value"]
+    assert note in (tmp_path / "a" / "report.html").read_text()
 
 
 def test_simulate_list_variants_says_what_each_simulates(capsys):

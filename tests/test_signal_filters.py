@@ -74,7 +74,7 @@ def test_sosfilt_and_sosfiltfilt_match_scipy(rng, sos, shape, axis):
     assert np.array_equal(zi, zi.copy())
 
 
-def test_large_arrays_use_parallel_kernels_and_still_match_scipy(rng):
+def test_large_arrays_run_rows_in_threads_and_still_match_scipy(rng):
     x = rng.standard_normal((9, 100_000))  # groups of 4, 4 and 1 rows (2 threads)
     assert_close(es.sosfiltfilt(SOS_BP, x), ss.sosfiltfilt(SOS_BP, x))
     assert_close(es.sosfilt(SOS_BP, x), ss.sosfilt(SOS_BP, x))
@@ -237,22 +237,30 @@ def test_causal_filter_starts_in_steady_state():
     assert np.abs(es.highpass(x_zero_start, 1000.0, phase="causal")).max() > 1e-3
 
 
-def test_low_rate_default_band_adapts_with_warning(rng):
+def test_low_rate_default_band_adapts_without_warning(rng):
+    """At 250 Hz (OpenBCI Cyton) the adapted default edge is the normal case: it is
+    recorded in the history, not warned about on every run."""
     x = rng.standard_normal((2, 2500))
-    with pytest.warns(EmgcontrolWarning, match=r"using h_freq=112.5 Hz \(0.9 x Nyquist\)"):
-        y = es.bandpass(x, 250.0)
-    ref = ss.sosfiltfilt(ss.butter(4, [20, 112.5], btype="bandpass", output="sos", fs=250.0), x)
-    assert_close(y, ref)
-    with pytest.warns(EmgcontrolWarning, match="0.9 x Nyquist") as rec:
-        es.lowpass(x, 250.0)
-    assert rec[0].filename == __file__  # the warning points at the caller
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        es.bandpass(x, 1000.0)  # 450 Hz = 0.9 x Nyquist: no adaptation, no warning
+        y = es.bandpass(x, 250.0)
+        ref = ss.sosfiltfilt(ss.butter(4, [20, 112.5], btype="bandpass", output="sos",
+                                       fs=250.0), x)
+        assert_close(y, ref)
+        assert_close(es.lowpass(x, 250.0), ss.sosfiltfilt(
+            ss.butter(4, 112.5, btype="lowpass", output="sos", fs=250.0), x))
+        es.bandpass(x, 1000.0)  # 450 Hz = 0.9 x Nyquist: no adaptation
         assert es.default_band(1000.0) == (20.0, 450.0)
-        es.bandpass(x, 250.0, h_freq=100.0)  # explicit and valid: no warning
-    with pytest.warns(EmgcontrolWarning):
         assert es.default_band(125.0) == (20.0, 56.25)
+        es.bandpass(x, 250.0, h_freq=100.0)  # explicit and valid
+    assert es.h_freq_note(250.0) == {
+        "h_freq_note": "default 450 Hz lowered to 0.9 x Nyquist at sfreq=250 Hz"}
+    assert es.h_freq_note(1000.0) == {} and es.h_freq_note(250.0, 100.0) == {}
+    # an explicit edge that cannot be honoured is still refused, naming it
+    with pytest.raises(ValidationError, match="h_freq=125 Hz must be below the Nyquist"):
+        es.bandpass(x, 250.0, h_freq=125.0)
+    with pytest.raises(ValidationError, match="h_freq=200 Hz must be below the Nyquist"):
+        es.lowpass(x, 250.0, h_freq=200.0)
 
 
 def test_notch_design_and_response(rng):
@@ -371,9 +379,19 @@ def test_recording_filters_touch_only_emg_ecg_and_record_history(rng):
 
 def test_recording_other_filter_methods(rng):
     rec = _recording(rng, sfreq=250.0, n=2500)
-    with pytest.warns(EmgcontrolWarning, match="112.5"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
         bp = rec.bandpass()
-    assert bp.history[-1]["params"]["h_freq"] == 112.5
+        fe = rec.filter_emg()
+        lp = rec.lowpass()
+    note = "default 450 Hz lowered to 0.9 x Nyquist at sfreq=250 Hz"
+    for step in (bp, fe, lp):
+        assert step.history[-1]["params"]["h_freq"] == 112.5
+        assert step.history[-1]["params"]["h_freq_note"] == note
+    for given in (rec.bandpass(h_freq=100.0), rec.filter_emg(h_freq=100.0),
+                  rec.lowpass(h_freq=100.0)):
+        assert given.history[-1]["params"]["h_freq"] == 100.0
+        assert "h_freq_note" not in given.history[-1]["params"]
     with pytest.raises(ValidationError, match="Nyquist"):
         rec.bandpass(h_freq=125.0)
     n = rec.notch(50.0)

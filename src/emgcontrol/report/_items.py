@@ -276,8 +276,9 @@ def reporting_items(comparison: Any, recording: Any = None, *,
         design = {"butter": "Butterworth"}.get(str(f.get("design")), f.get("design"))
         phase = ("zero-phase (forward-backward; the magnitude response is squared)"
                  if f.get("phase") == "zero" else "causal")
-        txt = (f"{design} band-pass {_hz(f.get('l_freq'))}-{_hz(f.get('h_freq'))} Hz, "
-               f"order {f.get('order')}, {phase}")
+        txt = (f"{design} band-pass {_hz(f.get('l_freq'))}-{_hz(f.get('h_freq'))} Hz"
+               + (f" (upper edge: {f['h_freq_note']})" if f.get("h_freq_note") else "")
+               + f", order {f.get('order')}, {phase}")
         items.append(_item("Signal processing", "Band-pass filter", txt,
                            "emgcontrol.signal.filter_emg"))
         if f.get("notch"):

@@ -47,6 +47,7 @@ from .filters import (
     design_notch,
     detect_mains,
     filter_emg,
+    h_freq_note,
     highpass,
     lowpass,
     mains_ratios,
@@ -103,6 +104,7 @@ __all__ = [
     "design_bandpass",
     "design_notch",
     "default_band",
+    "h_freq_note",
     "L_FREQ_DEFAULT",
     "H_FREQ_DEFAULT",
     # envelopes

@@ -27,8 +27,10 @@ Low sampling rates
 ------------------
 The sEMG default band is 20-450 Hz.  When 450 Hz is not below 0.9 x Nyquist
 (sampling rates under 1 kHz, e.g. OpenBCI Cyton at 250 Hz) the *default*
-upper edge moves to 0.9 x Nyquist (112.5 Hz at 250 Hz) and an
-:class:`~emgcontrol.EmgcontrolWarning` says so.  An upper edge given
+upper edge moves to 0.9 x Nyquist (112.5 Hz at 250 Hz).  That is the normal
+case at a board's native rate, so it is not a warning: the history step of the
+filtered Recording (and a Pipeline's parameters) say so in ``h_freq_note``, and
+the assessment report shows it in its processing section.  An upper edge given
 explicitly at or above Nyquist is an error.
 """
 
@@ -71,6 +73,7 @@ __all__ = [
     "design_bandpass",
     "design_notch",
     "default_band",
+    "h_freq_note",
     "L_FREQ_DEFAULT",
     "H_FREQ_DEFAULT",
 ]
@@ -342,18 +345,31 @@ def sosfiltfilt(sos: Any, x: Any, *, axis: int = -1, padlen: int | None = None) 
 
 
 def _default_h_freq(sfreq: float) -> float:
-    """450 Hz, or 0.9 x Nyquist (with a warning) when 450 Hz is not below that."""
-    h = H_FREQ_DEFAULT
-    limit = NYQUIST_FRACTION * sfreq / 2.0
-    if h > limit:
-        h = limit
-        _warn(
-            f"the default upper band edge {H_FREQ_DEFAULT:g} Hz is not below "
-            f"{NYQUIST_FRACTION:g} x the Nyquist frequency at sfreq={sfreq:g} Hz; "
-            f"using h_freq={h:g} Hz ({NYQUIST_FRACTION:g} x Nyquist) instead. "
-            "Pass h_freq explicitly to choose another edge."
-        )
-    return h
+    """450 Hz, or 0.9 x Nyquist when 450 Hz is not below that (see :func:`h_freq_note`)."""
+    return min(H_FREQ_DEFAULT, NYQUIST_FRACTION * sfreq / 2.0)
+
+
+def h_freq_note(sfreq: float, h_freq: Any = None) -> dict[str, str]:
+    """History parameter that says the default upper band edge was lowered.
+
+    Parameters
+    ----------
+    sfreq : float
+        Sampling frequency in Hz.
+    h_freq : float, optional
+        The upper edge the caller gave (None: the default).
+
+    Returns
+    -------
+    dict
+        ``{"h_freq_note": "default 450 Hz lowered to 0.9 x Nyquist at sfreq=250 Hz"}``
+        when ``h_freq`` is None and the default had to move below Nyquist; empty
+        otherwise (an explicit edge is used as given).
+    """
+    if h_freq is not None or H_FREQ_DEFAULT <= NYQUIST_FRACTION * sfreq / 2.0:
+        return {}
+    return {"h_freq_note": f"default {H_FREQ_DEFAULT:g} Hz lowered to "
+                           f"{NYQUIST_FRACTION:g} x Nyquist at sfreq={sfreq:g} Hz"}
 
 
 def default_band(sfreq: float, l_freq: Any = L_FREQ_DEFAULT,
@@ -361,8 +377,9 @@ def default_band(sfreq: float, l_freq: Any = L_FREQ_DEFAULT,
     """Resolve and check the band edges for ``sfreq``.
 
     ``h_freq=None`` means the sEMG default 450 Hz, lowered to 0.9 x Nyquist
-    (with an :class:`~emgcontrol.EmgcontrolWarning`) when 450 Hz is not below
-    that; explicit edges at or above Nyquist raise ValidationError.
+    when 450 Hz is not below that (no warning: :func:`h_freq_note` gives the
+    history parameter that records it); explicit edges at or above Nyquist
+    raise ValidationError.
 
     Returns
     -------
@@ -483,10 +500,10 @@ def bandpass(x: Any, sfreq: float | None = None, l_freq: float = L_FREQ_DEFAULT,
     l_freq : float
         Lower edge in Hz (-3 dB per pass), default 20 Hz.
     h_freq : float, optional
-        Upper edge in Hz.  Default (None): 450 Hz, or 0.9 x Nyquist with an
-        :class:`~emgcontrol.EmgcontrolWarning` when 450 Hz is not below that
-        (sampling rates under 1 kHz).  An explicit value at or above Nyquist
-        raises ValidationError.
+        Upper edge in Hz.  Default (None): 450 Hz, or 0.9 x Nyquist when 450 Hz
+        is not below that (sampling rates under 1 kHz), recorded in the history
+        step as ``h_freq_note``.  An explicit value at or above Nyquist raises
+        ValidationError.
     order : int
         Order of the Butterworth prototype, 1-16 (the band-pass has ``2 * order``
         poles in ``order`` sections; ``phase="zero"`` applies it twice).
@@ -498,7 +515,8 @@ def bandpass(x: Any, sfreq: float | None = None, l_freq: float = L_FREQ_DEFAULT,
     -------
     Recording or ndarray
         A new Recording (history step ``"bandpass"`` with l_freq, h_freq,
-        order, phase, design, padding and channels) or a float64 array.
+        order, phase, design, padding, channels and, when the default upper edge
+        was lowered, ``h_freq_note``) or a float64 array.
     """
     sfreq = resolve_sfreq(x, sfreq)
     phase = check_phase(phase)
@@ -506,8 +524,8 @@ def bandpass(x: Any, sfreq: float | None = None, l_freq: float = L_FREQ_DEFAULT,
     low, high = default_band(sfreq, l_freq, h_freq)
     sos = design_bandpass(sfreq, low, high, order)
     return _run(x, sfreq, sos, phase, "bandpass",
-                {"l_freq": low, "h_freq": high, "order": order, "phase": phase,
-                 "design": "butter", "n_sections": int(sos.shape[0])})
+                {"l_freq": low, "h_freq": high, **h_freq_note(sfreq, h_freq), "order": order,
+                 "phase": phase, "design": "butter", "n_sections": int(sos.shape[0])})
 
 
 def highpass(x: Any, sfreq: float | None = None, l_freq: float = L_FREQ_DEFAULT, *,
@@ -552,9 +570,9 @@ def lowpass(x: Any, sfreq: float | None = None, h_freq: float | None = None, *,
     sfreq : float, optional
         Sampling frequency in Hz (required for arrays).
     h_freq : float, optional
-        Cut-off in Hz.  Default (None): 450 Hz, adapted to 0.9 x Nyquist with a
-        warning at low rates as in :func:`bandpass`; an explicit value at or
-        above Nyquist raises ValidationError.
+        Cut-off in Hz.  Default (None): 450 Hz, adapted to 0.9 x Nyquist at low
+        rates as in :func:`bandpass`; an explicit value at or above Nyquist
+        raises ValidationError.
     order : int
         Butterworth order, 1-16.
     phase : {"zero", "causal"}
@@ -573,8 +591,8 @@ def lowpass(x: Any, sfreq: float | None = None, h_freq: float | None = None, *,
         high = check_freq_below_nyquist("h_freq", h_freq, sfreq)
     sos = design_bandpass(sfreq, None, high, order)
     return _run(x, sfreq, sos, phase, "lowpass",
-                {"h_freq": high, "order": order, "phase": phase, "design": "butter",
-                 "n_sections": int(sos.shape[0])})
+                {"h_freq": high, **h_freq_note(sfreq, h_freq), "order": order, "phase": phase,
+                 "design": "butter", "n_sections": int(sos.shape[0])})
 
 
 def _resolve_notch(x: Any, sfreq: float, freq: Any) -> float | None:
@@ -681,8 +699,8 @@ def filter_emg(x: Any, sfreq: float | None = None, *, l_freq: float = L_FREQ_DEF
     quality = check_positive("quality", quality)
     low, high = default_band(sfreq, l_freq, h_freq)
     sos = design_bandpass(sfreq, low, high, order)
-    params: dict[str, Any] = {"l_freq": low, "h_freq": high, "order": order, "phase": phase,
-                              "design": "butter"}
+    params: dict[str, Any] = {"l_freq": low, "h_freq": high, **h_freq_note(sfreq, h_freq),
+                              "order": order, "phase": phase, "design": "butter"}
     if notch is not None:
         f0 = _resolve_notch(x, sfreq, notch)
         params.update({"notch": f0, "requested_notch": notch, "harmonics": bool(harmonics),

@@ -50,6 +50,7 @@ from .filters import (
     default_band,
     design_bandpass,
     design_notch,
+    h_freq_note,
     sosfilt_zi,
 )
 
@@ -228,8 +229,8 @@ class BandPass(Stage):
     l_freq : float
         Lower edge in Hz (default 20).
     h_freq : float, optional
-        Upper edge in Hz; default 450 Hz, lowered to 0.9 x Nyquist with a
-        warning at low rates.
+        Upper edge in Hz; default 450 Hz, lowered to 0.9 x Nyquist at low rates
+        (the parameters then hold ``h_freq_note``).
     order : int
         Butterworth prototype order (default 4).
     """
@@ -244,7 +245,8 @@ class BandPass(Stage):
 
     def params(self, sfreq: float) -> dict[str, Any]:
         low, high = default_band(sfreq, self.l_freq, self.h_freq)
-        return {"l_freq": low, "h_freq": high, "order": self.order}
+        return {"l_freq": low, "h_freq": high, **h_freq_note(sfreq, self.h_freq),
+                "order": self.order}
 
     def _bind(self, sfreq: float, n_channels: int) -> _Runner:
         low, high = default_band(sfreq, self.l_freq, self.h_freq)
@@ -284,7 +286,8 @@ class LowPass(Stage):
         return check_freq_below_nyquist("h_freq", self.h_freq, sfreq)
 
     def params(self, sfreq: float) -> dict[str, Any]:
-        return {"h_freq": self._high(sfreq), "order": self.order}
+        return {"h_freq": self._high(sfreq), **h_freq_note(sfreq, self.h_freq),
+                "order": self.order}
 
     def _bind(self, sfreq: float, n_channels: int) -> _Runner:
         return _SosRunner(design_bandpass(sfreq, None, self._high(sfreq), self.order))
