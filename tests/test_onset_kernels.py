@@ -111,7 +111,9 @@ def test_onsets_sorted_alternating_and_scale_invariant(sig, method):
         for a, b in zip(ref, other):
             assert abs(a.onset - b.onset) <= 1.01 / SF
             assert abs(a.offset - b.offset) <= 1.01 / SF
-        assert other.channels[0].status == "ok"
+        # the same verdict at any scale (a weak single burst can leave no quiet
+        # stretch for the baseline: then "not assessable" at every scale)
+        assert other.channels[0].status == ref.channels[0].status
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])

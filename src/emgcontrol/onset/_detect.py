@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from .._compile_notice import notice
+from .._threads import run_row_groups
 from .._validate import as_float_2d, check_option, check_positive, check_sfreq
 from ..errors import EmgcontrolError, EmgcontrolWarning, ValidationError
 from ._baseline import longest_run, quiet_mask
@@ -143,10 +145,11 @@ class Config:
             out[k.Q_ZETA] = float(self.params["threshold"])
         return out
 
-    def kernel(self, parallel: bool):
+    def kernel(self):
+        """The numba kernel of the method (compiled on first use, one specialisation)."""
         from . import _kernels as k
 
-        return getattr(k, f"{self.method}_{'par' if parallel else 'ser'}")
+        return getattr(k, self.method)
 
     @property
     def history(self) -> int:
@@ -360,17 +363,31 @@ class KernelState:
         self.fprm = cfg.fprm()
 
     def run(self, y: np.ndarray, thr_on: np.ndarray, thr_off: np.ndarray, sig0: np.ndarray,
-            *, want_stat: bool = False, parallel: bool = False
+            *, want_stat: bool = False
             ) -> tuple[list[list[tuple[int, int]]], np.ndarray | None]:
-        """Process ``y`` (n_channels, n) and return events per channel (and the statistic)."""
+        """Process ``y`` (n_channels, n) and return events per channel (and the statistic).
+
+        Large arrays run groups of channels in threads (the kernel releases the GIL).
+        """
         n_ch, n = y.shape
         stat = np.empty((n_ch, n)) if want_stat else np.empty((n_ch, 0))
         cap = n // max(1, min(self.cfg.n_on, self.cfg.n_off)) + 8
         ev = np.zeros((n_ch, cap, 2), dtype=np.int64)
         nev = np.zeros(n_ch, dtype=np.int64)
-        kern = self.cfg.kernel(parallel)
-        kern(np.ascontiguousarray(y), thr_on, thr_off, sig0, self.iprm, self.fprm, self.ist,
-             self.fst, self.wring, self.pring, ev, nev, stat)
+        kern = self.cfg.kernel()
+        notice(kern, f"the {self.cfg.method!r} onset detector", 3)
+        y = np.ascontiguousarray(y, dtype=np.float64)
+        if not y.flags.writeable:  # a read-only array is another type for numba
+            y = y.copy()
+        thr_on, thr_off, sig0 = (np.ascontiguousarray(a, dtype=np.float64)
+                                 for a in (thr_on, thr_off, sig0))
+
+        def run(a: int, b: int) -> None:
+            kern(y[a:b], thr_on[a:b], thr_off[a:b], sig0[a:b], self.iprm, self.fprm,
+                 self.ist[a:b], self.fst[a:b], self.wring[a:b], self.pring[a:b], ev[a:b],
+                 nev[a:b], stat[a:b])
+
+        run_row_groups(run, n_ch, 4.0 * y.size)
         if np.any(nev > cap):  # pragma: no cover - cap bounds the events per sample
             raise EmgcontrolError("internal error: onset event buffer overflow")
         return [[(int(ev[c, i, 0]), int(ev[c, i, 1])) for i in range(nev[c])]
@@ -780,10 +797,9 @@ def run_detection(inp: _Input, y: np.ndarray, ok: list[int], reasons: list[str],
 
     # ---- pass 1: statistic; thresholds
     n_ok = len(ok)
-    big = n_ok * n_times >= 1 << 20 and n_ok > 1
     inf = np.full(n_ok, np.inf)
     st = KernelState(cfg, n_ok)
-    _, stat = st.run(y, inf, inf, np.ones(n_ok), want_stat=True, parallel=big)
+    _, stat = st.run(y, inf, inf, np.ones(n_ok), want_stat=True)
     thr_on = np.empty(n_ok)
     thr_off = np.empty(n_ok)
     sig0 = np.empty(n_ok)
@@ -798,7 +814,7 @@ def run_detection(inp: _Input, y: np.ndarray, ok: list[int], reasons: list[str],
             sig0[k] = 1.0
     if cfg.method == "bonato":  # the statistic itself depends on sig0: recompute it
         st = KernelState(cfg, n_ok)
-        _, stat = st.run(y, inf, inf, sig0, want_stat=True, parallel=big)
+        _, stat = st.run(y, inf, inf, sig0, want_stat=True)
         for k in range(n_ok):
             s = stat[k][masks[k]]
             stats[k] = (float(np.mean(s)), float(np.std(s)))
@@ -806,7 +822,7 @@ def run_detection(inp: _Input, y: np.ndarray, ok: list[int], reasons: list[str],
 
     # ---- pass 2: events
     st = KernelState(cfg, n_ok)
-    events, _ = st.run(y, thr_on, thr_off, sig0, parallel=big)
+    events, _ = st.run(y, thr_on, thr_off, sig0)
     tail = st.flush(sig0)
     env = _envelope(y, sf)
 

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._compile_notice import notice
+from .._threads import run_row_groups
 from .._validate import check_option, check_positive
 from ..errors import NonFiniteDataError, ValidationError
 
@@ -24,10 +26,6 @@ ENVELOPE_TYPES = ("emg",)
 
 PHASES = ("zero", "causal")
 
-# work (samples x relative cost) above which kernels run channels in parallel
-PARALLEL_MIN_WORK = 1 << 20
-
-
 def kernels() -> ModuleType:
     """The numba kernel module, imported on first use (keeps imports light)."""
     from . import _kernels
@@ -35,23 +33,98 @@ def kernels() -> ModuleType:
     return _kernels
 
 
-def use_parallel(rows: np.ndarray, cost: float = 1.0) -> bool:
-    """True when ``rows`` is big enough for the parallel kernels to pay.
+# --------------------------------------------------------------------------
+# kernel runners: rows in threads (emgcontrol._threads), one specialisation each
+# --------------------------------------------------------------------------
+#
+# Every kernel is compiled for float64, C-contiguous, *writable* arrays.  numba
+# types a read-only array differently and would compile a second variant of the
+# kernel (seconds, cold) for read-only input such as ``Recording.data``; the
+# runners give the kernel a writable array instead (filters copy the input into
+# their output and run in place; the others copy it).
 
-    ``cost`` is the work per sample relative to a moving window (about 1 for a
-    window or one filter section, 0.25 for rectification).
-    """
-    return rows.shape[0] > 1 and rows.size * cost >= PARALLEL_MIN_WORK
+
+def _filter_io(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The kernel input for a kernel writing ``y``: ``x``, or ``y`` holding a copy."""
+    if x.flags.writeable or y is x:
+        return x
+    y[...] = x
+    return y
 
 
-def group_size(n_rows: int) -> int:
-    """Rows per parallel task: 4 (best per thread) when every thread gets a group."""
-    from numba import get_num_threads
+def _writable(x: np.ndarray) -> np.ndarray:
+    return x if x.flags.writeable else x.copy()
 
-    threads = get_num_threads()
-    if n_rows >= 4 * threads:
-        return 4
-    return 2 if n_rows >= 2 * threads else 1
+
+def sosfilt_rows(sos: np.ndarray, zi: np.ndarray, x: np.ndarray, y: np.ndarray) -> None:
+    """Causal SOS filtering of rows ``x`` into ``y`` (may be ``x``); ``zi`` in place."""
+    k = kernels()
+    x = _filter_io(x, y)
+    run_row_groups(lambda a, b: k.sosfilt(sos, zi[a:b], x[a:b], y[a:b]),
+                   x.shape[0], x.size * sos.shape[0])
+
+
+def sosfiltfilt_rows(sos: np.ndarray, zi_unit: np.ndarray, x: np.ndarray, y: np.ndarray,
+                     edge: int) -> None:
+    """Zero-phase SOS filtering of rows ``x`` into ``y`` (may be ``x``)."""
+    k = kernels()
+    notice(k.sosfiltfilt, "the zero-phase filter", 2)
+    x = _filter_io(x, y)
+    run_row_groups(lambda a, b: k.sosfiltfilt(sos, zi_unit, x[a:b], y[a:b], edge),
+                   x.shape[0], x.size * 2 * sos.shape[0])
+
+
+def rectify_rows(x: np.ndarray, y: np.ndarray, chk: np.ndarray) -> None:
+    """``y = |x|`` row by row; ``chk`` receives the finiteness check values."""
+    k = kernels()
+    x = _filter_io(x, y)
+    run_row_groups(lambda a, b: k.rectify(x[a:b], y[a:b], chk[a:b]), x.shape[0],
+                   x.size * 0.25)
+
+
+def moving_centred_rows(x: np.ndarray, y: np.ndarray, n_win: int, mode: int,
+                        chk: np.ndarray) -> None:
+    """Centred moving mean/RMS/ARV (``mode``) of rows ``x`` into ``y`` (not ``x``)."""
+    k = kernels()
+    notice(k.moving_centred, "the moving-window envelope", 1)
+    x = _writable(x)
+    run_row_groups(lambda a, b: k.moving_centred(x[a:b], y[a:b], n_win, mode, chk[a:b]),
+                   x.shape[0], x.size)
+
+
+def moving_trailing_rows(x: np.ndarray, y: np.ndarray, suf: np.ndarray, cur: np.ndarray,
+                         pre: np.ndarray, state: np.ndarray, mode: int,
+                         chk: np.ndarray) -> None:
+    """Trailing moving mean/RMS/ARV with carried state (see the kernel)."""
+    k = kernels()
+    x = _filter_io(x, y)
+    start = state.copy()
+    ends: list[np.ndarray] = []
+
+    def run(a: int, b: int) -> None:
+        st = start.copy()  # the position state is shared by all rows: one copy a group
+        k.moving_trailing(x[a:b], y[a:b], suf[a:b], cur[a:b], pre[a:b], st, mode, chk[a:b])
+        ends.append(st)
+
+    run_row_groups(run, x.shape[0], x.size)
+    if ends:
+        state[:] = ends[0]
+
+
+def tkeo_causal_rows(x: np.ndarray, y: np.ndarray, st: np.ndarray, chk: np.ndarray) -> None:
+    """Causal TKEO of rows; ``st`` (n_rows, 2) carries the last two samples."""
+    k = kernels()
+    x = _filter_io(x, y)
+    run_row_groups(lambda a, b: k.tkeo_causal(x[a:b], y[a:b], st[a:b], chk[a:b]),
+                   x.shape[0], x.size * 0.5)
+
+
+def tkeo_centred_rows(x: np.ndarray, y: np.ndarray, chk: np.ndarray) -> None:
+    """Zero-delay TKEO of rows ``x`` into ``y`` (not ``x``)."""
+    k = kernels()
+    x = _writable(x)
+    run_row_groups(lambda a, b: k.tkeo_centred(x[a:b], y[a:b], chk[a:b]), x.shape[0],
+                   x.size * 0.5)
 
 
 def as_array(name: str, x: Any) -> np.ndarray:

@@ -7,11 +7,13 @@ channel.  The public functions in ``filters.py``, ``envelopes.py`` and
 
 Conventions
 
-* ``*_par`` kernels run rows in parallel (``prange``) and serve large arrays;
-  ``*_ser`` kernels run the same row functions serially and serve small arrays
-  and live blocks, where waking threads costs more than the work (and, on a
-  busy machine, a descheduled worker can stall a parallel region for a whole
-  scheduler time slice).
+* Kernels are serial and ``nogil``; large arrays run groups of rows in threads
+  (:mod:`emgcontrol._threads`), which costs no second, parallel specialisation
+  of each kernel (a ``prange`` twin took 3-4 s to compile cold here).  Each
+  public kernel is meant to compile exactly once: float64 C-contiguous writable
+  arrays and int64 scalars.  Integer constants passed between jitted functions
+  go through ``np.int64(...)``: a bare literal (``0``, ``1``, ``-1``) is typed
+  as ``Literal[int]`` and compiles a separate specialisation per value.
 * One row function per algorithm serves offline and streaming use: state
   (filter delays, ring buffers, last samples) lives in arrays owned by the
   caller and is updated in place.
@@ -33,14 +35,14 @@ Conventions
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 # --------------------------------------------------------------------------
 # second-order-section cascade (direct form II transposed)
 # --------------------------------------------------------------------------
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _cascade1(sos, z, x, ix, y, iy, n, step):  # pragma: no cover - jitted
     """Filter ``n`` samples of one channel.
 
@@ -59,7 +61,7 @@ def _cascade1(sos, z, x, ix, y, iy, n, step):  # pragma: no cover - jitted
         y[iy + k * step] = xc
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _cascade2(sos, za, zb, xa, xb, ix, ya, yb, iy, n, step):  # pragma: no cover
     """As :func:`_cascade1` for two channels ``a`` and ``b`` in one loop."""
     n_sec = sos.shape[0]
@@ -84,7 +86,7 @@ def _cascade2(sos, za, zb, xa, xb, ix, ya, yb, iy, n, step):  # pragma: no cover
         yb[iy + k * step] = cb
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _cascade4(sos, za, zb, zc, zd, xa, xb, xc, xd, ix, ya, yb, yc, yd, iy, n,
               step):  # pragma: no cover - jitted
     """As :func:`_cascade1` for four channels in one loop."""
@@ -149,9 +151,9 @@ def _cascade_rows(sos, z, src, s0, ix, dst, d0, iy, n, step, m):  # pragma: no c
             j += 1
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def sosfilt_par(sos, zi, x, y, g):  # pragma: no cover - jitted
-    """Causal SOS filtering of every row, groups of ``g`` rows in parallel.
+@njit(cache=True, nogil=True)
+def sosfilt(sos, zi, x, y):  # pragma: no cover - jitted
+    """Causal SOS filtering of every row.
 
     Parameters
     ----------
@@ -160,21 +162,12 @@ def sosfilt_par(sos, zi, x, y, g):  # pragma: no cover - jitted
         the final delays.
     x : (n_rows, n_times) float64
     y : (n_rows, n_times) float64, output (may be ``x``).
-    g : int, rows per task (4 when there are enough rows for every thread).
     """
-    n_rows, n = x.shape
-    for grp in prange((n_rows + g - 1) // g):
-        r0 = grp * g
-        _cascade_rows(sos, zi[r0:], x, r0, 0, y, r0, 0, n, 1, min(g, n_rows - r0))
+    i0 = np.int64(0)
+    _cascade_rows(sos, zi, x, i0, i0, y, i0, i0, x.shape[1], np.int64(1), x.shape[0])
 
 
-@njit(cache=True, nogil=True)
-def sosfilt_ser(sos, zi, x, y):  # pragma: no cover - jitted
-    """As :func:`sosfilt_par`, serially (small arrays and live blocks)."""
-    _cascade_rows(sos, zi, x, 0, 0, y, 0, 0, x.shape[1], 1, x.shape[0])
-
-
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _filtfilt_rows(sos, zi_unit, x, y, edge, r0, m):  # pragma: no cover - jitted
     """Forward-backward filtering of rows ``r0 .. r0 + m - 1``.
 
@@ -204,23 +197,26 @@ def _filtfilt_rows(sos, zi_unit, x, y, edge, r0, m):  # pragma: no cover - jitte
         for s in range(n_sec):
             z[j, s, 0] = zi_unit[s, 0] * e0
             z[j, s, 1] = zi_unit[s, 1] * e0
+    i0 = np.int64(0)
+    fwd = np.int64(1)
+    bwd = np.int64(-1)
     # forward: left extension (output discarded), rows, right extension
-    _cascade_rows(sos, z, left, 0, 0, left, 0, 0, edge, 1, m)
-    _cascade_rows(sos, z, x, r0, 0, y, r0, 0, n, 1, m)
-    _cascade_rows(sos, z, right, 0, 0, right, 0, 0, edge, 1, m)
+    _cascade_rows(sos, z, left, i0, i0, left, i0, i0, edge, fwd, m)
+    _cascade_rows(sos, z, x, r0, i0, y, r0, i0, n, fwd, m)
+    _cascade_rows(sos, z, right, i0, i0, right, i0, i0, edge, fwd, m)
     for j in range(m):
         e1 = right[j, edge - 1] if edge > 0 else y[r0 + j, n - 1]
         for s in range(n_sec):
             z[j, s, 0] = zi_unit[s, 0] * e1
             z[j, s, 1] = zi_unit[s, 1] * e1
     # backward: right extension (output discarded), then the rows in place
-    _cascade_rows(sos, z, right, 0, edge - 1, right, 0, edge - 1, edge, -1, m)
-    _cascade_rows(sos, z, y, r0, n - 1, y, r0, n - 1, n, -1, m)
+    _cascade_rows(sos, z, right, i0, edge - 1, right, i0, edge - 1, edge, bwd, m)
+    _cascade_rows(sos, z, y, r0, n - 1, y, r0, n - 1, n, bwd, m)
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def sosfiltfilt_par(sos, zi_unit, x, y, edge, g):  # pragma: no cover - jitted
-    """Zero-phase (forward-backward) SOS filtering of every row, in parallel.
+@njit(cache=True, nogil=True)
+def sosfiltfilt(sos, zi_unit, x, y, edge):  # pragma: no cover - jitted
+    """Zero-phase (forward-backward) SOS filtering of every row.
 
     Parameters
     ----------
@@ -229,20 +225,11 @@ def sosfiltfilt_par(sos, zi_unit, x, y, edge, g):  # pragma: no cover - jitted
     x : (n_rows, n_times) float64, ``n_times > edge``.
     y : (n_rows, n_times) float64, output (may be ``x``).
     edge : int, padding length (odd extension) at each end.
-    g : int, rows per task.
     """
     n_rows = x.shape[0]
-    for grp in prange((n_rows + g - 1) // g):
-        r0 = grp * g
-        _filtfilt_rows(sos, zi_unit, x, y, edge, r0, min(g, n_rows - r0))
-
-
-@njit(cache=True, nogil=True)
-def sosfiltfilt_ser(sos, zi_unit, x, y, edge):  # pragma: no cover - jitted
-    """As :func:`sosfiltfilt_par`, serially (small arrays)."""
-    n_rows = x.shape[0]
+    four = np.int64(4)
     for r0 in range(0, n_rows, 4):
-        _filtfilt_rows(sos, zi_unit, x, y, edge, r0, min(4, n_rows - r0))
+        _filtfilt_rows(sos, zi_unit, x, y, edge, np.int64(r0), min(four, n_rows - r0))
 
 
 # --------------------------------------------------------------------------
@@ -260,7 +247,7 @@ def sosfiltfilt_ser(sos, zi_unit, x, y, edge):  # pragma: no cover - jitted
 # additions per sample.
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _term(v, mode):  # pragma: no cover - jitted
     """The quantity a moving window averages: ``x`` (0), ``x**2`` (1), ``|x|`` (2)."""
     if mode == 1:
@@ -270,26 +257,33 @@ def _term(v, mode):  # pragma: no cover - jitted
     return v
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _finish(m, mode):  # pragma: no cover - jitted
     if mode == 1:
         return np.sqrt(m) if m > 0.0 else 0.0
     return m
 
 
-@njit(cache=True, nogil=True)
-def _moving_centred_row(x, y, n_win, mode):  # pragma: no cover - jitted
+@njit(cache=True, nogil=True, inline="always")
+def _moving_centred_row(x, y, t, n_win, mode):  # pragma: no cover - jitted
     """Centred moving mean (``mode=0``), RMS (1) or ARV (2) of one row.
 
     Output ``i`` covers samples ``i - n_win // 2 .. i + n_win - 1 - n_win // 2``
     (``scipy.ndimage.uniform_filter1d`` alignment); near the ends the window is
     truncated to the samples that exist and the mean is taken over them.
-    ``y`` must not be ``x``.  Returns the row's finiteness check value.
+    ``y`` must not be ``x``; ``t`` (n_times,) is scratch space for the terms
+    (computed once, so the summing loops below carry no ``mode`` branch: less
+    code for numba to compile, same operations in the same order).  Returns the
+    row's finiteness check value.
     """
     n = x.shape[0]
     h_lo = n_win // 2
     h_hi = n_win - 1 - h_lo
     chk = 0.0
+    for i in range(n):
+        v = x[i]
+        chk += v * 0.0
+        t[i] = _term(v, mode)
     # suffix sums of the previous block (suf[n_win] = 0) and of the current one;
     # the prefix sum running forwards and the suffix sum running backwards over
     # a block are independent chains, computed in the same loop
@@ -303,19 +297,15 @@ def _moving_centred_row(x, y, n_win, mode):  # pragma: no cover - jitted
         if stop - s == n_win:
             acc = 0.0
             for o in range(n_win):
-                v = x[s + o]
-                chk += v * 0.0
-                pre += _term(v, mode)
-                acc += _term(x[s + n_win - 1 - o], mode)
+                pre += t[s + o]
+                acc += t[s + n_win - 1 - o]
                 nxt[n_win - 1 - o] = acc
                 if s + o >= h_hi:
                     y[s + o - h_hi] = pre + suf[o + 1]
             suf, nxt = nxt, suf
         else:
             for e in range(s, stop):
-                v = x[e]
-                chk += v * 0.0
-                pre += _term(v, mode)
+                pre += t[e]
                 if e >= h_hi:
                     y[e - h_hi] = pre + suf[e - s + 1]
         s = stop
@@ -325,40 +315,36 @@ def _moving_centred_row(x, y, n_win, mode):  # pragma: no cover - jitted
     for i in range(n - 1, max(n - h_hi, 0) - 1, -1):
         lo = max(i - h_lo, 0)
         while j >= lo:
-            acc += _term(x[j], mode)
+            acc += t[j]
             j -= 1
         y[i] = acc
     # divide by the number of samples in each window: n_win inside, fewer at the ends
     a = min(h_lo, n)
     b = max(n - h_hi, a)
-    for i in range(0, a):
-        y[i] = _finish(y[i] / (min(i + h_hi, n - 1) + 1), mode)
+    for i in range(a):
+        y[i] = y[i] / (min(i + h_hi, n - 1) + 1)
     inv = float(n_win)
     ys = y[a:b]  # a slice indexed from 0 lets LLVM vectorise the loop
-    if mode == 1:
-        for i in range(ys.shape[0]):
-            m = ys[i]
-            ys[i] = np.sqrt((m if m > 0.0 else 0.0) / inv)
-    else:
-        for i in range(ys.shape[0]):
-            ys[i] = ys[i] / inv
+    for i in range(ys.shape[0]):
+        ys[i] = ys[i] / inv
     for i in range(b, n):
-        y[i] = _finish(y[i] / (n - max(i - h_lo, 0)), mode)
+        y[i] = y[i] / (n - max(i - h_lo, 0))
+    if mode == 1:
+        for i in range(n):
+            m = y[i]
+            y[i] = np.sqrt(m) if m > 0.0 else 0.0
     return chk
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def moving_centred_par(x, y, n_win, mode, chk):  # pragma: no cover - jitted
-    """Centred moving mean/RMS/ARV of every row (see :func:`_moving_centred_row`)."""
-    for r in prange(x.shape[0]):
-        chk[r] = _moving_centred_row(x[r], y[r], n_win, mode)
-
-
 @njit(cache=True, nogil=True)
-def moving_centred_ser(x, y, n_win, mode, chk):  # pragma: no cover - jitted
-    """As :func:`moving_centred_par`, serially (small arrays)."""
+def moving_centred(x, y, n_win, mode, chk):  # pragma: no cover - jitted
+    """Centred moving mean/RMS/ARV of every row (see :func:`_moving_centred_row`).
+
+    ``chk`` (n_rows,) receives each row's finiteness check value.
+    """
+    t = np.empty(x.shape[1])
     for r in range(x.shape[0]):
-        chk[r] = _moving_centred_row(x[r], y[r], n_win, mode)
+        chk[r] = _moving_centred_row(x[r], y[r], t, n_win, mode)
 
 
 @njit(cache=True, nogil=True)
@@ -403,23 +389,15 @@ def _moving_trailing_rows(x, y, suf, cur, pre, state, mode, chk, r):  # pragma: 
     chk[r] = c
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def moving_trailing_par(x, y, suf, cur, pre, state, mode, chk):  # pragma: no cover
-    """Trailing moving mean/RMS/ARV of every row, rows in parallel.
+@njit(cache=True, nogil=True)
+def moving_trailing(x, y, suf, cur, pre, state, mode, chk):  # pragma: no cover
+    """Trailing moving mean/RMS/ARV of every row.
 
     ``suf``, ``cur`` (n_rows, n_win), ``pre`` (n_rows,) and ``state`` (2,)
     int64 = ``[pos, count]`` (shared by all rows) are updated in place; see
-    :func:`_moving_trailing_row`.
+    :func:`_moving_trailing_row`.  Callers that split the rows into groups give
+    each group its own copy of ``state`` (every group advances it equally).
     """
-    n_rows, n = x.shape
-    for r in prange(n_rows):
-        _moving_trailing_rows(x, y, suf, cur, pre, state, mode, chk, r)
-    _advance_state(state, cur.shape[1], n)
-
-
-@njit(cache=True, nogil=True)
-def moving_trailing_ser(x, y, suf, cur, pre, state, mode, chk):  # pragma: no cover
-    """As :func:`moving_trailing_par`, serially (small live blocks)."""
     n_rows, n = x.shape
     for r in range(n_rows):
         _moving_trailing_rows(x, y, suf, cur, pre, state, mode, chk, r)
@@ -447,16 +425,9 @@ def _abs_row(x, y):  # pragma: no cover - jitted
     return chk
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def abs_par(x, y, chk):  # pragma: no cover - jitted
-    """Full-wave rectification ``y = |x|`` of every row, in parallel."""
-    for r in prange(x.shape[0]):
-        chk[r] = _abs_row(x[r], y[r])
-
-
 @njit(cache=True, nogil=True)
-def abs_ser(x, y, chk):  # pragma: no cover - jitted
-    """As :func:`abs_par`, serially."""
+def rectify(x, y, chk):  # pragma: no cover - jitted
+    """Full-wave rectification ``y = |x|`` of every row."""
     for r in range(x.shape[0]):
         chk[r] = _abs_row(x[r], y[r])
 
@@ -481,16 +452,9 @@ def _tkeo_causal_row(x, y, st):  # pragma: no cover - jitted
     return chk
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def tkeo_causal_par(x, y, st, chk):  # pragma: no cover - jitted
-    """Causal TKEO of every row, in parallel; ``st`` (n_rows, 2) in place."""
-    for r in prange(x.shape[0]):
-        chk[r] = _tkeo_causal_row(x[r], y[r], st[r])
-
-
 @njit(cache=True, nogil=True)
-def tkeo_causal_ser(x, y, st, chk):  # pragma: no cover - jitted
-    """As :func:`tkeo_causal_par`, serially."""
+def tkeo_causal(x, y, st, chk):  # pragma: no cover - jitted
+    """Causal TKEO of every row; ``st`` (n_rows, 2) updated in place."""
     for r in range(x.shape[0]):
         chk[r] = _tkeo_causal_row(x[r], y[r], st[r])
 
@@ -509,15 +473,8 @@ def _tkeo_centred_row(x, y):  # pragma: no cover - jitted
     return chk
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def tkeo_centred_par(x, y, chk):  # pragma: no cover - jitted
-    """Zero-delay TKEO of every row, in parallel."""
-    for r in prange(x.shape[0]):
-        chk[r] = _tkeo_centred_row(x[r], y[r])
-
-
 @njit(cache=True, nogil=True)
-def tkeo_centred_ser(x, y, chk):  # pragma: no cover - jitted
-    """As :func:`tkeo_centred_par`, serially (small arrays)."""
+def tkeo_centred(x, y, chk):  # pragma: no cover - jitted
+    """Zero-delay TKEO of every row."""
     for r in range(x.shape[0]):
         chk[r] = _tkeo_centred_row(x[r], y[r])

@@ -42,10 +42,13 @@ from ._common import (
     check_order,
     check_phase,
     is_recording,
-    kernels,
+    moving_centred_rows,
+    moving_trailing_rows,
     n_window,
+    rectify_rows,
     resolve_sfreq,
-    use_parallel,
+    tkeo_causal_rows,
+    tkeo_centred_rows,
 )
 from .filters import _filtfilt_rows, _sosfilt_rows, design_bandpass, steady_zi
 
@@ -71,8 +74,7 @@ MODE_MEAN, MODE_RMS, MODE_ARV = 0, 1, 2
 def _rectify_rows(rows: Rows) -> np.ndarray:
     y = rows.work_copy()
     chk = np.empty(rows.data.shape[0])
-    k = kernels()
-    (k.abs_par if use_parallel(rows.data, 0.25) else k.abs_ser)(rows.data, y, chk)
+    rectify_rows(rows.data, y, chk)
     rows.check_chk(chk)
     return y
 
@@ -81,17 +83,14 @@ def _moving_rows(rows: Rows, n_win: int, mode: int, phase: str) -> np.ndarray:
     x = rows.data
     y = np.empty_like(x)
     chk = np.empty(x.shape[0])
-    k = kernels()
     if phase == "zero":
-        kern = k.moving_centred_par if use_parallel(x) else k.moving_centred_ser
-        kern(x, y, n_win, mode, chk)
+        moving_centred_rows(x, y, n_win, mode, chk)
     else:
         suf = np.zeros((x.shape[0], n_win))
         cur = np.zeros((x.shape[0], n_win))
         pre = np.zeros(x.shape[0])
         state = np.zeros(2, dtype=np.int64)
-        kern = k.moving_trailing_par if use_parallel(x) else k.moving_trailing_ser
-        kern(x, y, suf, cur, pre, state, mode, chk)
+        moving_trailing_rows(x, y, suf, cur, pre, state, mode, chk)
     rows.check_chk(chk)
     return y
 
@@ -100,14 +99,13 @@ def _tkeo_rows(rows: Rows, phase: str) -> np.ndarray:
     x = rows.data
     y = np.empty_like(x)
     chk = np.empty(x.shape[0])
-    k = kernels()
     if x.shape[1] == 0:
         return y
     if phase == "zero":
-        (k.tkeo_centred_par if use_parallel(x, 0.5) else k.tkeo_centred_ser)(x, y, chk)
+        tkeo_centred_rows(x, y, chk)
     else:
         st = np.ascontiguousarray(np.repeat(x[:, :1], 2, axis=1))
-        (k.tkeo_causal_par if use_parallel(x, 0.5) else k.tkeo_causal_ser)(x, y, st, chk)
+        tkeo_causal_rows(x, y, st, chk)
     rows.check_chk(chk)
     return y
 

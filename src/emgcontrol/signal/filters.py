@@ -53,11 +53,10 @@ from ._common import (
     check_freq_below_nyquist,
     check_order,
     check_phase,
-    group_size,
     is_recording,
-    kernels,
     resolve_sfreq,
-    use_parallel,
+    sosfilt_rows,
+    sosfiltfilt_rows,
 )
 
 __all__ = [
@@ -200,12 +199,7 @@ def _filtfilt_rows(sos: np.ndarray, rows: Rows, padlen: int | None = None) -> np
     if y is rows.data:  # in place: the input must be checked before it is gone
         rows.precheck()
     if rows.data.shape[0]:
-        k = kernels()
-        if use_parallel(rows.data, 2 * sos.shape[0]):
-            k.sosfiltfilt_par(sos, sosfilt_zi(sos), rows.data, y, edge,
-                              group_size(rows.data.shape[0]))
-        else:
-            k.sosfiltfilt_ser(sos, sosfilt_zi(sos), rows.data, y, edge)
+        sosfiltfilt_rows(sos, sosfilt_zi(sos), rows.data, y, edge)
         rows.check_output(y[:, :1], y[:, -1:])
     return y
 
@@ -216,11 +210,7 @@ def _sosfilt_rows(sos: np.ndarray, rows: Rows, zi: np.ndarray) -> np.ndarray:
     if y is rows.data:  # in place: the input must be checked before it is gone
         rows.precheck()
     if rows.data.size:
-        k = kernels()
-        if use_parallel(rows.data, sos.shape[0]):
-            k.sosfilt_par(sos, zi, rows.data, y, group_size(rows.data.shape[0]))
-        else:
-            k.sosfilt_ser(sos, zi, rows.data, y)
+        sosfilt_rows(sos, zi, rows.data, y)
         rows.check_output(y[:, -1:], zi)
     return y
 

@@ -37,10 +37,12 @@ from ..errors import EmgcontrolWarning, NonFiniteDataError, ValidationError
 from ._common import (
     check_freq_below_nyquist,
     check_order,
-    group_size,
     kernels,
+    moving_trailing_rows,
     n_window,
-    use_parallel,
+    rectify_rows,
+    sosfilt_rows,
+    tkeo_causal_rows,
 )
 from .envelopes import MODE_ARV, MODE_MEAN, MODE_RMS
 from .filters import (
@@ -92,17 +94,12 @@ class _SosRunner(_Runner):
         self.sos = sos
         self.zi_unit = sosfilt_zi(sos)
         self.z: np.ndarray | None = None
-        k = kernels()
-        self._ser, self._par = k.sosfilt_ser, k.sosfilt_par
 
     def process(self, x: np.ndarray, out: np.ndarray) -> None:
         if self.z is None:
             self.z = np.ascontiguousarray(
                 self.zi_unit[np.newaxis, :, :] * x[:, :1, np.newaxis])
-        if use_parallel(x, self.sos.shape[0]):
-            self._par(self.sos, self.z, x, out, group_size(x.shape[0]))
-        else:
-            self._ser(self.sos, self.z, x, out)
+        sosfilt_rows(self.sos, self.z, x, out)
 
     def reset(self) -> None:
         self.z = None
@@ -111,11 +108,9 @@ class _SosRunner(_Runner):
 class _AbsRunner(_Runner):
     def __init__(self, n_channels: int) -> None:
         self.chk = np.empty(n_channels)
-        k = kernels()
-        self._ser, self._par = k.abs_ser, k.abs_par
 
     def process(self, x: np.ndarray, out: np.ndarray) -> None:
-        (self._par if use_parallel(x, 0.25) else self._ser)(x, out, self.chk)
+        rectify_rows(x, out, self.chk)
 
     def reset(self) -> None:
         pass
@@ -129,12 +124,10 @@ class _MovingRunner(_Runner):
         self.state = np.zeros(2, dtype=np.int64)
         self.mode = mode
         self.chk = np.empty(n_channels)
-        k = kernels()
-        self._ser, self._par = k.moving_trailing_ser, k.moving_trailing_par
 
     def process(self, x: np.ndarray, out: np.ndarray) -> None:
-        (self._par if use_parallel(x) else self._ser)(
-            x, out, self.suf, self.cur, self.pre, self.state, self.mode, self.chk)
+        moving_trailing_rows(x, out, self.suf, self.cur, self.pre, self.state, self.mode,
+                             self.chk)
 
     def reset(self) -> None:
         self.suf[:] = 0.0
@@ -147,13 +140,11 @@ class _TkeoRunner(_Runner):
     def __init__(self, n_channels: int) -> None:
         self.st: np.ndarray | None = None
         self.chk = np.empty(n_channels)
-        k = kernels()
-        self._ser, self._par = k.tkeo_causal_ser, k.tkeo_causal_par
 
     def process(self, x: np.ndarray, out: np.ndarray) -> None:
         if self.st is None:
             self.st = np.ascontiguousarray(np.repeat(x[:, :1], 2, axis=1))
-        (self._par if use_parallel(x, 0.5) else self._ser)(x, out, self.st, self.chk)
+        tkeo_causal_rows(x, out, self.st, self.chk)
 
     def reset(self) -> None:
         self.st = None
@@ -553,16 +544,15 @@ def warmup(*, offline: bool = True) -> float:
     """Compile (or load from the on-disk cache) the signal kernels.
 
     Call it once at program start, before a live session, so the first block
-    does not wait for numba.  Kernels are prepared for float64, 2-D,
-    C-contiguous, writable arrays (what :class:`Pipeline` passes them).  A
-    read-only input array given directly to an offline function (e.g.
-    ``bandpass(rec.data, sfreq)``) is a different type for numba: its kernel
-    variant compiles on first use (seconds, once) and is cached on disk too.
+    does not wait for numba.  Each kernel has one specialisation (float64,
+    2-D, C-contiguous, writable arrays; read-only input is copied before it
+    reaches a kernel), so what this prepares is what every later call uses.
 
     Parameters
     ----------
     offline : bool
-        Also prepare the parallel kernels of the offline functions (default).
+        Also prepare the kernels only the offline functions use (zero-phase
+        filtering, centred windows), default True.
 
     Returns
     -------
@@ -575,21 +565,13 @@ def warmup(*, offline: bool = True) -> float:
     y = np.empty_like(x)
     sos = np.array([[0.2, 0.4, 0.2, 1.0, -0.3, 0.1]])
     chk = np.empty(2)
-    k.sosfilt_ser(sos, np.zeros((2, 1, 2)), x, y)
-    k.abs_ser(x, y, chk)
-    k.moving_trailing_ser(x, y, np.zeros((2, 8)), np.zeros((2, 8)), np.zeros(2),
-                          np.zeros(2, dtype=np.int64), MODE_RMS, chk)
-    k.tkeo_causal_ser(x, y, np.zeros((2, 2)), chk)
+    k.sosfilt(sos, np.zeros((2, 1, 2)), x, y)
+    k.rectify(x, y, chk)
+    k.moving_trailing(x, y, np.zeros((2, 8)), np.zeros((2, 8)), np.zeros(2),
+                      np.zeros(2, dtype=np.int64), MODE_RMS, chk)
+    k.tkeo_causal(x, y, np.zeros((2, 2)), chk)
     if offline:
-        k.sosfiltfilt_ser(sos, sosfilt_zi(sos), x, y, 3)
-        k.moving_centred_ser(x, y, 8, MODE_RMS, chk)
-        k.tkeo_centred_ser(x, y, chk)
-        k.sosfilt_par(sos, np.zeros((2, 1, 2)), x, y, 1)
-        k.sosfiltfilt_par(sos, sosfilt_zi(sos), x, y, 3, 1)
-        k.abs_par(x, y, chk)
-        k.moving_centred_par(x, y, 8, MODE_RMS, chk)
-        k.moving_trailing_par(x, y, np.zeros((2, 8)), np.zeros((2, 8)), np.zeros(2),
-                              np.zeros(2, dtype=np.int64), MODE_RMS, chk)
-        k.tkeo_causal_par(x, y, np.zeros((2, 2)), chk)
-        k.tkeo_centred_par(x, y, chk)
+        k.sosfiltfilt(sos, sosfilt_zi(sos), x, y, 3)
+        k.moving_centred(x, y, 8, MODE_RMS, chk)
+        k.tkeo_centred(x, y, chk)
     return time.perf_counter() - t0
