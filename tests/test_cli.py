@@ -270,3 +270,40 @@ def test_main_prints_each_warning_once_and_restores_the_warning_state(tmp_path, 
         assert main(["info", str(tmp_path / "any.bdf")]) == 0
     assert capsys.readouterr().err == "warning: same thing\nwarning: other\n"
     assert (warnings.showwarning, list(warnings.filters)) == before
+
+
+# --------------------------------------------------------------- help texts
+def _help(capsys, *argv):
+    with pytest.raises(SystemExit) as exit_:
+        main([*argv, "--help"])
+    assert exit_.value.code == 0
+    return " ".join(capsys.readouterr().out.split())  # argparse wraps lines
+
+
+def test_help_texts_state_the_defaults_of_the_code(capsys):
+    from emgcontrol.feedback._processor import LIVE_ONSET_METHOD
+    from emgcontrol.onset import DEFAULT_METHOD, METHODS
+
+    text = _help(capsys, "onsets")
+    assert f"(default: {DEFAULT_METHOD})" in text and "best" not in text
+    assert all(m in text for m in METHODS)
+    text = _help(capsys, "live")
+    assert f"else {LIVE_ONSET_METHOD})" in text
+    text = _help(capsys, "simulate")
+    for flag in ("--mvc", "--board", "--format", "--trials", "--list-variants"):
+        assert flag in text
+    assert all(p in text for p in ec.simulate.PROTOCOLS)
+    text = _help(capsys, "assess")
+    assert "'mvc' contractions of the --input file" in text
+    for command in ("info", "boards", "record", "batch"):
+        assert "usage: emgcontrol " + command in _help(capsys, command)
+
+
+@pytest.mark.parametrize("command", ["record", "live"])
+def test_recording_commands_refuse_a_name_that_promises_another_format(command, tmp_path,
+                                                                       capsys):
+    out = tmp_path / "s01.bdf"
+    assert main([command, "--out", str(out), "--duration", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "--out" in err and "BrainFlow CSV" in err and err.count("\n") == 1
+    assert not out.exists()

@@ -49,3 +49,19 @@ def test_notebook_executes(path, tmp_path):
     images = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
               if "image/png" in o.get("data", {})]
     assert images, f"{path.name} produced no figure"
+
+
+def test_onset_notebook_names_the_default_the_code_uses():
+    """Notebook 02 says which detector runs when none is chosen: check it against the
+    code (DEFAULT_METHOD, the built-in pattern files) rather than trusting the text."""
+    nbformat = pytest.importorskip("nbformat")
+    from emgcontrol.onset import DEFAULT_METHOD, METHODS
+    from emgcontrol.patterns import BUILTIN_PROTOCOLS, get_pattern
+
+    nb = nbformat.read(NOTEBOOKS[1], as_version=4)
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert f"uses `{DEFAULT_METHOD}` (`emgcontrol.onset.DEFAULT_METHOD`)" in text
+    for name in BUILTIN_PROTOCOLS:  # "whose pattern files set no method"
+        assert "method" not in get_pattern(name).onsets.params, name
+    for other in set(METHODS) - {DEFAULT_METHOD}:
+        assert f"`{other}` by default" not in text and f"choose\n`{other}`" not in text

@@ -18,7 +18,8 @@ assess PROTOCOL [--input FILE | --board NAME] [--out DIR] ...
 boards [--all] [--json]
     The BrainFlow boards, with sampling rates and EMG channels.
 record --out FILE [--board NAME] [--duration S] [--montage M] ...
-    Record from a board (default: the built-in simulated board) straight to disk.
+    Record from a board (default: the built-in simulated board) straight to a
+    BrainFlow CSV file (.csv or .txt) and its JSON sidecar.
 live [--board NAME] [--pattern P] [--duration S] [--display terminal|matplotlib|none] ...
     Live biofeedback: envelopes in %MVC against target zones, onsets and order checks.
 batch RECORDING... --protocol P --out results.parquet [--scheduler ADDRESS] [--workers N]

@@ -29,6 +29,24 @@ __all__ = ["add_acquire_commands", "add_board_arguments", "boards_command", "rec
 _CONN = ("serial_port", "mac_address", "ip_address", "ip_port", "ip_protocol",
          "serial_number", "other_info", "timeout", "file", "master_board")
 
+RECORD_SUFFIXES = (".csv", ".txt")
+"""Extensions of the BrainFlow CSV files ``record`` and ``live --out`` write."""
+
+
+def check_record_path(out: Any, flag: str = "--out") -> None:
+    """Refuse an output name whose extension promises another format than BrainFlow CSV.
+
+    BrainFlow's file streamer writes BrainFlow CSV whatever the name; a file named
+    ``s01.bdf`` would hold CSV text.
+    """
+    import os
+
+    suffix = os.path.splitext(os.fspath(out))[1].lower()
+    if suffix not in RECORD_SUFFIXES:
+        raise ValidationError(
+            f"{flag} {out}: recordings are written as BrainFlow CSV as the data arrive "
+            f"(crash-safe); name the file {' or '.join(RECORD_SUFFIXES)}, e.g. s01.csv")
+
 
 # ------------------------------------------------------------------ arguments
 def add_board_arguments(p: argparse.ArgumentParser) -> None:
@@ -64,7 +82,9 @@ def add_board_arguments(p: argparse.ArgumentParser) -> None:
     s.add_argument("--protocol", default=None,
                    help="prone-hip-extension (default), flexion-relaxation, arm-raise, "
                         "sorensen or lift")
-    s.add_argument("--variant", default=None, help="variant (default typical)")
+    s.add_argument("--variant", default=None,
+                   help="variant (default typical; see `emgcontrol simulate PROTOCOL "
+                        "--list-variants`)")
     s.add_argument("--seed", type=int, default=None, help="simulator seed (default 0)")
     s.add_argument("--snr", type=float, default=None, help="SNR in dB (default 20)")
     s.add_argument("--fault", action="append", metavar="CH=KIND",
@@ -141,7 +161,9 @@ def add_acquire_commands(subparsers: Any) -> None:
 
     p = subparsers.add_parser(
         "record", help="record a board to a crash-safe BrainFlow CSV file (+ JSON sidecar)")
-    p.add_argument("--out", required=True, help="output file (BrainFlow CSV, e.g. s01.csv)")
+    p.add_argument("--out", required=True,
+                   help="output file, BrainFlow CSV named .csv or .txt (e.g. s01.csv; "
+                        "sidecar s01.csv.json), written as the data arrive")
     p.add_argument("--duration", type=float, help="seconds (default: until Ctrl+C)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing file")
     p.add_argument("--no-keyboard", action="store_true",
@@ -158,19 +180,27 @@ def add_acquire_commands(subparsers: Any) -> None:
                                      ".toml file (default: the simulated protocol's)")
     p.add_argument("--duration", type=float, help="seconds (default: until Ctrl+C)")
     p.add_argument("--display", default="terminal",
-                   choices=("terminal", "matplotlib", "none"), help="default terminal")
+                   choices=("terminal", "matplotlib", "none"),
+                   help="terminal (default), matplotlib (a figure window) or none (a "
+                        "summary at the end)")
     p.add_argument("--reference", default="auto",
                    help="%%MVC reference: auto (simulated subject; none for real boards), "
                         "capture (guided MVC), rvc (guided reference contraction), none, or "
                         "an MVC recording file")
     p.add_argument("--reference-seconds", type=float, default=5.0,
                    help="contraction length of a guided capture (default 5 s)")
-    p.add_argument("--out", help="also record the session to this file")
+    p.add_argument("--out", help="also record the session to this BrainFlow CSV file "
+                                 "(.csv or .txt)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     p.add_argument("--save-figure", help="with --display matplotlib: save the final figure")
-    p.add_argument("--notch", type=float, default=50.0, help="mains frequency (default 50; "
-                                                             "0: none)")
-    p.add_argument("--onset-method", help="onset detector (aglr, hodges, tkeo, bonato)")
+    p.add_argument("--notch", type=float, default=50.0,
+                   help="mains frequency to notch in Hz (default 50; 0: none)")
+    from ..feedback._processor import LIVE_ONSET_METHOD
+    from ..onset import METHODS
+
+    p.add_argument("--onset-method", choices=METHODS,
+                   help=f"onset detector of the order checks: {', '.join(METHODS)} (default: "
+                        f"the pattern's, else {LIVE_ONSET_METHOD})")
     p.add_argument("--events", default="checks", choices=("all", "checks", "none"),
                    help="terminal: events printed (default checks)")
     p.add_argument("--json", action="store_true", help="print the result as JSON at the end")
@@ -269,6 +299,7 @@ def record_command(args: argparse.Namespace) -> int:
     from ._record import record
     from ._session import BoardSession
 
+    check_record_path(args.out)
     opts = board_options_from_args(args)
     err = sys.stderr
     quiet = getattr(args, "quiet", False)
@@ -315,6 +346,8 @@ def live_command(args: argparse.Namespace) -> int:
     from ..feedback import MatplotlibDisplay, TerminalDisplay, run_feedback
     from ._session import BoardSession
 
+    if args.out is not None:
+        check_record_path(args.out)
     opts = board_options_from_args(args)
     if args.board in ("simulated", "sim") and args.duration is None:
         opts.setdefault("loop", True)

@@ -58,7 +58,10 @@ def add_assess_arguments(p: argparse.ArgumentParser) -> None:
                           "'CH=muscle,...'")
     src.add_argument("--mvc", metavar="FILE",
                      help="MVC recording ('mvc' markers mark the contractions; without them "
-                          "the whole file is the reference); default: guided capture")
+                          "the whole file is the reference); default: a guided capture when "
+                          "recording, the 'mvc' contractions of the --input file if it has "
+                          "any (e.g. `emgcontrol simulate ... --mvc`), else amounts are not "
+                          "assessable")
     pat = p.add_argument_group("pattern and patient")
     pat.add_argument("--patient", metavar="ID",
                      help="pseudonymous patient id: store the session, use the patient's "
@@ -77,7 +80,8 @@ def add_assess_arguments(p: argparse.ArgumentParser) -> None:
     ses.add_argument("--yes", "-y", action="store_true",
                      help="do not wait for Enter between steps (always so without a terminal)")
     ses.add_argument("--trials", type=int, metavar="N",
-                     help="repetitions (default: the pattern's minimum, e.g. 3)")
+                     help="repetitions (default: the pattern's minimum, e.g. 3; 1 for "
+                          "sorensen)")
     ses.add_argument("--trial-seconds", type=float, metavar="S",
                      help="recording time after each cue on a real board")
     ses.add_argument("--mvc-seconds", type=float, metavar="S",
@@ -94,13 +98,13 @@ def add_assess_arguments(p: argparse.ArgumentParser) -> None:
     sim.add_argument("--sim-protocol", metavar="NAME",
                      help="simulated protocol for a custom pattern (default: the pattern id)")
     conn = p.add_argument_group("board connection")
-    conn.add_argument("--serial-port")
-    conn.add_argument("--mac-address")
-    conn.add_argument("--ip-address")
-    conn.add_argument("--ip-port", type=int)
-    conn.add_argument("--serial-number")
-    conn.add_argument("--other-info")
-    conn.add_argument("--timeout", type=int)
+    conn.add_argument("--serial-port", help="serial port (Cyton, Ganglion dongle)")
+    conn.add_argument("--mac-address", help="MAC address (Ganglion, BLE boards)")
+    conn.add_argument("--ip-address", help="IP address (WiFi shield)")
+    conn.add_argument("--ip-port", type=int, help="local IP port (WiFi shield)")
+    conn.add_argument("--serial-number", help="serial number (some boards)")
+    conn.add_argument("--other-info", help="BrainFlow other_info string")
+    conn.add_argument("--timeout", type=int, help="BrainFlow connection timeout, s")
     o = p.add_argument_group("output")
     o.add_argument("--out", metavar="DIR", default="assessment",
                    help="output directory (default: ./assessment)")

@@ -45,7 +45,7 @@ The format (version 1)
     [onsets]                           # detector parameters + search window
     anchor = "movement"                # "movement" | "trial" | "event:<label>"
     search = [-0.6, 0.6]               # s around the anchor
-    method = "aglr"
+    method = "aglr"                    # optional: default "hodges" (onset.DEFAULT_METHOD)
 
     [phases.hold]                      # anchor: also "onset:<group>"
     anchor = "movement"
