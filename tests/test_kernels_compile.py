@@ -172,3 +172,19 @@ def test_second_process_loads_every_kernel_from_the_cache(tmp_path, where):
     assert hits2 >= 4 and misses2 == 0  # ... the second compiled nothing
     written = list(tmp_path.rglob("*.nbi"))
     assert written, "no numba index in the cache folder"
+
+
+def test_parallel_detector_twin_equals_the_serial_kernel(monkeypatch):
+    """Large offline arrays take the prange twin; events and statistics are identical."""
+    from emgcontrol.onset import _detect, detect_onsets
+
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((3, 20_000)) * 1e-5
+    for c in range(3):
+        x[c, 5000 + 700 * c:9000 + 500 * c] *= 25
+    runs = {}
+    for name, limit in (("serial", 1 << 40), ("parallel", 0)):
+        monkeypatch.setattr(_detect, "PARALLEL_MIN_SAMPLES", limit)
+        runs[name] = detect_onsets(x, 1000.0, ecg=None, notch=None).to_dataframe()
+    assert len(runs["serial"]) == 3
+    assert runs["serial"].equals(runs["parallel"])

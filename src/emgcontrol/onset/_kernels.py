@@ -53,7 +53,7 @@ reached the on threshold to the confirmation of the quiet run.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 # ---------------------------------------------------------------- state layout
 I_SAMPLE = 0       # absolute index of the next sample
@@ -108,7 +108,7 @@ def history_length(n_look: int, n_ahead: int, n_on: int, n_off: int) -> int:
 # ------------------------------------------------------------ shared helpers
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _emit(c, kind, sample, ev, nev):  # pragma: no cover - jitted
     k = nev[c]
     if k < ev.shape[1]:
@@ -117,7 +117,7 @@ def _emit(c, kind, sample, ev, nev):  # pragma: no cover - jitted
     nev[c] = k + 1
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def ml_onset(seg, start, sig0, n_ramp):  # pragma: no cover - jitted
     """Maximum-likelihood onset index in ``seg`` (squared samples).
 
@@ -163,7 +163,7 @@ def ml_onset(seg, start, sig0, n_ramp):  # pragma: no cover - jitted
     return best_t
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _resolve(c, hi, ist, iprm, pring, sig0, ev, nev):  # pragma: no cover - jitted
     """Emit the pending onset of channel ``c`` using squared samples before ``hi``."""
     h = pring.shape[1]
@@ -185,7 +185,7 @@ def _resolve(c, hi, ist, iprm, pring, sig0, ev, nev):  # pragma: no cover - jitt
     _emit(c, KIND_ONSET, onset, ev, nev)
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _offset(c, bs, hi, ist, iprm, pring, sig0):  # pragma: no cover - jitted
     """Offset sample of channel ``c``: first sample of the quiet run ``bs``, or with
     refinement the maximum-likelihood end of activity in ``[ref - n_look, hi)``,
@@ -211,7 +211,7 @@ def _offset(c, bs, hi, ist, iprm, pring, sig0):  # pragma: no cover - jitted
     return off
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _machine(c, a, s, native_now, thr_on, thr_off, sig0, ist, iprm, pring, ev,
              nev):  # pragma: no cover - jitted
     """Advance the on/off state machine of channel ``c`` by sample ``a``."""
@@ -271,7 +271,7 @@ def _machine(c, a, s, native_now, thr_on, thr_off, sig0, ist, iprm, pring, ev,
         ist[c, I_BELOW] = 0
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _window_push(c, term, fst, ist, wring):  # pragma: no cover - jitted
     """Add ``term`` to the trailing window of channel ``c``; return the window mean."""
     nw = wring.shape[1]
@@ -294,7 +294,7 @@ def _window_push(c, term, fst, ist, wring):  # pragma: no cover - jitted
 # ---------------------------------------------------------- per-method rows
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _hodges_row(c, x, thr_on, thr_off, sig0, iprm, ist, fst, wring, pring, ev, nev,
                 stat):  # pragma: no cover - jitted
     """Hodges & Bui (1996): trailing mean of the rectified signal."""
@@ -313,7 +313,7 @@ def _hodges_row(c, x, thr_on, thr_off, sig0, iprm, ist, fst, wring, pring, ev, n
         ist[c, I_SAMPLE] = a + 1
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _aglr_row(c, x, thr_on, thr_off, sig0, iprm, ist, fst, wring, pring, ev, nev,
               stat):  # pragma: no cover - jitted
     """Approximate GLR (Staude et al. 2001): trailing RMS against a GLR threshold."""
@@ -333,7 +333,7 @@ def _aglr_row(c, x, thr_on, thr_off, sig0, iprm, ist, fst, wring, pring, ev, nev
         ist[c, I_SAMPLE] = a + 1
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _tkeo_row(c, x, thr_on, thr_off, sig0, iprm, ist, fst, wring, pring, ev, nev,
               stat):  # pragma: no cover - jitted
     """Solnik et al. (2010): trailing mean of the rectified Teager-Kaiser energy.
@@ -361,7 +361,7 @@ def _tkeo_row(c, x, thr_on, thr_off, sig0, iprm, ist, fst, wring, pring, ev, nev
         ist[c, I_SAMPLE] = a + 1
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _bonato_row(c, x, thr_on, thr_off, sig0, iprm, fprm, ist, fst, pring, ev, nev,
                 stat):  # pragma: no cover - jitted
     """Bonato et al. (1998) double threshold.
@@ -406,43 +406,75 @@ def _bonato_row(c, x, thr_on, thr_off, sig0, iprm, fprm, ist, fst, pring, ev, ne
 # ------------------------------------------------------------- the kernels
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def hodges(x, thr_on, thr_off, sig0, iprm, fprm, ist, fst, wring, pring, ev, nev,
-               stat):  # pragma: no cover - jitted
+           stat):  # pragma: no cover - jitted
     """Hodges-Bui detector over every row (channel)."""
     for c in range(x.shape[0]):
         _hodges_row(c, x, thr_on, thr_off, sig0, iprm, ist, fst, wring, pring, ev, nev,
                     stat)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy", parallel=True)
+def hodges_par(x, thr_on, thr_off, sig0, iprm, fprm, ist, fst, wring, pring, ev, nev,
+               stat):  # pragma: no cover - jitted
+    """As :func:`hodges`, channels in a ``prange`` loop (large offline arrays only)."""
+    for c in prange(x.shape[0]):
+        _hodges_row(c, x, thr_on, thr_off, sig0, iprm, ist, fst, wring, pring, ev, nev, stat)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def aglr(x, thr_on, thr_off, sig0, iprm, fprm, ist, fst, wring, pring, ev, nev,
-             stat):  # pragma: no cover - jitted
+         stat):  # pragma: no cover - jitted
     """Approximate GLR detector over every row (channel)."""
     for c in range(x.shape[0]):
         _aglr_row(c, x, thr_on, thr_off, sig0, iprm, ist, fst, wring, pring, ev, nev,
                   stat)
 
 
-@njit(cache=True, nogil=True)
-def tkeo(x, thr_on, thr_off, sig0, iprm, fprm, ist, fst, wring, pring, ev, nev,
+@njit(cache=True, nogil=True, error_model="numpy", parallel=True)
+def aglr_par(x, thr_on, thr_off, sig0, iprm, fprm, ist, fst, wring, pring, ev, nev,
              stat):  # pragma: no cover - jitted
+    """As :func:`aglr`, channels in a ``prange`` loop (large offline arrays only)."""
+    for c in prange(x.shape[0]):
+        _aglr_row(c, x, thr_on, thr_off, sig0, iprm, ist, fst, wring, pring, ev, nev, stat)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def tkeo(x, thr_on, thr_off, sig0, iprm, fprm, ist, fst, wring, pring, ev, nev,
+         stat):  # pragma: no cover - jitted
     """TKEO detector over every row (channel)."""
     for c in range(x.shape[0]):
         _tkeo_row(c, x, thr_on, thr_off, sig0, iprm, ist, fst, wring, pring, ev, nev,
                   stat)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy", parallel=True)
+def tkeo_par(x, thr_on, thr_off, sig0, iprm, fprm, ist, fst, wring, pring, ev, nev,
+             stat):  # pragma: no cover - jitted
+    """As :func:`tkeo`, channels in a ``prange`` loop (large offline arrays only)."""
+    for c in prange(x.shape[0]):
+        _tkeo_row(c, x, thr_on, thr_off, sig0, iprm, ist, fst, wring, pring, ev, nev, stat)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def bonato(x, thr_on, thr_off, sig0, iprm, fprm, ist, fst, wring, pring, ev, nev,
-               stat):  # pragma: no cover - jitted
+           stat):  # pragma: no cover - jitted
     """Bonato detector over every row (channel); ``wring`` is unused."""
     for c in range(x.shape[0]):
         _bonato_row(c, x, thr_on, thr_off, sig0, iprm, fprm, ist, fst, pring, ev, nev,
                     stat)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy", parallel=True)
+def bonato_par(x, thr_on, thr_off, sig0, iprm, fprm, ist, fst, wring, pring, ev, nev,
+               stat):  # pragma: no cover - jitted
+    """As :func:`bonato`, channels in a ``prange`` loop (large offline arrays only)."""
+    for c in prange(x.shape[0]):
+        _bonato_row(c, x, thr_on, thr_off, sig0, iprm, fprm, ist, fst, pring, ev, nev, stat)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def flush(ist, iprm, pring, sig0, ev, nev):  # pragma: no cover - jitted
     """End of data: resolve pending onsets and close open activations.
 

@@ -42,7 +42,7 @@ from numba import njit
 # --------------------------------------------------------------------------
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _cascade1(sos, z, x, ix, y, iy, n, step):  # pragma: no cover - jitted
     """Filter ``n`` samples of one channel.
 
@@ -61,7 +61,7 @@ def _cascade1(sos, z, x, ix, y, iy, n, step):  # pragma: no cover - jitted
         y[iy + k * step] = xc
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _cascade2(sos, za, zb, xa, xb, ix, ya, yb, iy, n, step):  # pragma: no cover
     """As :func:`_cascade1` for two channels ``a`` and ``b`` in one loop."""
     n_sec = sos.shape[0]
@@ -86,7 +86,7 @@ def _cascade2(sos, za, zb, xa, xb, ix, ya, yb, iy, n, step):  # pragma: no cover
         yb[iy + k * step] = cb
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _cascade4(sos, za, zb, zc, zd, xa, xb, xc, xd, ix, ya, yb, yc, yd, iy, n,
               step):  # pragma: no cover - jitted
     """As :func:`_cascade1` for four channels in one loop."""
@@ -126,7 +126,7 @@ def _cascade4(sos, za, zb, zc, zd, xa, xb, xc, xd, ix, ya, yb, yc, yd, iy, n,
         yd[j] = cd
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _cascade_rows(sos, z, src, s0, ix, dst, d0, iy, n, step, m):  # pragma: no cover
     """Filter rows ``src[s0:s0 + m]`` into ``dst[d0:d0 + m]`` (delays ``z[:m]``).
 
@@ -151,7 +151,7 @@ def _cascade_rows(sos, z, src, s0, ix, dst, d0, iy, n, step, m):  # pragma: no c
             j += 1
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def sosfilt(sos, zi, x, y):  # pragma: no cover - jitted
     """Causal SOS filtering of every row.
 
@@ -167,7 +167,7 @@ def sosfilt(sos, zi, x, y):  # pragma: no cover - jitted
     _cascade_rows(sos, zi, x, i0, i0, y, i0, i0, x.shape[1], np.int64(1), x.shape[0])
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _filtfilt_rows(sos, zi_unit, x, y, edge, r0, m):  # pragma: no cover - jitted
     """Forward-backward filtering of rows ``r0 .. r0 + m - 1``.
 
@@ -214,7 +214,7 @@ def _filtfilt_rows(sos, zi_unit, x, y, edge, r0, m):  # pragma: no cover - jitte
     _cascade_rows(sos, z, y, r0, n - 1, y, r0, n - 1, n, bwd, m)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def sosfiltfilt(sos, zi_unit, x, y, edge):  # pragma: no cover - jitted
     """Zero-phase (forward-backward) SOS filtering of every row.
 
@@ -247,7 +247,7 @@ def sosfiltfilt(sos, zi_unit, x, y, edge):  # pragma: no cover - jitted
 # additions per sample.
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _term(v, mode):  # pragma: no cover - jitted
     """The quantity a moving window averages: ``x`` (0), ``x**2`` (1), ``|x|`` (2)."""
     if mode == 1:
@@ -257,14 +257,14 @@ def _term(v, mode):  # pragma: no cover - jitted
     return v
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _finish(m, mode):  # pragma: no cover - jitted
     if mode == 1:
         return np.sqrt(m) if m > 0.0 else 0.0
     return m
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _moving_centred_row(x, y, t, n_win, mode):  # pragma: no cover - jitted
     """Centred moving mean (``mode=0``), RMS (1) or ARV (2) of one row.
 
@@ -336,7 +336,7 @@ def _moving_centred_row(x, y, t, n_win, mode):  # pragma: no cover - jitted
     return chk
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def moving_centred(x, y, n_win, mode, chk):  # pragma: no cover - jitted
     """Centred moving mean/RMS/ARV of every row (see :func:`_moving_centred_row`).
 
@@ -347,7 +347,7 @@ def moving_centred(x, y, n_win, mode, chk):  # pragma: no cover - jitted
         chk[r] = _moving_centred_row(x[r], y[r], t, n_win, mode)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _moving_trailing_row(x, y, suf, cur, pre, pos, count, mode):  # pragma: no cover
     """Trailing (causal) moving mean/RMS/ARV of one row with carried state.
 
@@ -382,14 +382,14 @@ def _moving_trailing_row(x, y, suf, cur, pre, pos, count, mode):  # pragma: no c
     return pre, chk
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _moving_trailing_rows(x, y, suf, cur, pre, state, mode, chk, r):  # pragma: no cover
     p, c = _moving_trailing_row(x[r], y[r], suf[r], cur[r], pre[r], state[0], state[1], mode)
     pre[r] = p
     chk[r] = c
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def moving_trailing(x, y, suf, cur, pre, state, mode, chk):  # pragma: no cover
     """Trailing moving mean/RMS/ARV of every row.
 
@@ -404,7 +404,7 @@ def moving_trailing(x, y, suf, cur, pre, state, mode, chk):  # pragma: no cover
     _advance_state(state, cur.shape[1], n)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _advance_state(state, n_win, n):  # pragma: no cover - jitted
     state[0] = (state[0] + n) % n_win
     state[1] = min(state[1] + n, n_win)
@@ -415,7 +415,7 @@ def _advance_state(state, n_win, n):  # pragma: no cover - jitted
 # --------------------------------------------------------------------------
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _abs_row(x, y):  # pragma: no cover - jitted
     chk = 0.0
     for i in range(x.shape[0]):
@@ -425,14 +425,14 @@ def _abs_row(x, y):  # pragma: no cover - jitted
     return chk
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def rectify(x, y, chk):  # pragma: no cover - jitted
     """Full-wave rectification ``y = |x|`` of every row."""
     for r in range(x.shape[0]):
         chk[r] = _abs_row(x[r], y[r])
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _tkeo_causal_row(x, y, st):  # pragma: no cover - jitted
     """Causal TKEO ``y[n] = x[n-1]**2 - x[n-2] * x[n]`` (one-sample delay).
 
@@ -452,14 +452,14 @@ def _tkeo_causal_row(x, y, st):  # pragma: no cover - jitted
     return chk
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def tkeo_causal(x, y, st, chk):  # pragma: no cover - jitted
     """Causal TKEO of every row; ``st`` (n_rows, 2) updated in place."""
     for r in range(x.shape[0]):
         chk[r] = _tkeo_causal_row(x[r], y[r], st[r])
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _tkeo_centred_row(x, y):  # pragma: no cover - jitted
     """``y[n] = x[n]**2 - x[n-1] * x[n+1]`` with ``x[-1] = x[0]``, ``x[N] = x[N-1]``."""
     n = x.shape[0]
@@ -473,7 +473,7 @@ def _tkeo_centred_row(x, y):  # pragma: no cover - jitted
     return chk
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def tkeo_centred(x, y, chk):  # pragma: no cover - jitted
     """Zero-delay TKEO of every row."""
     for r in range(x.shape[0]):
