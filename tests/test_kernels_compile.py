@@ -188,3 +188,26 @@ def test_parallel_detector_twin_equals_the_serial_kernel(monkeypatch):
         runs[name] = detect_onsets(x, 1000.0, ecg=None, notch=None).to_dataframe()
     assert len(runs["serial"]) == 3
     assert runs["serial"].equals(runs["parallel"])
+
+
+def test_warmup_command_fills_the_cache_and_names_it(tmp_path):
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba")}
+    cmd = [sys.executable, "-m", "emgcontrol.cli", "warmup", "--methods", "hodges,tkeo"]
+    first = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
+    assert first.returncode == 0, first.stderr
+    lines = first.stdout.splitlines()
+    assert [ln.split()[0] for ln in lines[:3]] == ["signal", "'hodges'", "'tkeo'"]
+    assert lines[-1].startswith("numba cache: ") and str(tmp_path / "numba") in lines[-1]
+    assert list((tmp_path / "numba").rglob("*.nbi"))
+    bad = subprocess.run([sys.executable, "-m", "emgcontrol.cli", "warmup", "--methods", "x"],
+                         env=env, capture_output=True, text=True, timeout=900)
+    assert bad.returncode == 2 and "--methods" in bad.stderr and "hodges" in bad.stderr
+    assert "Traceback" not in bad.stderr
+
+
+def test_top_level_warmup_prepares_signal_and_detector():
+    import emgcontrol as ec
+    from emgcontrol.onset import _kernels as ko
+
+    assert ec.warmup() >= 0.0
+    assert ko.hodges.signatures and ko.flush.signatures

@@ -46,7 +46,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from . import acquire, assess, batch, feedback, metrics, onset, patterns, report, signal
     from .onset import detect_onsets
     from .patterns import compare, get_pattern, load_pattern
-    from .signal import warmup
+    from .onset import warmup
     from .signal.quality import quality
 
 __version__ = "0.1.0.dev0"
@@ -54,7 +54,7 @@ __version__ = "0.1.0.dev0"
 _LAZY_MODULES = {"signal", "onset", "metrics", "patterns", "report", "assess", "batch",
                  "acquire", "feedback"}
 _LAZY_FUNCTIONS = {
-    "warmup": ("signal", "warmup"),
+    "warmup": ("onset", "warmup"),
     "detect_onsets": ("onset", "detect_onsets"),
     "compare": ("patterns", "compare"),
     "load_pattern": ("patterns", "load_pattern"),

@@ -24,6 +24,9 @@ live [--board NAME] [--pattern P] [--duration S] [--display terminal|matplotlib|
     Live biofeedback: envelopes in %MVC against target zones, onsets and order checks.
 batch RECORDING... --protocol P --out results.parquet [--scheduler ADDRESS] [--workers N]
     Assess a cohort on Dask: one row per recording x criterion, one JSON per recording.
+warmup [--methods M[,M...]|all] [--large]
+    Compile the numba kernels once (or load them from the cache) and say where
+    the cache is; later commands start without compiling.
 
 Errors from emgcontrol (bad file, bad argument) are printed as one line on
 stderr with exit code 2; they never show a traceback.  Warnings are printed as
@@ -216,6 +219,24 @@ def _onsets(args: argparse.Namespace) -> int:
     return 0
 
 
+def _warmup(args: argparse.Namespace) -> int:
+    from .onset import warmup_steps
+
+    methods = args.methods if args.methods == "all" else [
+        m.strip() for m in args.methods.split(",") if m.strip()]
+    try:
+        steps = warmup_steps(methods, large=args.large)
+    except EmgcontrolError as err:
+        raise EmgcontrolError(f"--methods: {err}") from None
+    for st in steps:
+        print(f"{st.name:<45} {st.seconds:6.2f} s")
+    print(f"{'total':<45} {sum(st.seconds for st in steps):6.2f} s")
+    folders = sorted({st.cache_dir for st in steps if st.cache_dir})
+    if folders:
+        print("numba cache: " + ", ".join(folders))
+    return 0
+
+
 def _assess(args: argparse.Namespace) -> int:
     from .assess import assess_command
 
@@ -306,6 +327,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("batch", help=BATCH_HELP, description=BATCH_HELP)
     add_batch_arguments(p)
     p.set_defaults(func=_batch)
+
+    p = sub.add_parser(
+        "warmup", help="compile the numba kernels once (later runs load them from the cache)",
+        description="Compile the signal kernels and onset detectors for this machine, or "
+                    "load them from numba's on-disk cache if that was done before, and "
+                    "print the time of each step and the cache folder.")
+    p.add_argument("--methods", default=DEFAULT_METHOD, metavar="M[,M...]",
+                   help=f"onset detectors to prepare: {', '.join(METHODS)} or 'all' "
+                        f"(default: {DEFAULT_METHOD})")
+    p.add_argument("--large", action="store_true",
+                   help="also the detectors' parallel versions for arrays of more than "
+                        "2 M samples (several seconds more each)")
+    p.set_defaults(func=_warmup)
     return parser
 
 

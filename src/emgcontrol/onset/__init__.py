@@ -4,7 +4,9 @@
 :class:`Activations` table: one row per burst (channel, muscle, side, trial,
 onset, offset, duration, peak, area) and one per channel (status, threshold,
 baseline).  :class:`OnsetDetector` runs the same numba kernels block by block
-on a live stream.  :func:`onsets_command` is the ``emgcontrol onsets`` command.
+on a live stream.  :func:`onsets_command` is the ``emgcontrol onsets`` command;
+:func:`warmup` compiles (or loads from numba's cache) the signal kernels and
+the detectors, as ``emgcontrol warmup`` does.
 
 Methods: ``"hodges"`` (Hodges & Bui 1996; the default), ``"aglr"``
 (approximate generalised likelihood ratio, Staude et al. 2001), ``"tkeo"``
@@ -21,6 +23,7 @@ from ._cli import onsets_command
 from ._detect import DEFAULT_METHOD, DEFAULTS, METHODS, describe_method, detect_onsets
 from ._stream import OnsetDetector, OnsetEvent
 from ._table import ACTIVATION_COLUMNS, CHANNEL_COLUMNS, Activation, Activations, ChannelStatus
+from ._warmup import WarmupStep, warmup, warmup_steps
 
 __all__ = [
     "detect_onsets",
@@ -37,4 +40,7 @@ __all__ = [
     "DEFAULTS",
     "ACTIVATION_COLUMNS",
     "CHANNEL_COLUMNS",
+    "warmup",
+    "warmup_steps",
+    "WarmupStep",
 ]
