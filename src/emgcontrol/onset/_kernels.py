@@ -211,7 +211,7 @@ def _offset(c, bs, hi, ist, iprm, pring, sig0):  # pragma: no cover - jitted
     return off
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _machine(c, a, s, native_now, thr_on, thr_off, sig0, ist, iprm, pring, ev,
              nev):  # pragma: no cover - jitted
     """Advance the on/off state machine of channel ``c`` by sample ``a``."""
@@ -271,7 +271,7 @@ def _machine(c, a, s, native_now, thr_on, thr_off, sig0, ist, iprm, pring, ev,
         ist[c, I_BELOW] = 0
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _window_push(c, term, fst, ist, wring):  # pragma: no cover - jitted
     """Add ``term`` to the trailing window of channel ``c``; return the window mean."""
     nw = wring.shape[1]
@@ -294,7 +294,7 @@ def _window_push(c, term, fst, ist, wring):  # pragma: no cover - jitted
 # ---------------------------------------------------------- per-method rows
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _hodges_row(c, x, thr_on, thr_off, sig0, iprm, ist, fst, wring, pring, ev, nev,
                 stat):  # pragma: no cover - jitted
     """Hodges & Bui (1996): trailing mean of the rectified signal."""
@@ -313,7 +313,7 @@ def _hodges_row(c, x, thr_on, thr_off, sig0, iprm, ist, fst, wring, pring, ev, n
         ist[c, I_SAMPLE] = a + 1
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _aglr_row(c, x, thr_on, thr_off, sig0, iprm, ist, fst, wring, pring, ev, nev,
               stat):  # pragma: no cover - jitted
     """Approximate GLR (Staude et al. 2001): trailing RMS against a GLR threshold."""
@@ -333,7 +333,7 @@ def _aglr_row(c, x, thr_on, thr_off, sig0, iprm, ist, fst, wring, pring, ev, nev
         ist[c, I_SAMPLE] = a + 1
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _tkeo_row(c, x, thr_on, thr_off, sig0, iprm, ist, fst, wring, pring, ev, nev,
               stat):  # pragma: no cover - jitted
     """Solnik et al. (2010): trailing mean of the rectified Teager-Kaiser energy.
@@ -361,7 +361,7 @@ def _tkeo_row(c, x, thr_on, thr_off, sig0, iprm, ist, fst, wring, pring, ev, nev
         ist[c, I_SAMPLE] = a + 1
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _bonato_row(c, x, thr_on, thr_off, sig0, iprm, fprm, ist, fst, pring, ev, nev,
                 stat):  # pragma: no cover - jitted
     """Bonato et al. (1998) double threshold.
