@@ -312,3 +312,19 @@ def test_real_biosppy_example_sane():
     assert acts.channels[0].status == "ok"
     assert 2 <= len(acts) <= 40
     assert all(a.duration >= 0.05 for a in acts)
+
+
+@pytest.mark.parametrize("n_win", [1, 2, 7, 50, 51])
+def test_segment_rms_equals_the_signal_envelope(n_win):
+    """peak/area come from the centred moving RMS of emgcontrol.signal, segment by segment."""
+    from emgcontrol.onset._detect import segment_rms
+    from emgcontrol.signal import moving_rms
+
+    rng = np.random.default_rng(n_win)
+    row = rng.standard_normal(3000) * 1e-5
+    row[1000:1800] *= 40
+    sf = 1000.0
+    full = moving_rms(row, sf, n_win / sf)
+    for a, b in [(0, 10), (0, 3000), (990, 1810), (2995, 3000), (1500, 1501)]:
+        np.testing.assert_allclose(segment_rms(row, a, b, n_win), full[a:b], rtol=1e-9,
+                                   atol=1e-12 * full.max())

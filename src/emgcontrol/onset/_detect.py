@@ -607,13 +607,47 @@ def _baseline_window(baseline: Any, duration: float) -> tuple[float, float] | No
     return start, stop
 
 
-def _envelope(y: np.ndarray, sfreq: float) -> np.ndarray:
-    """50 ms RMS envelope (centred), V: the peak and area of the activation table."""
-    from ..signal import moving_rms
+ENVELOPE_WINDOW_S = 0.05
+"""Window of the centred RMS envelope behind the table's ``peak`` and ``area``, s."""
 
-    if y.shape[0] == 0:
-        return y.copy()
-    return np.asarray(moving_rms(y, sfreq, 0.05, phase="zero"))
+
+def segment_rms(row: np.ndarray, a: int, b: int, n_win: int) -> np.ndarray:
+    """Centred moving RMS of ``row`` at samples ``a .. b - 1`` only.
+
+    The same values as :func:`emgcontrol.signal.moving_rms` (``phase="zero"``,
+    windows truncated at the ends of ``row``) at those samples, from a
+    cumulative sum over the segment and its half windows: an activation's
+    peak and area need its own samples, not an envelope of the whole
+    recording (less work, and no envelope kernel to compile for detection).
+
+    Parameters
+    ----------
+    row : ndarray, shape (n_times,)
+        Signal, V.
+    a, b : int
+        First and one-past-last sample of the segment, ``0 <= a < b <= n_times``.
+    n_win : int
+        Window length, samples.
+
+    Returns
+    -------
+    ndarray, shape (b - a,)
+        RMS, V.
+    """
+    n = row.shape[0]
+    h_lo = n_win // 2
+    h_hi = n_win - 1 - h_lo
+    lo = max(a - h_lo, 0)
+    hi = min(b + h_hi, n)
+    seg = row[lo:hi]
+    # direct window sums (no running sum: a quiet sample after a loud burst keeps
+    # its own precision); full[m] sums seg[m - n_win + 1 .. m]
+    full = np.convolve(seg * seg, np.ones(n_win))
+    i = np.arange(a, b)
+    start = np.maximum(i - h_lo, 0)
+    stop = np.minimum(i + h_hi, n - 1) + 1
+    mean = full[i + h_hi - lo] / (stop - start)
+    return np.sqrt(np.maximum(mean, 0.0))
 
 
 # --------------------------------------------------------------------------
@@ -834,7 +868,7 @@ def run_detection(inp: _Input, y: np.ndarray, ok: list[int], reasons: list[str],
     st = KernelState(cfg, n_ok)
     events, _ = st.run(y, thr_on, thr_off, sig0)
     tail = st.flush(sig0)
-    env = _envelope(y, sf)
+    n_env = max(1, int(round(ENVELOPE_WINDOW_S * sf)))
 
     # ---- table
     rows: list[Activation] = []
@@ -853,7 +887,8 @@ def run_detection(inp: _Input, y: np.ndarray, ok: list[int], reasons: list[str],
         for t_on, t_off in times:
             a = int(math.floor(t_on * sf))
             b = max(int(math.ceil(t_off * sf)), a + 1)
-            seg = env[k, a:min(b, n_times)]
+            seg = segment_rms(y[k], a, min(b, n_times), n_env) if a < n_times \
+                else np.zeros(0)
             trial = None
             for j, (t0, t1) in enumerate(inp.trials):
                 if t0 <= t_on <= t1:
