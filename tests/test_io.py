@@ -4,7 +4,6 @@ BrainVision, CSV, NumPy; dropped samples; bad input."""
 from __future__ import annotations
 
 import json
-import struct
 import subprocess
 import sys
 import warnings

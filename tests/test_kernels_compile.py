@@ -145,7 +145,7 @@ CACHED = textwrap.dedent("""
     x = rng.standard_normal((2, 3000)) * 1e-5
     x[:, 1000:1500] *= 30
     ec.detect_onsets(ec.Recording.from_array(x, 1000.0, units="V").filter_emg())
-    used = [ks.sosfiltfilt, ks.moving_centred, ko.hodges, ko.flush]
+    used = [ks.sosfiltfilt, ks.sosfilt, ko.hodges]
     print(sum(d.stats.cache_hits[s] for d in used for s in d.signatures),
           sum(d.stats.cache_misses[s] for d in used for s in d.signatures))
 """)
@@ -169,7 +169,7 @@ def test_second_process_loads_every_kernel_from_the_cache(tmp_path, where):
         runs.append([int(v) for v in out.stdout.split()[-2:]])
     (hits1, misses1), (hits2, misses2) = runs
     assert misses1 >= 1  # the first process compiled (an empty cache) ...
-    assert hits2 >= 4 and misses2 == 0  # ... the second compiled nothing
+    assert hits2 >= 3 and misses2 == 0  # ... the second compiled nothing
     written = list(tmp_path.rglob("*.nbi"))
     assert written, "no numba index in the cache folder"
 
@@ -210,4 +210,4 @@ def test_top_level_warmup_prepares_signal_and_detector():
     from emgcontrol.onset import _kernels as ko
 
     assert ec.warmup() >= 0.0
-    assert ko.hodges.signatures and ko.flush.signatures
+    assert ko.hodges.signatures

@@ -30,6 +30,10 @@ Layout shared by all kernels
 ``stat`` (n_channels, n_block) or (n_channels, 0) float64
     The detection statistic, written when it has ``n_block`` columns.
 
+The per-sample helpers take one channel's rows of these arrays (``ic = ist[c]``,
+``fc``, ``wc``, ``pc``, ``evc``), taken once per block: one-dimensional indexing
+is less code for numba to type and lower than ``ist[c, ...]`` everywhere.
+
 Detector (all methods)
 ----------------------
 An activation starts when the statistic stays at or above ``thr_on`` for
@@ -109,11 +113,12 @@ def history_length(n_look: int, n_ahead: int, n_on: int, n_off: int) -> int:
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
-def _emit(c, kind, sample, ev, nev):  # pragma: no cover - jitted
+def _emit(kind, sample, evc, nev, c):  # pragma: no cover - jitted
+    """Append event ``(kind, sample)`` to channel ``c``: its rows ``evc`` of ``ev``."""
     k = nev[c]
-    if k < ev.shape[1]:
-        ev[c, k, 0] = kind
-        ev[c, k, 1] = sample
+    if k < evc.shape[0]:
+        evc[k, 0] = kind
+        evc[k, 1] = sample
     nev[c] = k + 1
 
 
@@ -164,130 +169,129 @@ def ml_onset(seg, start, sig0, n_ramp):  # pragma: no cover - jitted
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _resolve(c, hi, ist, iprm, pring, sig0, ev, nev):  # pragma: no cover - jitted
+def _resolve(hi, ic, iprm, pc, s0, evc, nev, c):  # pragma: no cover - jitted
     """Emit the pending onset of channel ``c`` using squared samples before ``hi``."""
-    h = pring.shape[1]
-    start = ist[c, I_PEND_START]
-    native = ist[c, I_PEND_NATIVE]
-    lo = max(start - iprm[P_N_LOOK], ist[c, I_LAST_OFF], hi - h, 0)
+    h = pc.shape[0]
+    start = ic[I_PEND_START]
+    native = ic[I_PEND_NATIVE]
+    lo = max(start - iprm[P_N_LOOK], ic[I_LAST_OFF], hi - h, 0)
     onset = native
-    if hi - lo >= 2 and start < hi and sig0[c] > 0.0:
+    if hi - lo >= 2 and start < hi and s0 > 0.0:
         seg = np.empty(hi - lo)
         for k in range(lo, hi):
-            seg[k - lo] = pring[c, k % h]
-        t = ml_onset(seg, start - lo, sig0[c], iprm[P_N_RAMP])
+            seg[k - lo] = pc[k % h]
+        t = ml_onset(seg, start - lo, s0, iprm[P_N_RAMP])
         if t >= 0:
             onset = lo + t
-    if onset < ist[c, I_LAST_OFF]:
-        onset = ist[c, I_LAST_OFF]
-    ist[c, I_PENDING] = 0
-    ist[c, I_LAST_ON] = onset
-    _emit(c, KIND_ONSET, onset, ev, nev)
+    if onset < ic[I_LAST_OFF]:
+        onset = ic[I_LAST_OFF]
+    ic[I_PENDING] = 0
+    ic[I_LAST_ON] = onset
+    _emit(KIND_ONSET, onset, evc, nev, c)
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
-def _offset(c, bs, hi, ist, iprm, pring, sig0):  # pragma: no cover - jitted
-    """Offset sample of channel ``c``: first sample of the quiet run ``bs``, or with
+def _offset(bs, hi, ic, iprm, pc, s0):  # pragma: no cover - jitted
+    """Offset sample of a channel: first sample of the quiet run ``bs``, or with
     refinement the maximum-likelihood end of activity in ``[ref - n_look, hi)``,
     ``ref`` the last sample at or above the on threshold (the onset model applied
     to the time-reversed squared samples)."""
     off = bs
-    if iprm[P_REFINE] == 1 and sig0[c] > 0.0:
-        h = pring.shape[1]
+    if iprm[P_REFINE] == 1 and s0 > 0.0:
+        h = pc.shape[0]
         # from n_look before the statistic last reached the on threshold (the burst
         # was surely active then), or before the quiet run if that is later
-        ref = min(bs, ist[c, I_LAST_ABOVE] + 1)
-        lo = max(ref - iprm[P_N_LOOK], ist[c, I_LAST_ON] + 1, hi - h, 0)
+        ref = min(bs, ic[I_LAST_ABOVE] + 1)
+        lo = max(ref - iprm[P_N_LOOK], ic[I_LAST_ON] + 1, hi - h, 0)
         if hi - lo >= 2 and bs > lo:
             n = hi - lo
             seg = np.empty(n)
             for k in range(lo, hi):
-                seg[hi - 1 - k] = pring[c, k % h]  # reversed: the burst comes last
-            t = ml_onset(seg, hi - bs, sig0[c], iprm[P_N_RAMP])
+                seg[hi - 1 - k] = pc[k % h]  # reversed: the burst comes last
+            t = ml_onset(seg, hi - bs, s0, iprm[P_N_RAMP])
             if t >= 0:
                 off = hi - t
-    if off <= ist[c, I_LAST_ON]:
-        off = ist[c, I_LAST_ON] + 1
+    if off <= ic[I_LAST_ON]:
+        off = ic[I_LAST_ON] + 1
     return off
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
-def _machine(c, a, s, native_now, thr_on, thr_off, sig0, ist, iprm, pring, ev,
-             nev):  # pragma: no cover - jitted
+def _machine(a, s, native_now, t_on, t_off, s0, ic, iprm, pc, evc, nev,
+             c):  # pragma: no cover - jitted
     """Advance the on/off state machine of channel ``c`` by sample ``a``."""
-    mode = ist[c, I_MODE]
+    mode = ic[I_MODE]
     if mode == 0:
-        if s < thr_off[c]:
-            ist[c, I_QUIET] += 1
-            if ist[c, I_QUIET] >= iprm[P_N_ARM]:
-                ist[c, I_MODE] = 1
-                ist[c, I_RUN] = 0
+        if s < t_off:
+            ic[I_QUIET] += 1
+            if ic[I_QUIET] >= iprm[P_N_ARM]:
+                ic[I_MODE] = 1
+                ic[I_RUN] = 0
         else:
-            ist[c, I_QUIET] = 0
+            ic[I_QUIET] = 0
         return
     if mode == 1:
-        if s >= thr_on[c]:
-            if ist[c, I_RUN] == 0:
-                ist[c, I_RUN_START] = a
-                ist[c, I_NATIVE] = max(native_now, ist[c, I_LAST_OFF])
-            ist[c, I_RUN] += 1
-            if ist[c, I_RUN] >= iprm[P_N_ON]:
-                ist[c, I_MODE] = 2
-                ist[c, I_LAST_ABOVE] = a
-                ist[c, I_BELOW] = 0
+        if s >= t_on:
+            if ic[I_RUN] == 0:
+                ic[I_RUN_START] = a
+                ic[I_NATIVE] = max(native_now, ic[I_LAST_OFF])
+            ic[I_RUN] += 1
+            if ic[I_RUN] >= iprm[P_N_ON]:
+                ic[I_MODE] = 2
+                ic[I_LAST_ABOVE] = a
+                ic[I_BELOW] = 0
                 if iprm[P_REFINE] == 1:
-                    ist[c, I_PENDING] = 1
-                    ist[c, I_PEND_START] = ist[c, I_RUN_START]
-                    ist[c, I_PEND_NATIVE] = ist[c, I_NATIVE]
-                    ist[c, I_PEND_DUE] = ist[c, I_RUN_START] + iprm[P_N_AHEAD]
-                    if a + 1 >= ist[c, I_PEND_DUE]:
-                        _resolve(c, a + 1, ist, iprm, pring, sig0, ev, nev)
+                    ic[I_PENDING] = 1
+                    ic[I_PEND_START] = ic[I_RUN_START]
+                    ic[I_PEND_NATIVE] = ic[I_NATIVE]
+                    ic[I_PEND_DUE] = ic[I_RUN_START] + iprm[P_N_AHEAD]
+                    if a + 1 >= ic[I_PEND_DUE]:
+                        _resolve(a + 1, ic, iprm, pc, s0, evc, nev, c)
                 else:
-                    ist[c, I_LAST_ON] = ist[c, I_NATIVE]
-                    _emit(c, KIND_ONSET, ist[c, I_NATIVE], ev, nev)
+                    ic[I_LAST_ON] = ic[I_NATIVE]
+                    _emit(KIND_ONSET, ic[I_NATIVE], evc, nev, c)
         else:
-            ist[c, I_RUN] = 0
+            ic[I_RUN] = 0
         return
     # active
-    if s >= thr_on[c]:
-        ist[c, I_LAST_ABOVE] = a
-    if ist[c, I_PENDING] == 1 and a + 1 >= ist[c, I_PEND_DUE]:
-        _resolve(c, a + 1, ist, iprm, pring, sig0, ev, nev)
-    if s < thr_off[c]:
-        if ist[c, I_BELOW] == 0:
-            ist[c, I_BELOW_START] = a
-        ist[c, I_BELOW] += 1
-        if ist[c, I_BELOW] >= iprm[P_N_OFF]:
-            bs = ist[c, I_BELOW_START]
-            if ist[c, I_PENDING] == 1:
-                _resolve(c, max(bs, ist[c, I_PEND_START] + 1), ist, iprm, pring, sig0,
-                         ev, nev)
-            off = _offset(c, bs, a + 1, ist, iprm, pring, sig0)
-            _emit(c, KIND_OFFSET, off, ev, nev)
-            ist[c, I_LAST_OFF] = off
-            ist[c, I_MODE] = 1
-            ist[c, I_RUN] = 0
+    if s >= t_on:
+        ic[I_LAST_ABOVE] = a
+    if ic[I_PENDING] == 1 and a + 1 >= ic[I_PEND_DUE]:
+        _resolve(a + 1, ic, iprm, pc, s0, evc, nev, c)
+    if s < t_off:
+        if ic[I_BELOW] == 0:
+            ic[I_BELOW_START] = a
+        ic[I_BELOW] += 1
+        if ic[I_BELOW] >= iprm[P_N_OFF]:
+            bs = ic[I_BELOW_START]
+            if ic[I_PENDING] == 1:
+                _resolve(max(bs, ic[I_PEND_START] + 1), ic, iprm, pc, s0, evc, nev, c)
+            off = _offset(bs, a + 1, ic, iprm, pc, s0)
+            _emit(KIND_OFFSET, off, evc, nev, c)
+            ic[I_LAST_OFF] = off
+            ic[I_MODE] = 1
+            ic[I_RUN] = 0
     else:
-        ist[c, I_BELOW] = 0
+        ic[I_BELOW] = 0
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
-def _window_push(c, term, fst, ist, wring):  # pragma: no cover - jitted
-    """Add ``term`` to the trailing window of channel ``c``; return the window mean."""
-    nw = wring.shape[1]
-    pos = ist[c, I_WPOS]
-    fst[c, F_ACC] += term - wring[c, pos]
-    wring[c, pos] = term
+def _window_push(term, fc, ic, wc):  # pragma: no cover - jitted
+    """Add ``term`` to a channel's trailing window (its rows ``fc``, ``ic``, ``wc``); return the mean."""
+    nw = wc.shape[0]
+    pos = ic[I_WPOS]
+    fc[F_ACC] += term - wc[pos]
+    wc[pos] = term
     pos += 1
     if pos == nw:
         pos = 0
         acc = 0.0  # exact re-summation once per window length: no drift
         for k in range(nw):
-            acc += wring[c, k]
-        fst[c, F_ACC] = acc
-    ist[c, I_WPOS] = pos
-    count = min(ist[c, I_SAMPLE] + 1, nw)
-    m = fst[c, F_ACC] / count
+            acc += wc[k]
+        fc[F_ACC] = acc
+    ic[I_WPOS] = pos
+    count = min(ic[I_SAMPLE] + 1, nw)
+    m = fc[F_ACC] / count
     return m if m > 0.0 else 0.0
 
 
@@ -298,39 +302,57 @@ def _window_push(c, term, fst, ist, wring):  # pragma: no cover - jitted
 def _hodges_row(c, x, thr_on, thr_off, sig0, iprm, ist, fst, wring, pring, ev, nev,
                 stat):  # pragma: no cover - jitted
     """Hodges & Bui (1996): trailing mean of the rectified signal."""
-    nw = wring.shape[1]
-    h = pring.shape[1]
+    ic = ist[c]
+    fc = fst[c]
+    pc = pring[c]
+    evc = ev[c]
+    xc = x[c]
+    sc = stat[c]
+    t_on = thr_on[c]
+    t_off = thr_off[c]
+    s0 = sig0[c]
+    wc = wring[c]
+    nw = wc.shape[0]
+    h = pc.shape[0]
     write = stat.shape[1] == x.shape[1]
     for j in range(x.shape[1]):
-        a = ist[c, I_SAMPLE]
-        v = x[c, j]
-        pring[c, a % h] = v * v
-        s = _window_push(c, abs(v), fst, ist, wring)
+        a = ic[I_SAMPLE]
+        v = xc[j]
+        pc[a % h] = v * v
+        s = _window_push(abs(v), fc, ic, wc)
         if write:
-            stat[c, j] = s
-        _machine(c, a, s, max(a - nw + 1, 0), thr_on, thr_off, sig0, ist, iprm, pring,
-                 ev, nev)
-        ist[c, I_SAMPLE] = a + 1
+            sc[j] = s
+        _machine(a, s, max(a - nw + 1, 0), t_on, t_off, s0, ic, iprm, pc, evc, nev, c)
+        ic[I_SAMPLE] = a + 1
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _aglr_row(c, x, thr_on, thr_off, sig0, iprm, ist, fst, wring, pring, ev, nev,
               stat):  # pragma: no cover - jitted
     """Approximate GLR (Staude et al. 2001): trailing RMS against a GLR threshold."""
-    nw = wring.shape[1]
-    h = pring.shape[1]
+    ic = ist[c]
+    fc = fst[c]
+    pc = pring[c]
+    evc = ev[c]
+    xc = x[c]
+    sc = stat[c]
+    t_on = thr_on[c]
+    t_off = thr_off[c]
+    s0 = sig0[c]
+    wc = wring[c]
+    nw = wc.shape[0]
+    h = pc.shape[0]
     write = stat.shape[1] == x.shape[1]
     for j in range(x.shape[1]):
-        a = ist[c, I_SAMPLE]
-        v = x[c, j]
+        a = ic[I_SAMPLE]
+        v = xc[j]
         p = v * v
-        pring[c, a % h] = p
-        s = np.sqrt(_window_push(c, p, fst, ist, wring))
+        pc[a % h] = p
+        s = np.sqrt(_window_push(p, fc, ic, wc))
         if write:
-            stat[c, j] = s
-        _machine(c, a, s, max(a - nw + 1, 0), thr_on, thr_off, sig0, ist, iprm, pring,
-                 ev, nev)
-        ist[c, I_SAMPLE] = a + 1
+            sc[j] = s
+        _machine(a, s, max(a - nw + 1, 0), t_on, t_off, s0, ic, iprm, pc, evc, nev, c)
+        ic[I_SAMPLE] = a + 1
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -342,23 +364,32 @@ def _tkeo_row(c, x, thr_on, thr_off, sig0, iprm, ist, fst, wring, pring, ev, nev
     belongs to sample ``a - 1`` (one sample of delay, accounted for in the
     native onset).
     """
-    nw = wring.shape[1]
-    h = pring.shape[1]
+    ic = ist[c]
+    fc = fst[c]
+    pc = pring[c]
+    evc = ev[c]
+    xc = x[c]
+    sc = stat[c]
+    t_on = thr_on[c]
+    t_off = thr_off[c]
+    s0 = sig0[c]
+    wc = wring[c]
+    nw = wc.shape[0]
+    h = pc.shape[0]
     write = stat.shape[1] == x.shape[1]
     for j in range(x.shape[1]):
-        a = ist[c, I_SAMPLE]
-        v = x[c, j]
-        pring[c, a % h] = v * v
-        p1 = fst[c, F_PREV1]
-        psi = p1 * p1 - fst[c, F_PREV2] * v
-        fst[c, F_PREV2] = p1
-        fst[c, F_PREV1] = v
-        s = _window_push(c, abs(psi), fst, ist, wring)
+        a = ic[I_SAMPLE]
+        v = xc[j]
+        pc[a % h] = v * v
+        p1 = fc[F_PREV1]
+        psi = p1 * p1 - fc[F_PREV2] * v
+        fc[F_PREV2] = p1
+        fc[F_PREV1] = v
+        s = _window_push(abs(psi), fc, ic, wc)
         if write:
-            stat[c, j] = s
-        _machine(c, a, s, max(a - nw, 0), thr_on, thr_off, sig0, ist, iprm, pring, ev,
-                 nev)
-        ist[c, I_SAMPLE] = a + 1
+            sc[j] = s
+        _machine(a, s, max(a - nw, 0), t_on, t_off, s0, ic, iprm, pc, evc, nev, c)
+        ic[I_SAMPLE] = a + 1
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -371,36 +402,44 @@ def _bonato_row(c, x, thr_on, thr_off, sig0, iprm, fprm, ist, fst, pring, ev, ne
     above ``zeta``; the native onset is the first sample of the oldest exceeding
     pair in that group.
     """
-    h = pring.shape[1]
+    ic = ist[c]
+    fc = fst[c]
+    pc = pring[c]
+    evc = ev[c]
+    xc = x[c]
+    sc = stat[c]
+    t_on = thr_on[c]
+    t_off = thr_off[c]
+    s0 = sig0[c]
+    h = pc.shape[0]
     nn = iprm[P_BON_N]
     full = (1 << nn) - 1
     zeta = fprm[Q_ZETA]
     write = stat.shape[1] == x.shape[1]
-    inv = 1.0 / sig0[c] if sig0[c] > 0.0 else 0.0
+    inv = 1.0 / s0 if s0 > 0.0 else 0.0
     for j in range(x.shape[1]):
-        a = ist[c, I_SAMPLE]
-        v = x[c, j]
-        pring[c, a % h] = v * v
+        a = ic[I_SAMPLE]
+        v = xc[j]
+        pc[a % h] = v * v
         if a % 2 == 1:
-            p1 = fst[c, F_PREV1]
+            p1 = fc[F_PREV1]
             g = (p1 * p1 + v * v) * inv
-            mask = ((ist[c, I_MASK] << 1) | (1 if g >= zeta else 0)) & full
-            ist[c, I_MASK] = mask
+            mask = ((ic[I_MASK] << 1) | (1 if g >= zeta else 0)) & full
+            ic[I_MASK] = mask
             cnt = 0
             oldest = -1
             for b in range(nn):
                 if (mask >> b) & 1:
                     cnt += 1
                     oldest = b
-            fst[c, F_STAT] = cnt
-            fst[c, F_NATIVE] = a - 2 * oldest - 1 if oldest >= 0 else a - 1
-        fst[c, F_PREV1] = v
-        s = fst[c, F_STAT]
+            fc[F_STAT] = cnt
+            fc[F_NATIVE] = a - 2 * oldest - 1 if oldest >= 0 else a - 1
+        fc[F_PREV1] = v
+        s = fc[F_STAT]
         if write:
-            stat[c, j] = s
-        _machine(c, a, s, max(int(fst[c, F_NATIVE]), 0), thr_on, thr_off, sig0, ist,
-                 iprm, pring, ev, nev)
-        ist[c, I_SAMPLE] = a + 1
+            sc[j] = s
+        _machine(a, s, max(int(fc[F_NATIVE]), 0), t_on, t_off, s0, ic, iprm, pc, evc, nev, c)
+        ic[I_SAMPLE] = a + 1
 
 
 # ------------------------------------------------------------- the kernels
@@ -474,19 +513,27 @@ def bonato_par(x, thr_on, thr_off, sig0, iprm, fprm, ist, fst, wring, pring, ev,
         _bonato_row(c, x, thr_on, thr_off, sig0, iprm, fprm, ist, fst, pring, ev, nev, stat)
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
-def flush(ist, iprm, pring, sig0, ev, nev):  # pragma: no cover - jitted
+def flush(ist, iprm, pring, sig0, ev, nev):
     """End of data: resolve pending onsets and close open activations.
 
     Emits, per channel, the pending onset (refined on the samples available)
-    and an offset at the sample count for an activation still open.
+    and an offset at the sample count for an activation still open.  Plain
+    Python around the compiled :func:`_resolve` (called once per channel at the
+    end of the data, it needs no kernel of its own: one less to compile).
     """
     for c in range(ist.shape[0]):
-        a = ist[c, I_SAMPLE]
-        if ist[c, I_MODE] == 2:
-            if ist[c, I_PENDING] == 1:
-                _resolve(c, a, ist, iprm, pring, sig0, ev, nev)
-            _emit(c, KIND_OFFSET, a, ev, nev)
-            ist[c, I_LAST_OFF] = a
-            ist[c, I_MODE] = 1
-            ist[c, I_RUN] = 0
+        ic = ist[c]
+        a = int(ic[I_SAMPLE])
+        if ic[I_MODE] != 2:
+            continue
+        if ic[I_PENDING] == 1:
+            _resolve(np.int64(a), ic, iprm, pring[c], np.float64(sig0[c]), ev[c], nev,
+                     np.int64(c))
+        k = int(nev[c])
+        if k < ev.shape[1]:
+            ev[c, k, 0] = KIND_OFFSET
+            ev[c, k, 1] = a
+        nev[c] = k + 1
+        ic[I_LAST_OFF] = a
+        ic[I_MODE] = 1
+        ic[I_RUN] = 0

@@ -84,7 +84,7 @@ def warmup_steps(methods: Iterable[str] | str | None = None, *, offline: bool = 
         KernelState(cfg, n).flush(np.ones(n))
         steps.append(WarmupStep(f"{m!r} onset detector" + (" (and its parallel twin)"
                                                            if large else ""),
-                                time.perf_counter() - t0, _cache_dir(ko.flush)))
+                                time.perf_counter() - t0, _cache_dir(ko.hodges)))
     return steps
 
 
