@@ -56,6 +56,8 @@ reached the on threshold to the confirmation of the quiet run.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit, prange
 
@@ -142,8 +144,8 @@ def ml_onset(seg, start, sig0, n_ramp):  # pragma: no cover - jitted
     if a2 <= 0.0:
         return -1
     vpl = sig0 + a2
-    lb = np.log(sig0)
-    lp = np.log(vpl)
+    lb = math.log(sig0)
+    lp = math.log(vpl)
     cb = np.empty(n + 1)  # log-likelihood of seg[:T] under the baseline
     cb[0] = 0.0
     for k in range(n):
@@ -152,7 +154,7 @@ def ml_onset(seg, start, sig0, n_ramp):  # pragma: no cover - jitted
     cp[n] = 0.0
     for k in range(n - 1, -1, -1):
         cp[k] = cp[k + 1] - 0.5 * (seg[k] / vpl + lp)
-    best = -np.inf
+    best = -math.inf
     best_t = 0
     for t in range(n):
         ll = cb[t]
@@ -160,7 +162,7 @@ def ml_onset(seg, start, sig0, n_ramp):  # pragma: no cover - jitted
         for k in range(t, end):
             f = (k - t + 0.5) / n_ramp
             v = sig0 + a2 * f * f
-            ll -= 0.5 * (seg[k] / v + np.log(v))
+            ll -= 0.5 * (seg[k] / v + math.log(v))
         ll += cp[end]
         if ll > best:
             best = ll
@@ -348,7 +350,7 @@ def _aglr_row(c, x, thr_on, thr_off, sig0, iprm, ist, fst, wring, pring, ev, nev
         v = xc[j]
         p = v * v
         pc[a % h] = p
-        s = np.sqrt(_window_push(p, fc, ic, wc))
+        s = math.sqrt(_window_push(p, fc, ic, wc))
         if write:
             sc[j] = s
         _machine(a, s, max(a - nw + 1, 0), t_on, t_off, s0, ic, iprm, pc, evc, nev, c)

@@ -20,19 +20,23 @@ Conventions
 * Filters are second-order-section cascades in direct form II transposed with
   the operation order of ``scipy.signal.sosfilt``, so results are bit-equal to
   scipy when no FMA contraction happens (numba does not contract by default).
-  Four (or two) channels are filtered in the same loop (``_cascade4``,
-  ``_cascade2``): their recursions are independent, which multiplies the
-  instruction-level parallelism.  Measured here on one thread, 16 x 1.2 M
-  samples, 4-section band-pass: one channel at a time 175 Msamples/s, four
-  at a time 242 (a sample-major layout vectorised across 16 channels reached
-  206, needs a transposed copy and leaves one task for all threads); a single
-  notch section gains 1.5x from four channels over two.
+  Four channels are filtered in the same loop (``_cascade4``): their
+  recursions are independent, which multiplies the instruction-level
+  parallelism; the remaining one to three rows go one at a time (a two-row
+  variant, faster for them, cost 0.3 s more to compile on first use).
+  Measured here on one thread, 16 x 1.2 M samples, 4-section band-pass: one
+  channel at a time 175 Msamples/s, four at a time 242 (a sample-major layout
+  vectorised across 16 channels reached 206, needs a transposed copy and leaves
+  one task for all threads); a single notch section gains 1.5x from four
+  channels over two.
 * Kernels that read raw input and whose output would not reveal a non-finite
   sample return a per-row check value in ``chk`` (the sum of ``x * 0``), which
   is NaN exactly when the row held NaN or inf; callers then locate the sample.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 from numba import njit
@@ -59,31 +63,6 @@ def _cascade1(sos, z, x, ix, y, iy, n, step):  # pragma: no cover - jitted
             z[s, 1] = sos[s, 2] * xc - sos[s, 5] * xn
             xc = xn
         y[iy + k * step] = xc
-
-
-@njit(cache=True, nogil=True, error_model="numpy", inline="always")
-def _cascade2(sos, za, zb, xa, xb, ix, ya, yb, iy, n, step):  # pragma: no cover
-    """As :func:`_cascade1` for two channels ``a`` and ``b`` in one loop."""
-    n_sec = sos.shape[0]
-    for k in range(n):
-        ca = xa[ix + k * step]
-        cb = xb[ix + k * step]
-        for s in range(n_sec):
-            b0 = sos[s, 0]
-            b1 = sos[s, 1]
-            b2 = sos[s, 2]
-            a1 = sos[s, 4]
-            a2 = sos[s, 5]
-            na = b0 * ca + za[s, 0]
-            nb = b0 * cb + zb[s, 0]
-            za[s, 0] = b1 * ca - a1 * na + za[s, 1]
-            zb[s, 0] = b1 * cb - a1 * nb + zb[s, 1]
-            za[s, 1] = b2 * ca - a2 * na
-            zb[s, 1] = b2 * cb - a2 * nb
-            ca = na
-            cb = nb
-        ya[iy + k * step] = ca
-        yb[iy + k * step] = cb
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -130,7 +109,7 @@ def _cascade4(sos, za, zb, zc, zd, xa, xb, xc, xd, ix, ya, yb, yc, yd, iy, n,
 def _cascade_rows(sos, z, src, s0, ix, dst, d0, iy, n, step, m):  # pragma: no cover
     """Filter rows ``src[s0:s0 + m]`` into ``dst[d0:d0 + m]`` (delays ``z[:m]``).
 
-    Rows go through the cascade four (then two, then one) at a time: their
+    Rows go through the cascade four (then one) at a time: their
     recursions are independent, so interleaving them multiplies the
     instruction-level parallelism of a latency-bound loop.
     """
@@ -142,10 +121,6 @@ def _cascade_rows(sos, z, src, s0, ix, dst, d0, iy, n, step, m):  # pragma: no c
                       dst[d0 + j], dst[d0 + j + 1], dst[d0 + j + 2], dst[d0 + j + 3], iy,
                       n, step)
             j += 4
-        elif m - j >= 2:
-            _cascade2(sos, z[j], z[j + 1], src[s0 + j], src[s0 + j + 1], ix,
-                      dst[d0 + j], dst[d0 + j + 1], iy, n, step)
-            j += 2
         else:
             _cascade1(sos, z[j], src[s0 + j], ix, dst[d0 + j], iy, n, step)
             j += 1
@@ -260,7 +235,7 @@ def _term(v, mode):  # pragma: no cover - jitted
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _finish(m, mode):  # pragma: no cover - jitted
     if mode == 1:
-        return np.sqrt(m) if m > 0.0 else 0.0
+        return math.sqrt(m) if m > 0.0 else 0.0
     return m
 
 
@@ -332,7 +307,7 @@ def _moving_centred_row(x, y, t, n_win, mode):  # pragma: no cover - jitted
     if mode == 1:
         for i in range(n):
             m = y[i]
-            y[i] = np.sqrt(m) if m > 0.0 else 0.0
+            y[i] = math.sqrt(m) if m > 0.0 else 0.0
     return chk
 
 
