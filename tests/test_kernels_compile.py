@@ -211,3 +211,36 @@ def test_top_level_warmup_prepares_signal_and_detector():
 
     assert ec.warmup() >= 0.0
     assert ko.hodges.signatures
+
+
+PREFETCH = textwrap.dedent("""
+    import numpy as np
+    import emgcontrol as ec
+    from emgcontrol import _compile_notice
+    from emgcontrol.onset import _kernels as ko
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 3000)) * 1e-5
+    x[:, 1000:1500] *= 30
+    f = ec.Recording.from_array(x, 1000.0, units="V").filter_emg()
+    started = _compile_notice._prefetch is not None
+    ec.detect_onsets(f)
+    sig = ko.hodges.signatures[0]
+    print(int(started), ko.hodges.stats.cache_hits[sig], ko.hodges.stats.cache_misses[sig])
+""")
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_cold_filter_prefetches_the_detector_in_the_background(tmp_path, enabled):
+    """With an empty cache, the first zero-phase filter starts a background compile
+    of the default detector; the detector then loads from the cache it filled."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba"),
+           "EMGCONTROL_PREFETCH": "1" if enabled else "0"}
+    out = subprocess.run([sys.executable, "-c", PREFETCH], env=env, capture_output=True,
+                         text=True, timeout=900)
+    assert out.returncode == 0, out.stderr[-3000:]
+    started, hits, misses = (int(v) for v in out.stdout.split()[-3:])
+    if enabled:
+        assert (started, hits, misses) == (1, 1, 0)
+    else:
+        assert (started, hits, misses) == (0, 0, 1)
+    assert "compiling the zero-phase filter" in out.stderr

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .._compile_notice import notice
+from .._compile_notice import notice, wait_prefetch
 from .._validate import as_float_2d, check_option, check_positive, check_sfreq
 from ..errors import EmgcontrolError, EmgcontrolWarning, ValidationError
 from ._baseline import longest_run, quiet_mask
@@ -391,6 +391,8 @@ class KernelState:
         nev = np.zeros(n_ch, dtype=np.int64)
         parallel = y.size >= PARALLEL_MIN_SAMPLES
         kern = self.cfg.kernel(parallel)
+        if not kern.signatures:  # first use here: a background compile may bring it
+            wait_prefetch()
         notice(kern, f"the {self.cfg.method!r} onset detector" +
                (" for large arrays" if parallel else ""), 6 if parallel else 3)
         y = np.ascontiguousarray(y, dtype=np.float64)

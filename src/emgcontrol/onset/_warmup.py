@@ -11,7 +11,7 @@ import numpy as np
 from .._validate import check_option
 from ._detect import DEFAULT_METHOD, METHODS
 
-__all__ = ["WarmupStep", "warmup", "warmup_steps"]
+__all__ = ["WarmupStep", "prefetch", "warmup", "warmup_steps"]
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,45 @@ def _cache_dir(dispatcher: object) -> str | None:
         return None
 
 
+def _detector_steps(names: list[str], large: bool) -> list[WarmupStep]:
+    from . import _kernels as ko
+    from ._detect import KernelState, make_config
+
+    steps = []
+    n = 2
+    x = np.linspace(-1e-5, 1e-5, 2 * 64).reshape(n, 64)
+    for m in names:
+        t0 = time.perf_counter()
+        cfg = make_config(m, 1000.0, {}, preprocess=False)
+        kernels = [cfg.kernel(False)] + ([cfg.kernel(True)] if large else [])
+        for kern in kernels:
+            st = KernelState(cfg, n)
+            ev = np.zeros((n, 8, 2), dtype=np.int64)
+            kern(x, np.full(n, np.inf), np.full(n, np.inf), np.ones(n), st.iprm, st.fprm,
+                 st.ist, st.fst, st.wring, st.pring, ev, np.zeros(n, dtype=np.int64),
+                 np.empty((n, 0)))
+        KernelState(cfg, n).flush(np.ones(n))
+        steps.append(WarmupStep(f"{m!r} onset detector" + (" (and its parallel twin)"
+                                                           if large else ""),
+                                time.perf_counter() - t0, _cache_dir(ko.hodges)))
+    return steps
+
+
+def prefetch() -> None:
+    """Compile the default detector and the causal filter into the cache.
+
+    What the background process started by the first cold kernel of a
+    process runs (see ``emgcontrol._compile_notice``): the rest of the usual
+    offline chain, while that process compiles its zero-phase filter.
+    """
+    from ..signal import _kernels as ks
+
+    _detector_steps([DEFAULT_METHOD], large=False)
+    sos = np.array([[0.2, 0.4, 0.2, 1.0, -0.3, 0.1]])
+    x = np.linspace(-1.0, 1.0, 128).reshape(2, 64)
+    ks.sosfilt(sos, np.zeros((2, 1, 2)), x, np.empty_like(x))
+
+
 def warmup_steps(methods: Iterable[str] | str | None = None, *, offline: bool = True,
                  large: bool = False) -> list[WarmupStep]:
     """Prepare the kernels group by group; see :func:`warmup`.
@@ -51,8 +90,6 @@ def warmup_steps(methods: Iterable[str] | str | None = None, *, offline: bool = 
     """
     from ..signal import _kernels as ks
     from ..signal import warmup as signal_warmup
-    from . import _kernels as ko
-    from ._detect import make_config
 
     if methods is None:
         names = [DEFAULT_METHOD]
@@ -67,24 +104,7 @@ def warmup_steps(methods: Iterable[str] | str | None = None, *, offline: bool = 
     signal_warmup(offline=offline)
     steps.append(WarmupStep("signal kernels", time.perf_counter() - t0,
                             _cache_dir(ks.sosfilt)))
-    n = 2
-    x = np.linspace(-1e-5, 1e-5, 2 * 64).reshape(n, 64)
-    for m in names:
-        t0 = time.perf_counter()
-        from ._detect import KernelState
-
-        cfg = make_config(m, 1000.0, {}, preprocess=False)
-        kernels = [cfg.kernel(False)] + ([cfg.kernel(True)] if large else [])
-        for kern in kernels:
-            st = KernelState(cfg, n)
-            ev = np.zeros((n, 8, 2), dtype=np.int64)
-            kern(x, np.full(n, np.inf), np.full(n, np.inf), np.ones(n), st.iprm, st.fprm,
-                 st.ist, st.fst, st.wring, st.pring, ev, np.zeros(n, dtype=np.int64),
-                 np.empty((n, 0)))
-        KernelState(cfg, n).flush(np.ones(n))
-        steps.append(WarmupStep(f"{m!r} onset detector" + (" (and its parallel twin)"
-                                                           if large else ""),
-                                time.perf_counter() - t0, _cache_dir(ko.hodges)))
+    steps += _detector_steps(names, large)
     return steps
 
 

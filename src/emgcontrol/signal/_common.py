@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .._compile_notice import notice
+from .._compile_notice import notice, start_prefetch
 from .._threads import run_row_groups
 from .._validate import check_option, check_positive
 from ..errors import NonFiniteDataError, ValidationError
@@ -64,11 +64,23 @@ def sosfilt_rows(sos: np.ndarray, zi: np.ndarray, x: np.ndarray, y: np.ndarray) 
                    x.shape[0], x.size * sos.shape[0])
 
 
+def prefetch_if_cold() -> None:
+    """Announce the zero-phase filter's compile and start the background prefetch.
+
+    Called at the top of the usual first calls (``filter_emg``, ``bandpass``),
+    before the filter design imports scipy, so that the background compile
+    starts as early as possible on a machine whose cache is empty.
+    """
+    if notice(kernels().sosfiltfilt, "the zero-phase filter", 2):
+        start_prefetch()
+
+
 def sosfiltfilt_rows(sos: np.ndarray, zi_unit: np.ndarray, x: np.ndarray, y: np.ndarray,
                      edge: int) -> None:
     """Zero-phase SOS filtering of rows ``x`` into ``y`` (may be ``x``)."""
     k = kernels()
-    notice(k.sosfiltfilt, "the zero-phase filter", 2)
+    if notice(k.sosfiltfilt, "the zero-phase filter", 2):
+        start_prefetch()  # the rest of the default chain, on another core
     x = _filter_io(x, y)
     run_row_groups(lambda a, b: k.sosfiltfilt(sos, zi_unit, x[a:b], y[a:b], edge),
                    x.shape[0], x.size * 2 * sos.shape[0])

@@ -54,6 +54,7 @@ from ._common import (
     check_order,
     check_phase,
     is_recording,
+    prefetch_if_cold,
     resolve_sfreq,
     sosfilt_rows,
     sosfiltfilt_rows,
@@ -511,6 +512,7 @@ def bandpass(x: Any, sfreq: float | None = None, l_freq: float = L_FREQ_DEFAULT,
     sfreq = resolve_sfreq(x, sfreq)
     phase = check_phase(phase)
     order = check_order(order)
+    prefetch_if_cold()
     low, high = default_band(sfreq, l_freq, h_freq)
     sos = design_bandpass(sfreq, low, high, order)
     return _run(x, sfreq, sos, phase, "bandpass",
@@ -687,6 +689,7 @@ def filter_emg(x: Any, sfreq: float | None = None, *, l_freq: float = L_FREQ_DEF
     phase = check_phase(phase)
     order = check_order(order)
     quality = check_positive("quality", quality)
+    prefetch_if_cold()
     low, high = default_band(sfreq, l_freq, h_freq)
     sos = design_bandpass(sfreq, low, high, order)
     params: dict[str, Any] = {"l_freq": low, "h_freq": high, **h_freq_note(sfreq, h_freq),
