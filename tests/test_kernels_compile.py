@@ -244,3 +244,20 @@ def test_cold_filter_prefetches_the_detector_in_the_background(tmp_path, enabled
     else:
         assert (started, hits, misses) == (0, 0, 1)
     assert "compiling the zero-phase filter" in out.stderr
+
+
+def test_detection_runs_without_jit():
+    """NUMBA_DISABLE_JIT=1 (coverage, debugging): the same chain in plain Python."""
+    code = textwrap.dedent("""
+        import numpy as np, emgcontrol as ec
+        x = np.random.default_rng(0).standard_normal((2, 3000)) * 1e-5
+        x[:, 1000:1500] *= 30
+        acts = ec.detect_onsets(ec.Recording.from_array(x, 1000.0, units="V").filter_emg())
+        assert len(acts) == 2, acts.to_dataframe()
+        assert all(0.95 < a.onset < 1.05 and 1.45 < a.offset < 1.55 for a in acts)
+        print("ok")
+    """)
+    env = {**os.environ, "NUMBA_DISABLE_JIT": "1"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         timeout=900)
+    assert out.returncode == 0, out.stderr[-3000:]

@@ -391,7 +391,8 @@ class KernelState:
         nev = np.zeros(n_ch, dtype=np.int64)
         parallel = y.size >= PARALLEL_MIN_SAMPLES
         kern = self.cfg.kernel(parallel)
-        if not kern.signatures:  # first use here: a background compile may bring it
+        if not getattr(kern, "signatures", True):  # first use: a background compile
+            # started by the first cold filter may be bringing it to the cache
             wait_prefetch()
         notice(kern, f"the {self.cfg.method!r} onset detector" +
                (" for large arrays" if parallel else ""), 6 if parallel else 3)
@@ -617,8 +618,8 @@ def segment_rms(row: np.ndarray, a: int, b: int, n_win: int) -> np.ndarray:
     """Centred moving RMS of ``row`` at samples ``a .. b - 1`` only.
 
     The same values as :func:`emgcontrol.signal.moving_rms` (``phase="zero"``,
-    windows truncated at the ends of ``row``) at those samples, from a
-    cumulative sum over the segment and its half windows: an activation's
+    windows truncated at the ends of ``row``) at those samples, from direct
+    window sums over the segment and its half windows: an activation's
     peak and area need its own samples, not an envelope of the whole
     recording (less work, and no envelope kernel to compile for detection).
 

@@ -68,8 +68,9 @@ def prefetch_if_cold() -> None:
     """Announce the zero-phase filter's compile and start the background prefetch.
 
     Called at the top of the usual first calls (``filter_emg``, ``bandpass``),
-    before the filter design imports scipy, so that the background compile
-    starts as early as possible on a machine whose cache is empty.
+    before the filter design imports scipy, so that the background compile of
+    the rest of the default chain starts as early as possible on a machine whose
+    cache is empty; and by every zero-phase filter run (once per process).
     """
     if notice(kernels().sosfiltfilt, "the zero-phase filter", 2):
         start_prefetch()
@@ -79,8 +80,7 @@ def sosfiltfilt_rows(sos: np.ndarray, zi_unit: np.ndarray, x: np.ndarray, y: np.
                      edge: int) -> None:
     """Zero-phase SOS filtering of rows ``x`` into ``y`` (may be ``x``)."""
     k = kernels()
-    if notice(k.sosfiltfilt, "the zero-phase filter", 2):
-        start_prefetch()  # the rest of the default chain, on another core
+    prefetch_if_cold()
     x = _filter_io(x, y)
     run_row_groups(lambda a, b: k.sosfiltfilt(sos, zi_unit, x[a:b], y[a:b], edge),
                    x.shape[0], x.size * 2 * sos.shape[0])
