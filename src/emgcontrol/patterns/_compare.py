@@ -6,29 +6,39 @@ Verdict rules (per criterion)
     trials in which the criterion could be assessed, and the verdict compares it
     with the target band:
 
-    * ``not_assessable`` when a muscle is not recorded, all its channels are
-      unusable (signal quality), too few of a group's channels could be measured
+    * ``not_assessable`` when a muscle is not recorded, a channel its combine
+      rule needs is unusable (signal quality; see :data:`NEEDS_ALL`: a
+      criterion on both sides is never judged on one side), too few of a group's
+      channels could be measured
       (see :data:`~emgcontrol.patterns._format.COMBINE`), or the criterion could be
       assessed in fewer than
       ``min_trials`` trials / ``min_share`` of the trials (no onset, no movement,
       no MVC reference...), with the reason;
     * ``not_assessable`` too when the repetitions disagree: fewer than
-      ``min_agreement`` (default 70 %) of the assessed trials agree with the
-      median's verdict.  A pattern performed consistently gives consistent trial
-      verdicts; disagreement means an inconsistent pattern or a signal too noisy
-      to judge, and neither supports a confident verdict;
-    * ``not_assessable`` too when the trials are not unanimous and the median lies
-      closer to the band's limit than ``margin_k`` (default 2) standard errors of
-      the median, estimated from the trials' spread (``1.2533 x 1.4826 MAD /
-      sqrt(n)``): the measurement cannot tell on which side of the limit the
-      session lies (when every trial is on the same side, the verdict stands).
+      ``min_agreement`` (default 70 %) of the assessed trials fall on the same side
+      of the target as the median (below the band, inside it or above it: with a
+      target range, trials failing below and trials failing above do not agree,
+      although both fail).  A pattern performed consistently gives consistent
+      trials; disagreement means an inconsistent pattern or a signal too noisy to
+      judge, and neither supports a confident verdict;
+    * ``not_assessable`` too when the median lies closer to the band's limit than
+      ``margin_k`` (default 2) standard errors of the median, estimated from the
+      trials' spread (``1.2533 x 1.4826 MAD / sqrt(n)``): the measurement cannot
+      tell on which side of the limit the session lies.  The rule applies whether
+      or not the trials are unanimous: a few widely spread trials that happen to
+      fall on one side do not show where the session lies.
       For a full sequence the
       rule is applied to every pair of groups (median pairwise onset differences,
       whatever the unanimity), the session's concordance is the share of pairs
       whose median difference keeps the order, and the trial-agreement rule is not
       used (one flipped pair fails a whole trial of a long sequence, so trial
       verdicts of a sequence are much noisier than its pairwise medians);
-    * otherwise ``pass`` when the median lies in the band, else ``fail``.
+    * ``not_assessable`` too when a group combined by its ``earliest`` onset lost
+      a channel and the value, then only a bound, does not decide the target
+      (see :data:`NEEDS_ALL`);
+    * otherwise ``pass`` when the median lies in the band, else ``fail``.  The
+      patient sentence gives the median, the range of the repetitions and how
+      many of them lay within the target.
 
     ``deviation`` is how far the median lies outside the band (negative below
     ``min``, positive above ``max``, 0 inside), in the criterion's unit.
@@ -158,6 +168,25 @@ def _inside(v: float, lo: float | None, hi: float | None) -> bool:
     return (lo is None or v >= lo - 1e-12) and (hi is None or v <= hi + 1e-12)
 
 
+def _side_of(v: float, lo: float | None, hi: float | None) -> str:
+    """``"below"``, ``"inside"`` or ``"above"`` the target band."""
+    if lo is not None and v < lo - 1e-12:
+        return "below"
+    if hi is not None and v > hi + 1e-12:
+        return "above"
+    return "inside"
+
+
+def _bound_decides(bound: str, side: str, lo: float | None, hi: float | None) -> bool:
+    """Whether a verdict on a bounded value holds for every value the bound allows.
+
+    ``"upper"``: the true value is <= the measured one (it decides a pass without a
+    lower limit, and a fail below the lower limit); ``"lower"``: the mirror case."""
+    if bound == "upper":
+        return (side == "inside" and lo is None) or side == "below"
+    return (side == "inside" and hi is None) or side == "above"
+
+
 def _badness(v: float, lo: float | None, hi: float | None) -> float:
     """Larger is worse: distance outside the band, minus the margin inside."""
     if not _inside(v, lo, hi):
@@ -175,6 +204,62 @@ def _enough(n_ok: int, n: int, combine: str) -> bool:
     return n_ok >= n
 
 
+NEEDS_ALL = ("each", "latest", "max", "min")
+"""Combine rules that need every channel of a group.
+
+A criterion is judged only when every channel its combine rule needs is usable:
+
+* ``each``, ``max``, ``min`` judge the worst (largest, smallest) channel, and
+  ``latest`` the last onset: a channel that cannot be read may be the one that
+  fails, so one unusable channel makes the criterion not assessable (a bilateral
+  "both sides" criterion is never judged on one side);
+* the groups of a full ``sequence`` need every channel (a muscle missing from an
+  order cannot be placed in it);
+* ``mean`` needs at least half of the channels (see
+  :data:`~emgcontrol.patterns._format.COMBINE`; the reason names what was left
+  out);
+* ``earliest`` (the group's first onset, "any channel") tolerates a missing
+  channel only where the verdict cannot depend on it: the earliest onset of the
+  remaining channels is a *later bound* of the group's onset (the missing channel
+  could only have started earlier), so a latency measured from such a group is an
+  upper bound and one measured to such a reference group a lower bound.  The
+  verdict stands when every value on the bounded side gives it (e.g. the deep
+  abdominals already before the deltoid on the remaining side, against a target
+  with no lower limit); otherwise the criterion is not assessable, naming the
+  channel.  A value bounded on both sides is not assessable.
+"""
+
+_ACTIONS = (
+    ("railed", "re-attach the electrode (skin preparation, gel, reference and bias "
+               "leads) and record again"),
+    ("dc_offset", "re-attach the electrode (skin preparation, gel, reference and bias "
+                  "leads) and record again"),
+    ("flat", "check that the electrode lead is plugged in and the channel switched on, "
+             "then record again"),
+    ("no EMG activity", "check the electrode's contact with the skin and record again"),
+    ("onset detector", "check the electrode and record again"),
+)
+
+
+def channel_text(ch: Mapping[str, Any]) -> str:
+    """``"left internal oblique (EXG4)"``: a channel by muscle and name."""
+    mus = str(ch.get("muscle") or "").replace("_", " ")
+    side = ch.get("side")
+    name = f"{side} {mus}" if side and mus else mus
+    return f"{name} ({ch['channel']})" if name else str(ch["channel"])
+
+
+def unusable_text(ch: Mapping[str, Any], why: str | None) -> str:
+    """Why a channel cannot be used and what to do:
+    ``"left internal oblique (EXG4) not usable: railed: ...; re-attach ..."``."""
+    why = str(why or "not usable")
+    if why.startswith(str(ch["channel"]) + ": "):
+        why = why[len(str(ch["channel"])) + 2:]
+    act = next((a for key, a in _ACTIONS if why.startswith(key)),
+               "check the electrode and record again")
+    return f"{channel_text(ch)} not usable: {why}; {act}"
+
+
 class _Groups:
     """Channel resolution of the criterion's muscle groups."""
 
@@ -182,17 +267,27 @@ class _Groups:
         self.m = m
         self.by_name = {c["channel"]: c for c in m.channels}
 
-    def resolve(self, g: MuscleGroup) -> tuple[list[str], str | None, list[dict[str, Any]]]:
-        """(usable channels, reason if none, excluded)."""
+    def resolve(self, g: MuscleGroup, *, timing: bool = False
+                ) -> tuple[list[str], str | None, list[dict[str, Any]]]:
+        """(usable channels, reason if none, excluded).
+
+        With ``timing``, a channel whose onsets could not be detected at all counts
+        as unusable too."""
         chans = channels_of(g, self.m.channels)
         if not chans:
             return [], f"not recorded: {', '.join(str(x) for x in g.muscles)}", []
-        excluded = [{"channel": ch, "reason": self.by_name[ch]["reason"]} for ch in chans
-                    if not self.by_name[ch]["usable"]]
-        good = [ch for ch in chans if self.by_name[ch]["usable"]]
+        excluded = []
+        for ch in chans:
+            row = self.by_name[ch]
+            why = row.get("reason") if not row["usable"] else (
+                row.get("onset_reason") if timing else None)
+            if not row["usable"] or why:
+                excluded.append({"channel": ch, "reason": why,
+                                 "text": unusable_text(row, why)})
+        bad = {e["channel"] for e in excluded}
+        good = [ch for ch in chans if ch not in bad]
         if not good:
-            why = "; ".join(f"{e['channel']}: {e['reason']}" for e in excluded)
-            return [], f"bad channel ({why})", excluded
+            return [], "; ".join(e["text"] for e in excluded), excluded
         return good, None, excluded
 
 
@@ -223,16 +318,40 @@ def _evaluate(c: Criterion, m: Measures, G: _Groups) -> tuple[
     used: dict[str, Any] = {}
     excluded: list[dict[str, Any]] = []
     resolved: dict[str, list[str]] = {}
+    timing = c.kind in ("order", "latency")
+    bounds: set[str] = set()
     for key, g in [(k, v) for k, v in p.items() if isinstance(v, MuscleGroup)] + [
             (f"sequence[{i}]", g) for i, g in enumerate(p.get("sequence", ()))]:
-        good, why, exc = G.resolve(g)
+        good, why, exc = G.resolve(g, timing=timing)
         excluded += exc
         if why is not None:
             return [], f"{g.plain}: {why}", {"excluded": excluded}
         resolved[key] = good
         used[g.name] = good
+        if not exc:
+            continue
+        # the rule that combines this group's channels (see NEEDS_ALL)
+        rule = ("earliest" if key == "relative_to" else "all" if key.startswith("sequence")
+                else c.combine if key in ("muscle", "first", "then") else "mean")
+        n_all = len(good) + len(exc)
+        missing = "; ".join(e["text"] for e in exc)
+        if rule in NEEDS_ALL or rule == "all":
+            return [], (f"every electrode of the {g.plain} is needed"
+                        + ("" if rule == "all" else f" (combine = {c.combine!r})")
+                        + f": {missing}"), {"excluded": excluded}
+        if rule == "mean" and not _enough(len(good), n_all, "mean"):
+            return [], (f"{g.plain}: fewer than half of the channels are usable: "
+                        f"{missing}"), {"excluded": excluded}
+        if rule == "earliest":
+            # the remaining channels give a later bound of the group's onset
+            bounds.add("upper" if key in ("muscle", "then") else "lower")
     if excluded:
         used["excluded"] = excluded
+    if len(bounds) > 1:
+        return [], ("channels are missing on both sides of the timing, so the value is "
+                    "not bounded: " + "; ".join(e["text"] for e in excluded)), used
+    if bounds:
+        used["bound"] = bounds.pop()
     trial_ids = [t["trial"] for t in m.trials] or [0]
     rows: list[dict[str, Any]] = []
 
@@ -276,11 +395,7 @@ def _evaluate(c: Criterion, m: Measures, G: _Groups) -> tuple[
         for k in trial_ids:
             tr = next((t for t in m.trials if t["trial"] == k), {})
             if isinstance(ref, MuscleGroup):
-                good, why, exc = G.resolve(ref)
-                if why is not None:
-                    return [], f"{ref.plain}: {why}", used
-                used[ref.name] = good
-                r, wr, _ = _onset(m, good, k, "earliest")
+                r, wr, _ = _onset(m, resolved["relative_to"], k, "earliest")
                 wr = f"{ref.plain}: {wr}" if r is None else None
             elif ref == "movement":
                 r = tr.get("movement_onset_s")
@@ -297,7 +412,7 @@ def _evaluate(c: Criterion, m: Measures, G: _Groups) -> tuple[
                 for ch in resolved["muscle"]:
                     o, w, _ = _onset(m, [ch], k, "earliest")
                     if o is None:
-                        why = f"{ch}: {w}"
+                        why = w  # _onset's reason names the channel
                         break
                     vals.append(((o - r) * 1000.0, ch))
                 if why:
@@ -475,6 +590,7 @@ def _judge(c: Criterion, m: Measures, G: _Groups, *, min_agreement: float,
     for r in rows:
         if r["value"] is not None:
             r["verdict"] = "pass" if _inside(r["value"], lo, hi) else "fail"
+            r["side"] = _side_of(r["value"], lo, hi)
         else:
             r["verdict"] = "not_assessable"
     vals = [r["value"] for r in rows if r["value"] is not None]
@@ -500,18 +616,31 @@ def _judge(c: Criterion, m: Measures, G: _Groups, *, min_agreement: float,
         else:
             assert measured is not None
             verdict = "pass" if _inside(measured, lo, hi) else "fail"
-            agree = (n_pass if verdict == "pass" else n_ok - n_pass) / n_ok
-            bounds = [b for b in (lo, hi) if b is not None]
-            dist = min(abs(measured - b) for b in bounds) if bounds else math.inf
+            side = _side_of(measured, lo, hi)
+            sides = Counter(r["side"] for r in rows if r["value"] is not None)
+            n_side = sides[side]
+            agree = n_side / n_ok
+            limits = [b for b in (lo, hi) if b is not None]
+            dist = min(abs(measured - b) for b in limits) if limits else math.inf
             se = _median_se(vals) if margin_k > 0 and n_ok >= 2 and session is None else 0.0
+            bound = used.get("bound")
             if n_ok >= 2 and agree < min_agreement - 1e-9 and session is None:
-                reason = (f"the repetitions disagree ({n_pass} of {n_ok} pass): the pattern "
-                          "is inconsistent or the signal too noisy to judge")
+                split = ", ".join(f"{sides[k]} {t}" for k, t in (
+                    ("below", "below the target"), ("inside", "within it"),
+                    ("above", "above it")) if sides[k])
+                reason = (f"the repetitions disagree ({split}; {n_pass} of {n_ok} pass): "
+                          "the pattern is inconsistent or the signal too noisy to judge")
                 verdict = "not_assessable"
             elif session is not None and session["uncertain"]:
                 reason = session["uncertain"]
                 verdict = "not_assessable"
-            elif agree < 1.0 - 1e-9 and dist < margin_k * se:
+            elif bound is not None and not _bound_decides(bound, side, lo, hi):
+                reason = (f"the value ({measured:.3g} {c.unit}) is only "
+                          f"{'an upper' if bound == 'upper' else 'a lower'} bound, which "
+                          "does not decide the target ("
+                          + "; ".join(e["text"] for e in used.get("excluded", ())) + ")")
+                verdict = "not_assessable"
+            elif dist < margin_k * se:
                 reason = (f"the median ({measured:.3g} {c.unit}) lies within the measurement "
                           f"uncertainty of the limit (+/- {margin_k * se:.2g} {c.unit} from "
                           f"the spread of {n_ok} trials): more repetitions or a cleaner "
@@ -519,11 +648,24 @@ def _judge(c: Criterion, m: Measures, G: _Groups, *, min_agreement: float,
                 verdict = "not_assessable"
             else:
                 miss = [r for r in rows if r["value"] is None]
+                notes = []
+                if bound is not None:
+                    notes.append("judged on the remaining channels ("
+                                 + "; ".join(e["text"] for e in used["excluded"]) + ")")
+                elif used.get("excluded"):
+                    notes.append("measured without "
+                                 + "; ".join(e["text"] for e in used["excluded"]))
                 if miss:
-                    reason = f"{len(miss)} of {n} trial(s) not assessable: {miss[0]['reason']}"
+                    notes.append(f"{len(miss)} of {n} trial(s) not assessable: "
+                                 f"{miss[0]['reason']}")
+                reason = "; ".join(notes) or None
     deviation = _deviation(measured, lo, hi) if measured is not None and \
         verdict != "not_assessable" else None
-    text = sentence(c, verdict, measured, reason, n_pass, n_ok)
+    spread = None
+    if verdict != "not_assessable" and session is None and n_ok >= 2:
+        spread = {"min": float(min(vals)), "max": float(max(vals)),
+                  "n_inside": n_pass, "n": n_ok}
+    text = sentence(c, verdict, measured, reason, n_pass, n_ok, spread)
     return CriterionResult(
         id=c.id, kind=c.kind, description=c.description, verdict=verdict,
         measured=measured, target=c.target_text, deviation=deviation, unit=c.unit,

@@ -42,9 +42,30 @@ def _times(n_pass: int, n: int) -> str:
     return f" (in {n_pass} of {n} repetitions)"
 
 
+def _spread(c: Criterion, extra: Mapping[str, Any]) -> str:
+    """`` (median of 5 repetitions, from 260 ms before to 280 ms after; 2 of 5 within
+    the target)``: the spread of the repetitions behind a verdict."""
+    lo, hi, n = float(extra["min"]), float(extra["max"]), int(extra["n"])
+    if c.kind == "latency":
+        def w(v: float) -> str:
+            return f"{abs(v):.0f} ms {'before' if v < 0 else 'after'}" if abs(v) >= 0.5 \
+                else "0 ms"
+        rng = f"from {w(lo)} to {w(hi)}"
+    elif c.unit == "ms":
+        rng = f"from {lo:+.0f} to {hi:+.0f} ms"
+    else:
+        rng = f"from {_fmt(lo, c.unit)} to {_fmt(hi, c.unit)}"
+    return (f" (median of {n} repetitions, which ranged {rng}; {int(extra['n_inside'])} of "
+            f"{n} within the target)")
+
+
 def sentence(c: Criterion, verdict: str, measured: float | None, reason: str | None,
              n_pass: int, n: int, extra: Mapping[str, Any] | None = None) -> str:
-    """A sentence a patient can read for one criterion result."""
+    """A sentence a patient can read for one criterion result.
+
+    ``extra`` (optional) gives the spread of the repetitions: ``min``, ``max`` (in
+    the criterion's unit), ``n_inside`` (repetitions within the target) and ``n``;
+    the sentence then reports them instead of the bare count."""
     if verdict == "not_assessable":
         return f"This could not be judged: {reason or 'not enough data'}."
     target = c.target_text
@@ -57,7 +78,7 @@ def sentence(c: Criterion, verdict: str, measured: float | None, reason: str | N
             return tmpl
     p = c.params
     ok = verdict == "pass"
-    rep = _times(n_pass if ok else n - n_pass, n)
+    rep = _spread(c, extra) if extra else _times(n_pass if ok else n - n_pass, n)
     if c.kind == "order" and "sequence" in p:
         names = ", then ".join(g.plain for g in p["sequence"])
         if ok:
