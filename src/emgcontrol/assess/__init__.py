@@ -12,7 +12,9 @@ the report (:class:`emgcontrol.report.Report`: ``report.html``, ``report.pdf``,
 
 Markers become windows with :func:`events_from_markers` (``"trial"`` ...
 ``"trial_end"``, ``"mvc:<muscle>"`` ... ``"mvc_end"``); :func:`mvc_reference`
-computes the MVC reference and rejects channels whose muscle did not contract.
+computes the MVC reference and rejects channels whose muscle did not contract
+(both live in :mod:`emgcontrol.patterns`, which :func:`emgcontrol.patterns.compare`
+uses as well, and are re-exported here).
 
 Importing this package imports nothing heavy.
 
@@ -27,9 +29,9 @@ Examples
 
 from __future__ import annotations
 
+from ..patterns import (END_SUFFIX, MIN_CONTRACTION_RATIO, events_from_markers, mvc_reference,
+                        mvc_windows)
 from ._cli import ASSESS_HELP, add_assess_arguments, assess_command
-from ._markers import END_SUFFIX, events_from_markers, mvc_windows
-from ._mvc import MIN_CONTRACTION_RATIO, mvc_reference
 from ._run import STORE_ENV, Assessment, assess, default_store
 from ._session import (MVC_INSTRUCTIONS, PROTOCOL_INSTRUCTIONS, TRIAL_SECONDS, SessionPlan,
                        SessionRecording, mvc_muscles, plan_session, record_session)

@@ -346,7 +346,7 @@ def assess(
     session: dict[str, Any] = {"patient_id": patient, "protocol": base.id}
     if input is not None:
         from ..io import read
-        from ._markers import events_from_markers
+        from ..patterns import events_from_markers
 
         rec = read(input)
         if montage is not None:
@@ -403,7 +403,7 @@ def assess(
             mvc_info["source"] = "MVC recording given"
         else:
             from ..io import read
-            from ._markers import events_from_markers
+            from ..patterns import events_from_markers
 
             mvc_rec = events_from_markers(read(mvc))
             mvc_info["source"] = f"MVC file {mvc}"
@@ -417,7 +417,7 @@ def assess(
         mvc_rec = rec
         mvc_info["source"] = "the recording's own 'mvc' contractions"
     if mvc_rec is not None:
-        from ._mvc import mvc_reference
+        from ..patterns import mvc_reference
 
         ref, details = mvc_reference(mvc_rec, source=mvc_info.get("source"))
         mvc_info.update(details)

@@ -247,7 +247,7 @@ def _muscle_text(muscle: str) -> str:
 
 def _read(path: Path, montage: Any = None) -> Any:
     from ..io import read
-    from ._markers import events_from_markers
+    from ..patterns import events_from_markers
 
     rec = read(path)
     if montage is not None and not any(m is not None for m in rec.muscles):
@@ -428,8 +428,8 @@ def _record_simulated(plan: SessionPlan, folder: Path, *, montage: Any,
 def _read_simulated_mvc(path: Path, labels: Sequence[tuple[float, str]]) -> Any:
     """Read the MVC capture and attribute each "mvc" marker to its muscle."""
     from ..io import read
+    from ..patterns import events_from_markers
     from ..recording import Event
-    from ._markers import events_from_markers
 
     rec = read(path)
     evs = []

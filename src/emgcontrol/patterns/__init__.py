@@ -114,7 +114,9 @@ from ._format import (FORMAT, FORMAT_VERSION, KINDS, SEVERITIES, Advance, Criter
                       load_pattern, loads_pattern, pattern_from_dict, plain_muscle)
 from ._library import (BUILTIN_PROTOCOLS, ENV_VAR, get_pattern, list_patterns,
                        pattern_path)
+from ._markers import END_SUFFIX, events_from_markers, mvc_windows
 from ._measure import HARD_CHECKS, NOISE_FLOOR_FRACTION, Measures, measure
+from ._mvc import MAX_TASK_PERCENT_MVC, MIN_CONTRACTION_RATIO, MVC_MARKER_S, mvc_reference
 from ._progress import LevelStatus, ProgressStore
 
 __all__ = [
@@ -152,4 +154,11 @@ __all__ = [
     "NOISE_FLOOR_FRACTION",
     "ProgressStore",
     "LevelStatus",
+    "mvc_reference",
+    "events_from_markers",
+    "mvc_windows",
+    "END_SUFFIX",
+    "MIN_CONTRACTION_RATIO",
+    "MAX_TASK_PERCENT_MVC",
+    "MVC_MARKER_S",
 ]

@@ -594,11 +594,22 @@ def measure(
     # ---- normalisation reference
     ref = None
     if needs["amount"] or needs["cocontraction"]:
-        ref, why = _mvc_reference(rec, filt, mvc, notch)
+        ref, why, mvc_info = _mvc_reference(rec, filt, mvc, notch)
         if ref is not None:
+            from ._mvc import refuse_implausible, task_mvc_windows
+
             m.mvc = True
+            ref, refused, pct = refuse_implausible(ref, filt, usable, tr_windows,
+                                                   exclude=task_mvc_windows(rec))
             m.tables["mvc_reference"] = ref.to_dict()
             proc["normalization"] = jsonable(ref.meta)
+            proc["normalization"]["task_percent_mvc"] = {k: round(v, 1)
+                                                         for k, v in pct.items()}
+            if mvc_info.get("note"):
+                notes.append(f"MVC reference: {mvc_info['note']}")
+            for ch, reason in {**mvc_info.get("rejected", {}), **refused}.items():
+                if ch in wanted:
+                    notes.append(f"amplitudes of {ch} are not normalised: {reason}")
         else:
             proc["normalization"] = {"reference": None, "reason": why}
             notes.append(f"amplitudes are not normalised: {why}")
@@ -782,35 +793,35 @@ def _amount_na(k: int, pname: str, ch: str, channels: Sequence[Mapping[str, Any]
 
 
 def _mvc_reference(rec: Recording, filt: Recording, mvc: Any, notch: Any
-                   ) -> tuple[Any, str | None]:
-    from ..metrics import NormalizationReference, compute_mvc_reference
+                   ) -> tuple[Any, str | None, dict[str, Any]]:
+    """The normalisation reference, why there is none, and the MVC checks' details
+    (:func:`emgcontrol.patterns.mvc_reference`: per-muscle contractions above rest)."""
+    from ..metrics import NormalizationReference
     from ..recording import Recording
+    from ._mvc import has_mvc_marks, mvc_reference
 
     if isinstance(mvc, NormalizationReference):
-        return mvc, None
+        return mvc, None, {}
     if isinstance(mvc, Mapping):
         vals = {k: (v if isinstance(v, Mapping) or v is None
                     else {"rms": v, "arv": _ARV_PER_RMS * float(v)}) for k, v in mvc.items()}
         return NormalizationReference.from_values(
             vals, method="mvc", source="values given to compare (ARV = RMS x sqrt(2/pi) "
-                                       "where only the RMS was given)"), None
+                                       "where only the RMS was given)"), None, {}
     if isinstance(mvc, Recording):
-        from ..signal import filter_emg
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            mf = filter_emg(mvc, notch=notch)
-        return compute_mvc_reference(mf, method="mvc"), None
+        ref, info = mvc_reference(mvc, notch=notch, source="MVC recording given to compare")
+        return ref, None, info
     if mvc is not None:
         raise ValidationError(
             "mvc must be None, a Recording, a mapping channel/muscle -> V or a "
             f"NormalizationReference; got {type(mvc).__name__}")
-    if any(e.label == "mvc" and e.duration > 0 for e in rec.events):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return compute_mvc_reference(filt, method="mvc"), None
-    return None, ("no MVC reference: record an MVC block (events 'mvc') or give "
-                  "mvc= (an MVC recording or reference values)")
+    if has_mvc_marks(rec):
+        ref, info = mvc_reference(rec, notch=notch, filtered=filt,
+                                  source="the recording's own 'mvc' contractions")
+        return ref, None, info
+    return None, ("no MVC reference: record an MVC contraction of each muscle (markers "
+                  "'mvc:<muscle>' ... 'mvc_end', or events 'mvc') or give mvc= (an MVC "
+                  "recording or reference values)"), {}
 
 
 def _cocontraction(m: Measures, pattern: TargetPattern, filt: Recording, ref: Any,
