@@ -80,7 +80,8 @@ VERDICTS = ("pass", "fail", "not_assessable")
 """Verdicts of a criterion."""
 
 MIN_AGREEMENT = 0.7
-"""Default share of the assessed trials that must agree with the session verdict."""
+"""Default share of the assessed trials that must lie on the same side of the target
+(below, inside, above) as the session value."""
 
 MARGIN_K = 2.0
 """Default distance (in standard errors of the median) between the session value and
@@ -914,8 +915,8 @@ def compare(
     quality_thresholds, onset_params, ecg, notch :
         Passed to :func:`measure`.
     min_agreement : float
-        Share of the assessed trials that must agree with the session verdict
-        (default 0.7; module notes).
+        Share of the assessed trials that must lie on the same side of the target
+        as the session value (below, inside or above it; default 0.7; module notes).
     margin_k : float
         A verdict needs the median at least ``margin_k`` standard errors away from
         the target's limit (default 2; 0 switches the rule off; module notes).

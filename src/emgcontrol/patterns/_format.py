@@ -74,7 +74,9 @@ COMBINE = {
 """How the channels of a muscle group are combined, per kind (first = default).
 
 ``earliest``/``latest``: the group's onset is the earliest/latest onset of its
-channels (``latest`` needs every channel's onset).  ``each``: every channel is
+channels (``latest`` needs every channel's onset; ``earliest`` tolerates an
+unusable channel only where the verdict cannot depend on it, see
+:data:`emgcontrol.patterns._compare.NEEDS_ALL`).  ``each``: every channel is
 judged and the worst value counts (needs every channel).  ``mean``: the mean of the
 channels' values (needs at least half of the channels: a noisy channel of a
 bilateral group does not block the criterion).  ``max``/``min``: the

@@ -46,17 +46,23 @@ def _spread(c: Criterion, extra: Mapping[str, Any]) -> str:
     """`` (median of 5 repetitions, from 260 ms before to 280 ms after; 2 of 5 within
     the target)``: the spread of the repetitions behind a verdict."""
     lo, hi, n = float(extra["min"]), float(extra["max"]), int(extra["n"])
+    inside = f"{int(extra['n_inside'])} of {n} within the target"
+
+    def w(v: float) -> str:
+        return (f"{abs(v):.0f} ms {'before' if v < 0 else 'after'}" if abs(v) >= 0.5
+                else "at the same time as")
     if c.kind == "latency":
-        def w(v: float) -> str:
-            return f"{abs(v):.0f} ms {'before' if v < 0 else 'after'}" if abs(v) >= 0.5 \
-                else "0 ms"
-        rng = f"from {w(lo)} to {w(hi)}"
-    elif c.unit == "ms":
+        return f" (median of {n} repetitions, which ranged from {w(lo)} to {w(hi)}; {inside})"
+    if c.kind == "order" and "then" in c.params:
+        # values are onset(then) - onset(first): say who started when, unambiguously
+        a, b = c.params["first"].plain, c.params["then"].plain
+        return (f" (median of {n} repetitions; your {b} started from {w(lo)} to {w(hi)} "
+                f"your {a}; {inside})")
+    if c.unit == "ms":
         rng = f"from {lo:+.0f} to {hi:+.0f} ms"
     else:
         rng = f"from {_fmt(lo, c.unit)} to {_fmt(hi, c.unit)}"
-    return (f" (median of {n} repetitions, which ranged {rng}; {int(extra['n_inside'])} of "
-            f"{n} within the target)")
+    return f" (median of {n} repetitions, which ranged {rng}; {inside})"
 
 
 def sentence(c: Criterion, verdict: str, measured: float | None, reason: str | None,
