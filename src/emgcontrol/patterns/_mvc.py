@@ -53,7 +53,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..metrics import NormalizationReference
     from ..recording import Recording
 
-__all__ = ["mvc_reference", "refuse_implausible", "has_mvc_marks", "task_mvc_windows", "MIN_CONTRACTION_RATIO",
+__all__ = ["mvc_reference", "refuse_implausible", "has_mvc_marks", "task_mvc_windows",
+           "MIN_CONTRACTION_RATIO",
            "MAX_TASK_PERCENT_MVC", "MVC_MARKER_S"]
 
 MIN_CONTRACTION_RATIO = 4.0
@@ -109,14 +110,17 @@ def _with_windows(rec: Recording, marker_s: float) -> tuple[Recording, str | Non
     if mvc_windows(rec) or not has_mvc_marks(rec):
         return rec, None
     out = events_from_markers(rec, kinds=("mvc",), max_s={"mvc": marker_s})
-    n = len(mvc_windows(out))
-    if not n:
+    wins = mvc_windows(out)
+    if not wins:
         return rec, None
-    ends = any(e.label == "mvc" + END_SUFFIX for e in rec.events)
-    note = (f"{n} MVC marker(s) without a duration: each window runs "
-            + ("to its 'mvc_end' marker, else " if ends else "")
-            + f"{marker_s:g} s from its marker (at most up to the next 'mvc' marker); "
-            "mark the end of each contraction with 'mvc_end' to set it")
+    ends = [e.onset for e in rec.events if e.label == "mvc" + END_SUFFIX]
+    open_ = [a for a, b, _ in wins if not any(abs(b - x) < 1e-9 for x in ends)]
+    if not open_:
+        return out, None
+    note = (f"{len(open_)} of {len(wins)} MVC marker(s) have no duration and no 'mvc_end' "
+            f"marker (at {', '.join(f'{a:.1f}' for a in open_[:6])} s): each is read as "
+            f"a {marker_s:g} s window from its marker (ending earlier at the next 'mvc' "
+            "marker); mark the end of each contraction with 'mvc_end' to set it")
     return out, note
 
 
