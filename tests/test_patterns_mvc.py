@@ -363,3 +363,23 @@ def test_separate_mvc_recording_is_checked_per_muscle():
     c = res.criterion("gmax-amount")
     assert c.verdict == "not_assessable" and "gluteus maximus (right side)" in c.reason
     assert_others_judged(res, truth)
+
+
+def test_assess_reads_zero_duration_mvc_markers_of_a_file(tmp_path):
+    # a file whose MVC markers have no end: each lasts MVC_MARKER_S, not up to the task
+    from emgcontrol.assess import assess
+    from emgcontrol.io import write_bdf
+
+    rec, truth = make_session(9, gmax_pct=8.0, markers="zero")
+    path = tmp_path / "phe.bdf"
+    write_bdf(rec, path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = assess("prone-hip-extension", input=path, store=tmp_path / "store",
+                        out=None)
+    wins = result.mvc["windows"]
+    assert [w["stop_s"] - w["start_s"] for w in wins] == pytest.approx([MVC_MARKER_S] * 4,
+                                                                       abs=0.01)
+    c = result.comparison.criterion("gmax-amount")
+    assert c.verdict == "fail"
+    assert (1 - REL_TOL) * 8.0 <= c.measured <= 1.05 * 8.0

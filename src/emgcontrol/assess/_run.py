@@ -346,14 +346,15 @@ def assess(
     session: dict[str, Any] = {"patient_id": patient, "protocol": base.id}
     if input is not None:
         from ..io import read
-        from ..patterns import events_from_markers
+        from ..patterns import MVC_MARKER_S, events_from_markers
 
         rec = read(input)
         if montage is not None:
             from ..acquire import as_montage
 
             rec = rec.set_montage(as_montage(montage))
-        rec = events_from_markers(rec)
+        # an "mvc" marker without "mvc_end" lasts MVC_MARKER_S, not up to the task
+        rec = events_from_markers(rec, max_s={"mvc": MVC_MARKER_S})
         session["source"] = f"file {input}"
         session["recordings"] = {"task": str(input)}
     else:
@@ -403,9 +404,9 @@ def assess(
             mvc_info["source"] = "MVC recording given"
         else:
             from ..io import read
-            from ..patterns import events_from_markers
+            from ..patterns import MVC_MARKER_S, events_from_markers
 
-            mvc_rec = events_from_markers(read(mvc))
+            mvc_rec = events_from_markers(read(mvc), max_s={"mvc": MVC_MARKER_S})
             mvc_info["source"] = f"MVC file {mvc}"
             mvc_info["file"] = str(mvc)
             session.setdefault("recordings", {})["mvc"] = str(mvc)
@@ -413,7 +414,8 @@ def assess(
             from ..acquire import as_montage
 
             mvc_rec = mvc_rec.set_montage(as_montage(montage))
-    elif mvc_rec is None and any(e.label == "mvc" and e.duration > 0 for e in rec.events):
+    elif mvc_rec is None and any((e.label == "mvc" or e.label.startswith("mvc:"))
+                                 and e.duration > 0 for e in rec.events):
         mvc_rec = rec
         mvc_info["source"] = "the recording's own 'mvc' contractions"
     if mvc_rec is not None:

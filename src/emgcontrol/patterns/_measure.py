@@ -19,7 +19,12 @@ comparison rests on and records it:
 6. noise floor of each channel: RMS of the filtered signal over its quiet
    samples (:func:`emgcontrol.onset.quiet_mask`);
 7. amplitudes per phase and trial (:func:`emgcontrol.metrics.compute_amount`),
-   normalised to MVC (:func:`emgcontrol.metrics.normalize`), noise-corrected;
+   normalised to MVC (:func:`emgcontrol.metrics.normalize`), noise-corrected; the
+   MVC reference (:func:`emgcontrol.patterns.mvc_reference`) is each muscle's own
+   contraction (``"mvc:<muscle>"`` labels), clearly above its rest, and is refused
+   where it would put the task above
+   :data:`~emgcontrol.patterns.MAX_TASK_PERCENT_MVC` (that muscle's amounts are then
+   not assessable, with the reason);
    flexion-relaxation ratios (:func:`emgcontrol.metrics.compute_flexion_relaxation`);
    median-frequency slopes (:func:`emgcontrol.metrics.compute_sorensen`);
    co-contraction (:func:`emgcontrol.metrics.compute_cocontraction`).
