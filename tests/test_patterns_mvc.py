@@ -1,7 +1,8 @@
 """MVC normalisation of compare() fails safe (checked with an EMG model of this file).
 
 The sessions here are NOT made by :mod:`emgcontrol.simulate`: each EMG channel is
-Gaussian white noise band-limited by a 4th-order Butterworth band-pass (30-160 Hz),
+Gaussian white noise band-limited by a 4th-order Butterworth band-pass (30-160 Hz,
+at most 0.4 x the sampling rate; sessions at 500 and 250 Hz),
 scaled to unit RMS and multiplied by a known amplitude envelope (half-cosine ramps of
 its own), plus independent broadband white noise (the electrode/amplifier noise).
 A prone-hip-extension session holds an MVC block (one 3 s plateau per muscle, both
@@ -88,8 +89,10 @@ def _prefix(ch: str) -> str:
     return ch.split()[0]
 
 
-def _carrier(rng: np.random.Generator, n: int) -> np.ndarray:
-    sos = sps.butter(4, [30.0, 160.0], btype="bandpass", fs=SFREQ, output="sos")
+def _carrier(rng: np.random.Generator, n: int, sfreq: float) -> np.ndarray:
+    # 30-160 Hz, the upper edge below 0.4 x the rate at low rates (Cyton: 250 Hz)
+    sos = sps.butter(4, [30.0, min(160.0, 0.4 * sfreq)], btype="bandpass", fs=sfreq,
+                     output="sos")
     x = sps.sosfilt(sos, rng.standard_normal(n + 2000))[2000:]
     return x / np.sqrt(np.mean(x * x))
 
@@ -105,7 +108,8 @@ def _trapezoid(t: np.ndarray, on: float, off: float, ramp: float) -> np.ndarray:
     return env
 
 
-def make_session(seed: int, *, gmax_pct: float = 30.0, gmax_mvc_scale: float = 1.0,
+def make_session(seed: int, *, sfreq: float = SFREQ, gmax_pct: float = 30.0,
+                 gmax_mvc_scale: float = 1.0,
                  markers: str = "events", drop: tuple[str, ...] = (),
                  labels: dict[str, str] | None = None, shift: dict[str, float] | None = None
                  ) -> tuple[Recording, dict[str, float]]:
@@ -113,6 +117,8 @@ def make_session(seed: int, *, gmax_pct: float = 30.0, gmax_mvc_scale: float = 1
 
     Parameters
     ----------
+    sfreq : float
+        Sampling rate, Hz.
     gmax_pct : float
         Right gluteus maximus during the hold, %MVC (truth).
     gmax_mvc_scale : float
@@ -139,8 +145,8 @@ def make_session(seed: int, *, gmax_pct: float = 30.0, gmax_mvc_scale: float = 1
         t0 += 2 * RAMP_S + PLATEAU_S + MVC_REST_S
     trial0 = t0 + 1.0
     dur = trial0 + N_TRIALS * TRIAL_S + 1.0
-    n = int(round(dur * SFREQ))
-    t = np.arange(n) / SFREQ
+    n = int(round(dur * sfreq))
+    t = np.arange(n) / sfreq
     data = np.zeros((len(CHANNELS) + 1, n))
     muscle_of = dict(zip(MVC_ORDER, ["LT", "MF", "GMax", "BF"]))
     truth = {}
@@ -158,7 +164,7 @@ def make_session(seed: int, *, gmax_pct: float = 30.0, gmax_mvc_scale: float = 1
         for k in range(N_TRIALS):
             lift = trial0 + k * TRIAL_S + LIFT_AT
             env += pct / 100.0 * mvc * _trapezoid(t, lift + lag + 0.1, lift + HOLD_S, 0.1)
-        data[i] = env * _carrier(rng, n) + NOISE_V * rng.standard_normal(n)
+        data[i] = env * _carrier(rng, n, sfreq) + NOISE_V * rng.standard_normal(n)
     acc = np.zeros(n)
     for k in range(N_TRIALS):
         lift = trial0 + k * TRIAL_S + LIFT_AT
@@ -180,7 +186,7 @@ def make_session(seed: int, *, gmax_pct: float = 30.0, gmax_mvc_scale: float = 1
             events += [Event(a, 0.0, "mvc"), Event(b, 0.0, "mvc_end")]
         else:
             events += [Event(a, 0.0, f"mvc:{labels.get(mus, mus)}"), Event(b, 0.0, "mvc_end")]
-    rec = Recording.from_array(data, SFREQ, CHANNELS + ["ACC Z"], units="V",
+    rec = Recording.from_array(data, sfreq, CHANNELS + ["ACC Z"], units="V",
                                muscles=MUSCLES + [None], ch_types=["emg"] * 8 + ["acc"],
                                events=sorted(events, key=lambda e: e.onset))
     return rec, truth
@@ -217,10 +223,10 @@ def assert_others_judged(res, truth):
 
 
 # ------------------------------------------------------------- (a) all MVCs present
-@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize(("seed", "sfreq"), [(1, 500.0), (2, 500.0), (1, 250.0)])
 @pytest.mark.parametrize(("gmax_pct", "verdict"), [(8.0, "fail"), (30.0, "pass")])
-def test_every_mvc_present_gives_true_pct_and_verdicts(seed, gmax_pct, verdict):
-    rec, truth = make_session(seed, gmax_pct=gmax_pct)
+def test_every_mvc_present_gives_true_pct_and_verdicts(seed, sfreq, gmax_pct, verdict):
+    rec, truth = make_session(seed, sfreq=sfreq, gmax_pct=gmax_pct)
     res = run(rec)
     c = res.criterion("gmax-amount")
     assert c.verdict == verdict, c.reason
@@ -234,12 +240,13 @@ def test_every_mvc_present_gives_true_pct_and_verdicts(seed, gmax_pct, verdict):
 
 
 # ------------------------------------------------------ (b) the gluteus MVC marker lost
+@pytest.mark.parametrize("sfreq", [500.0, 250.0])
 @pytest.mark.parametrize("markers", ["events", "labels"])
 @pytest.mark.parametrize("gmax_pct", [8.0, 30.0])
-def test_lost_gluteus_mvc_makes_only_its_amount_not_assessable(markers, gmax_pct):
+def test_lost_gluteus_mvc_makes_only_its_amount_not_assessable(markers, gmax_pct, sfreq):
     # the contraction is in the data, its marker is not: the gluteus must not be
     # normalised to its rest (a weak 8 %MVC gluteus read 68 %MVC -> pass before)
-    rec, truth = make_session(3, gmax_pct=gmax_pct, markers=markers,
+    rec, truth = make_session(3, sfreq=sfreq, gmax_pct=gmax_pct, markers=markers,
                               drop=("gluteus_maximus",))
     res = run(rec)
     c = res.criterion("gmax-amount")
@@ -358,7 +365,7 @@ def test_separate_mvc_recording_is_checked_per_muscle():
     rec, truth = make_session(8, gmax_pct=8.0, drop=("gluteus_maximus",))
     first_trial = min(e.onset for e in rec.events if e.label == "trial")
     mvc_rec = rec.crop(0.0, first_trial - 0.5)
-    task = rec.crop(first_trial - 0.5, rec.duration - 1.0 / SFREQ)
+    task = rec.crop(first_trial - 0.5, rec.duration - 1.0 / rec.sfreq)
     res = run(task, mvc=mvc_rec)
     c = res.criterion("gmax-amount")
     assert c.verdict == "not_assessable" and "gluteus maximus (right side)" in c.reason
