@@ -126,7 +126,9 @@ class CriterionResult:
     trials : list of dict
         Per trial: ``trial, value, verdict, reason`` (and per-channel details).
     channels : dict
-        Group -> channels used; ``excluded`` -> unusable channels with the reason.
+        Group -> channels used; ``excluded`` -> unusable channels with the reason
+        (``channel, reason, text``); ``bound`` -> ``"upper"``/``"lower"`` when an
+        ``earliest`` group lost a channel and ``measured`` is only a bound.
     min, max : float or None
         Target bounds.
     """
