@@ -49,7 +49,7 @@ def _envelope(n: int, onsets_s: list[float], dur_s: float = 0.7) -> np.ndarray:
     env = np.zeros(n)
     up, down = int(0.04 * FS), int(0.08 * FS)
     for t in onsets_s:
-        a = int(round(t * FS))
+        a = round(t * FS)
         b = a + int(dur_s * FS)
         env[a:a + up] = np.maximum(env[a:a + up], 0.5 - 0.5 * np.cos(np.pi * np.arange(up) / up))
         env[a + up:b] = 1.0

@@ -232,13 +232,13 @@ A criterion is judged only when every channel its combine rule needs is usable:
   channel.  A value bounded on both sides is not assessable.
 """
 
+_REATTACH = ("re-attach the electrode (skin preparation, gel, reference and bias leads) "
+             "and record again")
 _ACTIONS = (
-    ("railed", "re-attach the electrode (skin preparation, gel, reference and bias "
-               "leads) and record again"),
-    ("dc_offset", "re-attach the electrode (skin preparation, gel, reference and bias "
-                  "leads) and record again"),
-    ("flat", "check that the electrode lead is plugged in and the channel switched on, "
-             "then record again"),
+    ("railed", _REATTACH),
+    ("dc_offset", _REATTACH),
+    ("flat", ("check that the electrode lead is plugged in and the channel switched on, "
+              "then record again")),
     ("no EMG activity", "check the electrode's contact with the skin and record again"),
     ("onset detector", "check the electrode and record again"),
 )
