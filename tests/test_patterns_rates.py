@@ -13,10 +13,17 @@ sessions per condition and SNR, 440 criterion verdicts per SNR):
 ==========  ===============================  ===============================
 SNR         500 Hz: right / n.a. / wrong     250 Hz: right / n.a. / wrong
 ==========  ===============================  ===============================
-10 dB       98.9 % / 1.1 % / 0 %             96.1 % / 3.9 % / 0 %
-6 dB        98.2 % / 1.8 % / 0 %             82.0 % / 18.0 % / 0 %
-3 dB        91.1 % / 8.9 % / 0 %             60.5 % / 39.5 % / 0 %
+10 dB       96.8 % / 3.2 % / 0 %             91.8 % / 8.2 % / 0 %
+6 dB        94.5 % / 5.5 % / 0 %             77.3 % / 22.7 % / 0 %
+3 dB        86.4 % / 13.6 % / 0 %            56.6 % / 43.4 % / 0 %
 ==========  ===============================  ===============================
+
+The margin rule applies also when every trial lies on the same side of the limit
+(fail safe: three or five unanimous trials are weak evidence of where the session
+lies).  Measured on the same sessions, exempting unanimous trials would give 99.3 /
+98.0 / 91.1 % right at 500 Hz and 96.6 / 81.6 / 60.0 % at 250 Hz, also with 0 %
+wrong: the rule turns 2.5-5 % of the verdicts, those whose median lies within two
+standard errors of a limit, into "not assessable".
 
 The fast test here runs 3 sessions per condition and SNR at 500 Hz (36 sessions,
 about 20 s); ``test_rates_long`` runs 20 at 500 and at 250 Hz (about 8 minutes) when
@@ -90,10 +97,10 @@ def run(n: int, snrs=(10.0, 3.0), sfreq: float = 500.0, seed0: int = 500):
     return counts, wrong
 
 
-def check(counts, wrong, max_wrong_3db: float) -> None:
+def check(counts, wrong, max_wrong_3db: float, min_right_10db: float = 0.95) -> None:
     c10 = counts[10.0]
     tot10 = sum(c10.values())
-    assert c10["right"] / tot10 >= 0.95, (c10, wrong)
+    assert c10["right"] / tot10 >= min_right_10db, (c10, wrong)
     assert c10["wrong"] == 0, wrong
     c3 = counts[3.0]
     tot3 = sum(c3.values())
@@ -113,5 +120,9 @@ def test_rates_fast():
 @pytest.mark.parametrize("sfreq", [500.0, 250.0])
 def test_rates_long(sfreq):
     counts, wrong = run(20, sfreq=sfreq, seed0=1000)
-    # at 3 dB at most 1 % of the verdicts may be confidently wrong (measured: 0)
-    check(counts, wrong, max_wrong_3db=0.01)
+    # at 3 dB at most 1 % of the verdicts may be confidently wrong (measured: 0); at
+    # 250 Hz onsets are coarser (4 ms samples) and the margin rule, which applies to
+    # unanimous trials too, turns more verdicts near a limit into "not assessable"
+    # (measured 91.8 % right at 10 dB)
+    check(counts, wrong, max_wrong_3db=0.01,
+          min_right_10db=0.95 if sfreq >= 500 else 0.90)
