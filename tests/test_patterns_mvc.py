@@ -393,3 +393,21 @@ def test_assess_reads_zero_duration_mvc_markers_of_a_file(tmp_path):
     c = result.comparison.criterion("gmax-amount")
     assert c.verdict == "fail"
     assert (1 - REL_TOL) * 8.0 <= c.measured <= 1.05 * 8.0
+
+
+def test_no_mvc_at_all_gives_the_measuring_steps_reason():
+    """Without any MVC marks the amount criterion says what to record, in the
+    words of the step that looked for the reference (one text, not two)."""
+    import warnings
+
+    import emgcontrol as ec
+    from emgcontrol.simulate import simulate
+
+    rec, _ = simulate("prone-hip-extension", sfreq=500, snr_db=20, seed=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        df = ec.compare(rec, "prone-hip-extension").to_dataframe()
+    row = df[df["id"] == "gmax-amount"].iloc[0]
+    assert row["verdict"] == "not_assessable"
+    assert "'mvc:<muscle>'" in row["reason"] and "mvc_end" in row["reason"]
+    assert "record an MVC block" not in row["reason"]

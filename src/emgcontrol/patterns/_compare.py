@@ -437,8 +437,7 @@ def _evaluate(c: Criterion, m: Measures, G: _Groups) -> tuple[
         if "amounts" not in m.computed:
             return [], "no amplitudes were measured (compare a Recording)", used
         if not m.mvc:
-            return [], ("amplitudes are not normalised: record an MVC block (events 'mvc') "
-                        "or give mvc="), used
+            return [], f"amplitudes are not normalised: {_no_mvc_reason(m)}", used
         key = "value" if p["noise_correct"] else "value_raw"
 
         def amounts(chans: Sequence[str], k: int) -> tuple[list[float], str | None]:
@@ -477,8 +476,7 @@ def _evaluate(c: Criterion, m: Measures, G: _Groups) -> tuple[
         return rows, None, used
     if c.kind == "cocontraction":
         if not m.mvc:
-            return [], ("co-contraction needs normalised envelopes: record an MVC block or "
-                        "give mvc="), used
+            return [], f"co-contraction needs normalised envelopes: {_no_mvc_reason(m)}", used
         for k in trial_ids:
             rs = [r for r in m.cocontraction if r["criterion"] == c.id and r["trial"] == k]
             vals = [r["value"] for r in rs if r["status"] == "ok" and r["value"] is not None]
@@ -970,3 +968,11 @@ def compare(
                        "session_value": "median over assessed trials"}
     return Comparison(pinfo, results, m.to_dict(), jsonable(proc), m.warnings,
                       settings={"options": dict(options or {}), "level": level})
+
+
+def _no_mvc_reason(m: Measures) -> str:
+    """Why the measures carry no MVC reference, as the measuring step said it."""
+    norm = m.processing.get("normalization") or {}
+    return str(norm.get("reason") or
+               "no MVC reference: record an MVC contraction of each muscle (markers "
+               "'mvc:<muscle>' ... 'mvc_end', or events 'mvc') or give mvc=")
