@@ -261,3 +261,14 @@ def test_detection_runs_without_jit():
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                          timeout=900)
     assert out.returncode == 0, out.stderr[-3000:]
+
+
+def test_warmup_checks_methods_and_prepares_the_parallel_twin():
+    import emgcontrol as ec
+    from emgcontrol.onset import _kernels as ko
+
+    for bad in (5, "nope", ["hodges", 3]):
+        with pytest.raises(ec.ValidationError, match="methods"):
+            ec.warmup(bad)
+    assert ec.warmup(["tkeo"], large=True) >= 0.0
+    assert ko.tkeo.signatures and ko.tkeo_par.signatures

@@ -377,19 +377,21 @@ class KernelState:
         self.fprm = cfg.fprm()
 
     def run(self, y: np.ndarray, thr_on: np.ndarray, thr_off: np.ndarray, sig0: np.ndarray,
-            *, want_stat: bool = False
+            *, want_stat: bool = False, parallel: bool | None = None
             ) -> tuple[list[list[tuple[int, int]]], np.ndarray | None]:
         """Process ``y`` (n_channels, n) and return events per channel (and the statistic).
 
-        Arrays of :data:`PARALLEL_MIN_SAMPLES` samples or more go to the
-        kernel's parallel twin (see :meth:`Config.kernel`).
+        ``parallel=None`` (default) sends arrays of :data:`PARALLEL_MIN_SAMPLES`
+        samples or more to the kernel's parallel twin (see :meth:`Config.kernel`);
+        True or False chooses it explicitly (warm-up).
         """
         n_ch, n = y.shape
         stat = np.empty((n_ch, n)) if want_stat else np.empty((n_ch, 0))
         cap = n // max(1, min(self.cfg.n_on, self.cfg.n_off)) + 8
         ev = np.zeros((n_ch, cap, 2), dtype=np.int64)
         nev = np.zeros(n_ch, dtype=np.int64)
-        parallel = y.size >= PARALLEL_MIN_SAMPLES
+        if parallel is None:
+            parallel = y.size >= PARALLEL_MIN_SAMPLES
         kern = self.cfg.kernel(parallel)
         if not getattr(kern, "signatures", True):  # first use: a background compile
             # started by the first cold filter may be bringing it to the cache

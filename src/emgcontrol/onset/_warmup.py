@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._validate import check_option
+from ..errors import ValidationError
 from ._detect import DEFAULT_METHOD, METHODS
 
 __all__ = ["WarmupStep", "prefetch", "warmup", "warmup_steps"]
@@ -48,16 +49,12 @@ def _detector_steps(names: list[str], large: bool) -> list[WarmupStep]:
     steps = []
     n = 2
     x = np.linspace(-1e-5, 1e-5, 2 * 64).reshape(n, 64)
+    inf = np.full(n, np.inf)
     for m in names:
         t0 = time.perf_counter()
         cfg = make_config(m, 1000.0, {}, preprocess=False)
-        kernels = [cfg.kernel(False)] + ([cfg.kernel(True)] if large else [])
-        for kern in kernels:
-            st = KernelState(cfg, n)
-            ev = np.zeros((n, 8, 2), dtype=np.int64)
-            kern(x, np.full(n, np.inf), np.full(n, np.inf), np.ones(n), st.iprm, st.fprm,
-                 st.ist, st.fst, st.wring, st.pring, ev, np.zeros(n, dtype=np.int64),
-                 np.empty((n, 0)))
+        for parallel in (False, True) if large else (False,):
+            KernelState(cfg, n).run(x, inf, inf, np.ones(n), parallel=parallel)
         KernelState(cfg, n).flush(np.ones(n))
         steps.append(WarmupStep(f"{m!r} onset detector" + (" (and its parallel twin)"
                                                            if large else ""),
@@ -95,8 +92,12 @@ def warmup_steps(methods: Iterable[str] | str | None = None, *, offline: bool = 
         names = [DEFAULT_METHOD]
     elif isinstance(methods, str):
         names = list(METHODS) if methods == "all" else [methods]
-    else:
+    elif isinstance(methods, Iterable):
         names = list(methods)
+    else:
+        raise ValidationError(
+            f"methods must be None, 'all', a method name or a list of them "
+            f"({', '.join(METHODS)}); got {methods!r}")
     for m in names:
         check_option("methods", m, METHODS)
     steps = []
