@@ -2,32 +2,42 @@
 
 Picking "the quietest window" and taking its mean + k SD as a threshold fires
 on every fluctuation of real data: the minimum over many windows is biased
-low, in level and in spread.  Instead the quiet parts of a channel are found
-as a population:
+low, in level and in spread.  Taking "most of the recording" fails the other
+way on channels that are active most of the time (a quadriceps holding a
+knee extension, a postural muscle): the baseline swallows the activity and
+nothing is found.  Instead the rest level is read off the distribution of the
+channel's levels:
 
 1. the band-passed signal is cut into blocks long enough to hold about
    ``dof`` degrees of freedom (``dof / (2 * bandwidth)`` seconds: 58 ms at
    1 kHz with a 20-450 Hz band, 0.27 s at 250 Hz with 20-112 Hz), and the
    log of each block's mean power is taken;
-2. starting from the lowest quarter of the blocks, the baseline level ``c``
-   (median) and spread ``s`` (root mean square deviation of the blocks below
-   the median -- the side that activity cannot contaminate -- capped at twice
-   the spread of Gaussian noise, ``2 sqrt(2 / dof)``) are estimated,
-   every block below ``c + z * s`` is taken as quiet, and the two steps are
-   repeated until the set stops changing;
-3. blocks next to a non-quiet block are dropped (onset and offset ramps), and
+2. the density of these log-powers is estimated (histogram smoothed with a
+   Gaussian kernel as wide as the spread of Gaussian noise's log-power,
+   ``sqrt(2 / dof)``), and the rest level ``c`` is its **lowest mode holding
+   at least** :data:`MIN_REST_SHARE` of the blocks: rest is the lowest level a
+   channel keeps for a while, whether it takes 90 % of the recording or 15 %;
+3. the spread ``s`` of the rest level is measured on the blocks *below* ``c``
+   (the side that activity cannot reach; 1.4826 x their median distance to
+   ``c``), and every block below ``c + z * s`` is quiet;
+4. blocks next to a non-quiet block are dropped (onset and offset ramps), and
    blocks of exactly zero power (dropouts) never count.
 
 The statistics of the detector are then pooled over all quiet samples.  The
 logarithm makes the rule scale-free (volts, microvolts or ADC counts give the
-same blocks).
+same blocks).  :func:`activity_contrast` tells, independently of that rule,
+how far a channel's loudest stretches rise above its lowest level: a channel
+whose bursts stand well above its lowest level but whose detection found
+nothing has no usable rest (it is reported "not assessable", never an empty
+"ok").
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["quiet_mask", "longest_run", "AUTO_DOF", "AUTO_Z"]
+__all__ = ["quiet_mask", "block_log_power", "rest_level", "activity_contrast",
+           "longest_run", "AUTO_DOF", "AUTO_Z", "MIN_REST_SHARE", "CLEAR_ACTIVITY_DB"]
 
 AUTO_DOF = 50.0
 """Degrees of freedom per block of the automatic baseline."""
@@ -38,10 +48,126 @@ AUTO_Z = 3.0
 MIN_BLOCKS = 50
 """Blocks are shortened (down to 4 samples) so that a record holds at least this many."""
 
+MIN_REST_SHARE = 0.05
+"""Share of the blocks (and at least 8 blocks) a level must hold to count as the rest
+level: shorter low stretches (a dropout, a few unusually quiet blocks) are not a rest."""
+
+CLEAR_ACTIVITY_DB = 10.0
+"""Power (dB) by which the loud end of a channel (its 97.5th percentile block) must
+exceed its lowest level (2.5th percentile) to count as holding bursts: 10 dB is over
+five times the 2.5-97.5 % spread of Gaussian noise blocks of 50 degrees of freedom
+(2.4 dB), and about twice that of quiet real channels with heartbeat residue."""
+
+
+def _block_len(n: int, sfreq: float, bandwidth: float, dof: float, min_blocks: int) -> int:
+    n_blk = max(int(round(dof / (2.0 * bandwidth) * sfreq)), 4)
+    return max(min(n_blk, n // max(min_blocks, 1)), 4)
+
+
+def block_log_power(y: np.ndarray, sfreq: float, bandwidth: float, *, dof: float = AUTO_DOF,
+                    skip: int = 0, min_blocks: int = MIN_BLOCKS
+                    ) -> tuple[np.ndarray, int, float]:
+    """Log of the mean power of consecutive blocks of one band-passed channel.
+
+    Parameters
+    ----------
+    y : ndarray, shape (n_times,)
+        Band-passed signal (any unit).
+    sfreq, bandwidth : float
+        Sampling frequency and noise bandwidth of the band-pass, Hz.
+    dof : float
+        Degrees of freedom per block (sets the block length).
+    skip : int
+        Leading samples never used (filter start-up): blocks touching them are +inf.
+    min_blocks : int
+        Blocks are shortened (to 4 samples at least) so that the record holds this many.
+
+    Returns
+    -------
+    lp : ndarray, shape (n_blocks,)
+        Natural log of each block's mean power; +inf for skipped blocks and blocks
+        of zero power (dropouts).
+    n_blk : int
+        Block length, samples.
+    s_noise : float
+        Spread (SD) of the log-power of Gaussian noise blocks of this length.
+    """
+    n = y.shape[-1]
+    n_blk = _block_len(n, sfreq, bandwidth, dof, min_blocks)
+    nb = n // n_blk
+    s_noise = float(np.sqrt(2.0 / max(2.0 * bandwidth * n_blk / sfreq, 1.0)))
+    if nb < 1:
+        return np.zeros(0), n_blk, s_noise
+    v = y[:nb * n_blk].reshape(nb, n_blk)
+    pw = np.einsum("ij,ij->i", v, v) / n_blk
+    first = -(-skip // n_blk)
+    lp = np.full(nb, np.inf)
+    valid = pw > 0
+    valid[:first] = False
+    lp[valid] = np.log(pw[valid])
+    return lp, n_blk, s_noise
+
+
+def rest_level(lp: np.ndarray, s_noise: float, *, min_share: float = MIN_REST_SHARE
+               ) -> tuple[float, float]:
+    """Rest level and its spread from finite block log-powers.
+
+    Parameters
+    ----------
+    lp : ndarray
+        Finite log-powers of the blocks.
+    s_noise : float
+        Spread of the log-power of Gaussian noise blocks (kernel width).
+    min_share : float
+        Share of the blocks a mode must hold (within two kernel widths).
+
+    Returns
+    -------
+    c, s : float
+        The lowest mode holding ``min_share`` of the blocks (median of the
+        blocks within two kernel widths of it) and the spread of the blocks
+        below it (at least a quarter of ``s_noise``).
+    """
+    h = float(s_noise)
+    lo, hi = float(lp.min()), float(lp.max())
+    step = h / 4.0
+    pad = 8
+    nbins = int((hi - lo) / step) + 2 * pad + 1
+    hist = np.bincount(((lp - lo) / step).astype(np.int64) + pad, minlength=nbins)
+    k = np.arange(-pad, pad + 1)
+    dens = np.convolve(hist.astype(float), np.exp(-0.5 * (k / 4.0) ** 2), mode="same")
+    cum = np.concatenate([[0], np.cumsum(hist)])
+    need = max(8.0, min_share * lp.size)
+    w = 8  # two kernel widths, in bins
+    cen = float(np.median(lp))
+    peaks = np.flatnonzero((dens[1:-1] >= dens[:-2]) & (dens[1:-1] > dens[2:])) + 1
+    for b in peaks:
+        if cum[min(b + w + 1, nbins)] - cum[max(b - w, 0)] >= need:
+            cen = lo + (b - pad + 0.5) * step
+            break
+    near = lp[np.abs(lp - cen) <= 2.0 * h]
+    c = float(np.median(near)) if near.size else cen
+    below = c - lp[(lp <= c) & (lp >= c - 6.0 * h)]
+    s = 1.4826 * float(np.median(below)) if below.size >= 4 else h
+    return c, max(s, 0.25 * h)
+
+
+def activity_contrast(lp: np.ndarray) -> float:
+    """How far the loud end of a channel rises above its lowest level, dB.
+
+    ``10 log10`` of the 97.5th over the 2.5th percentile of the block powers
+    (finite ``lp`` only; 0 when fewer than 8 blocks).
+    """
+    f = lp[np.isfinite(lp)]
+    if f.size < 8:
+        return 0.0
+    lo, hi = np.percentile(f, [2.5, 97.5])
+    return float((hi - lo) * 10.0 / np.log(10.0))
+
 
 def quiet_mask(y: np.ndarray, sfreq: float, bandwidth: float, *, dof: float = AUTO_DOF,
-               z: float = AUTO_Z, guard: int = 1, skip: int = 0, cap: bool = False,
-               min_blocks: int = 50) -> np.ndarray:
+               z: float = AUTO_Z, guard: int = 1, skip: int = 0,
+               min_blocks: int = MIN_BLOCKS) -> np.ndarray:
     """Boolean mask of the quiet samples of one band-passed channel.
 
     Parameters
@@ -58,6 +184,8 @@ def quiet_mask(y: np.ndarray, sfreq: float, bandwidth: float, *, dof: float = AU
         Blocks dropped on each side of a non-quiet block.
     skip : int
         Leading samples never taken as baseline (filter start-up).
+    min_blocks : int
+        Blocks are shortened so that the record holds at least this many.
 
     Returns
     -------
@@ -65,44 +193,21 @@ def quiet_mask(y: np.ndarray, sfreq: float, bandwidth: float, *, dof: float = AU
         May be all False when no block qualifies (e.g. a silent channel).
     """
     n = y.shape[-1]
-    n_blk = max(int(round(dof / (2.0 * bandwidth) * sfreq)), 4)
-    n_blk = max(min(n_blk, n // max(min_blocks, 1)), 4)  # enough blocks to estimate a spread
-    nb = n // n_blk
-    # the spread of the log-power of a block of Gaussian noise with this many degrees
-    # of freedom is about sqrt(2 / dof); heartbeats, drifts and colour widen it, but
-    # a spread estimated above twice that from a few blocks means activity got in
-    s_max = 2.0 * np.sqrt(2.0 / max(2.0 * bandwidth * n_blk / sfreq, 1.0))
+    lp, n_blk, s_noise = block_log_power(y, sfreq, bandwidth, dof=dof, skip=skip,
+                                         min_blocks=min_blocks)
     mask = np.zeros(n, dtype=bool)
-    if nb < 1:
-        return mask
-    pw = np.mean(np.square(y[:nb * n_blk]).reshape(nb, n_blk), axis=1)
-    first = -(-skip // n_blk)  # blocks touching the skipped start are not used
-    valid = pw > 0
-    valid[:first] = False
+    valid = np.isfinite(lp)
     if not valid.any():
         return mask
-    lp = np.full(nb, np.inf)
-    lp[valid] = np.log(pw[valid])
-    vals = lp[valid]
-    keep = valid & (lp <= np.quantile(vals, 0.25))
-    for _ in range(100):
-        kv = lp[keep]
-        c = float(np.median(kv))
-        lo = kv[kv <= c]
-        s = float(np.sqrt(np.mean((lo - c) ** 2))) if lo.size > 1 else 0.0
-        s = min(s, s_max) if cap else s
-        new = valid & (lp <= c + z * s)
-        if not new.any() or np.array_equal(new, keep):
-            keep = new if new.any() else keep
-            break
-        keep = new
+    c, s = rest_level(lp[valid], s_noise)
+    keep = valid & (lp <= c + z * s)
     quiet = keep.copy()
     for g in range(1, guard + 1):
         quiet[g:] &= keep[:-g]
         quiet[:-g] &= keep[g:]
     if not quiet.any():  # everything is near activity: keep the core blocks
         quiet = keep
-    mask[:nb * n_blk] = np.repeat(quiet, n_blk)
+    mask[:lp.size * n_blk] = np.repeat(quiet, n_blk)
     return mask
 
 

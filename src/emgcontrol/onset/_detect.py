@@ -13,7 +13,8 @@ import numpy as np
 from .._compile_notice import notice, wait_prefetch
 from .._validate import as_float_2d, check_option, check_positive, check_sfreq
 from ..errors import EmgcontrolError, EmgcontrolWarning, ValidationError
-from ._baseline import longest_run, quiet_mask
+from ._baseline import CLEAR_ACTIVITY_DB, activity_contrast, block_log_power, longest_run, \
+    quiet_mask
 from ._table import Activation, Activations, ChannelStatus
 
 __all__ = ["detect_onsets", "METHODS", "DEFAULT_METHOD", "DEFAULTS", "describe_method"]
@@ -827,10 +828,13 @@ def run_detection(inp: _Input, y: np.ndarray, ok: list[int], reasons: list[str],
     # ---- baseline masks
     skip = cfg.n_w + cfg.n_arm
     masks = np.zeros(y.shape, dtype=bool)
+    contrast = np.zeros(len(ok))
     for k, i in enumerate(ok):
         if base_win is None:
             masks[k] = quiet_mask(y[k], sf, cfg.bandwidth, dof=baseline_dof, z=baseline_z,
                                   skip=skip)
+            contrast[k] = activity_contrast(
+                block_log_power(y[k], sf, cfg.bandwidth, dof=baseline_dof, skip=skip)[0])
         else:
             a, b = int(round(base_win[0] * sf)), int(round(base_win[1] * sf))
             masks[k, a:b] = True
@@ -843,6 +847,7 @@ def run_detection(inp: _Input, y: np.ndarray, ok: list[int], reasons: list[str],
     ok = [ok[k] for k in keep]
     y = np.ascontiguousarray(y[keep])
     masks = masks[keep]
+    contrast = contrast[keep]
 
     # ---- pass 1: statistic; thresholds
     n_ok = len(ok)
@@ -889,6 +894,15 @@ def run_detection(inp: _Input, y: np.ndarray, ok: list[int], reasons: list[str],
             continue
         k = pos[i]
         times = to_times(pair_events(events[k] + tail[k]), cfg, n_times)
+        if not times and contrast[k] >= CLEAR_ACTIVITY_DB:
+            # bursts stand far above the lowest level, yet nothing rose above the
+            # baseline found: that baseline is not a rest (active most of the time)
+            reason = (f"no rest period found: give baseline=(start, stop) (its loudest "
+                      f"stretches are {contrast[k]:.0f} dB above its lowest level, but no "
+                      "quiet level below them was found)")
+            chans.append(ChannelStatus(name, mus, side, "not_assessable", reason, None,
+                                       None, None, None, None, None, 0))
+            continue
         for t_on, t_off in times:
             a = int(math.floor(t_on * sf))
             b = max(int(math.ceil(t_off * sf)), a + 1)
