@@ -733,6 +733,18 @@ class Recording:
             rec = rec.set_montage(muscles)
         return rec
 
+    def save(self, path: Any, *, format: str | None = None, overwrite: bool = False,
+             **kwargs: Any) -> Any:
+        """Write the recording; the format follows the extension.
+
+        ``.bdf`` (BDF+), ``.edf`` (EDF+), ``.vhdr`` (BrainVision), ``.csv``
+        (CSV + JSON sidecar), or ``format="brainflow"``; see
+        :func:`emgcontrol.io.write`.  Returns the path written.
+        """
+        from .io import write
+
+        return write(self, path, format=format, overwrite=overwrite, **kwargs)
+
     def to_dict(self, *, data: bool = False) -> dict[str, Any]:
         """Description as a JSON-ready dict (samples only if ``data=True``, in volts)."""
         out: dict[str, Any] = {

@@ -524,3 +524,178 @@ def parse_clock_times(values: Sequence[str], line_numbers: np.ndarray, path: Pat
     for pos in back:
         out[pos + 1:] += 86400.0
     return out
+
+
+# ------------------------------------------------------------ markers, types
+def check_markers(markers: Any) -> dict[str, str] | None:
+    """Validate ``markers=``: ``{code: label}`` -> ``{"<code>": label}``.
+
+    Codes are the numeric marker or trigger values a file stores (``1``,
+    ``2``...; int, or a str holding a number); labels are non-empty text such
+    as ``"trial"``, ``"mvc"``, ``"trial_end"`` or ``"mvc:left gluteus maximus"``.
+    A str ``"1=trial,2=mvc"`` (the command-line form) is accepted too.
+    """
+    if markers is None:
+        return None
+    if isinstance(markers, str):
+        items: list[tuple[Any, Any]] = []
+        for part in markers.split(","):
+            if not part.strip():
+                continue
+            if "=" not in part:
+                raise ValidationError(
+                    f"markers: {part.strip()!r} is not CODE=LABEL (e.g. "
+                    "'1=trial,2=mvc')")
+            k, v = part.split("=", 1)
+            items.append((k.strip(), v.strip()))
+    elif isinstance(markers, Mapping):
+        items = list(markers.items())
+    else:
+        raise ValidationError("markers must be a mapping {code: label} such as "
+                              f"{{1: 'trial', 2: 'mvc'}}; got {markers!r}")
+    out: dict[str, str] = {}
+    for k, v in items:
+        code: float | None
+        if isinstance(k, bool):
+            code = None
+        elif isinstance(k, (int, np.integer, float, np.floating)):
+            code = float(k)
+        elif isinstance(k, str):
+            try:
+                code = float(k)
+            except ValueError:
+                code = None
+        else:
+            code = None
+        if code is None or not np.isfinite(code):
+            raise ValidationError(f"markers: code {k!r} is not a number (the codes are the "
+                                  "numeric marker values of the file, e.g. 1, 2)")
+        if not isinstance(v, str) or not v.strip():
+            raise ValidationError(f"markers: the label of code {k!r} must be a non-empty "
+                                  f"str such as 'trial' or 'mvc'; got {v!r}")
+        out[f"{code:g}"] = v.strip()
+    if not out:
+        raise ValidationError("markers is empty; give {code: label}, e.g. {1: 'trial'}")
+    return out
+
+
+def marker_code(label: str) -> str | None:
+    """The numeric code of an event label (``"1"``, ``"2.0"`` -> ``"1"``, ``"2"``), or None."""
+    try:
+        v = float(label)
+    except ValueError:
+        return None
+    return f"{v:g}" if np.isfinite(v) else None
+
+
+def apply_markers(rec: Recording, markers: Any, path: Path | None = None) -> Recording:
+    """Relabel numeric marker events by ``markers`` (see :func:`check_markers`).
+
+    Events whose label is a code of the mapping take its label; other events
+    stay.  A code of the mapping that the file never holds warns (naming the
+    codes it does hold), since a misspelt mapping would otherwise silently
+    leave the trials unmarked.
+    """
+    table = check_markers(markers)
+    if table is None:
+        return rec
+    found: dict[str, int] = {}
+    events = []
+    for ev in rec.events:
+        code = marker_code(ev.label)
+        if code is not None and code in table:
+            found[code] = found.get(code, 0) + 1
+            events.append(Event(ev.onset, ev.duration, table[code]))
+        else:
+            events.append(ev)
+    missing = [c for c in table if c not in found]
+    if missing:
+        held = sorted({c for e in rec.events if (c := marker_code(e.label)) is not None},
+                      key=float)
+        where = f"{path}: " if path is not None else ""
+        warn(f"{where}markers names code(s) {', '.join(missing)} that the file does not "
+             f"hold (its numeric markers: {', '.join(held) or 'none'})")
+    return rec.with_step("markers", {"markers": table, "relabelled": found},
+                         events=events)
+
+
+def override_types(types: list[str], names: Sequence[str], ch_types: Any,
+                   voltage: Sequence[bool], path: Path) -> list[str]:
+    """Apply ``ch_types=`` (a sequence, one per channel, or ``{channel: type}``).
+
+    ``voltage[i]`` tells whether channel ``i`` holds volts (its file unit is a
+    voltage); a channel whose unit is not a voltage cannot become ``emg`` or
+    ``ecg``, since its values could not be put in volts.
+    """
+    from ..recording import CH_TYPES
+
+    if ch_types is None:
+        return types
+    out = list(types)
+    if isinstance(ch_types, Mapping):
+        pairs = []
+        for ch, t in ch_types.items():
+            if ch not in names:
+                raise ValidationError(f"ch_types names channel {ch!r}, which is not in "
+                                      f"{path.name} (channels: {', '.join(names)})")
+            pairs.append((list(names).index(ch), t))
+    elif isinstance(ch_types, str):
+        pairs = [(i, ch_types) for i in range(len(names))]
+    elif isinstance(ch_types, Sequence):
+        if len(ch_types) != len(names):
+            raise ValidationError(f"ch_types lists {len(ch_types)} types but {path.name} "
+                                  f"has {len(names)} channels ({', '.join(names)})")
+        pairs = list(enumerate(ch_types))
+    else:
+        raise ValidationError("ch_types must be a type for all channels, a list (one per "
+                              f"channel) or a mapping channel -> type; got {ch_types!r}")
+    for i, t in pairs:
+        if t not in CH_TYPES:
+            raise ValidationError(f"ch_types: {t!r} for channel {names[i]!r} is not one "
+                                  f"of {', '.join(CH_TYPES)}")
+        if t in ("emg", "ecg") and not voltage[i]:
+            raise ValidationError(
+                f"ch_types: channel {names[i]!r} of {path.name} is not stored in a "
+                f"voltage unit, so it cannot be typed {t!r}")
+        out[i] = t
+    return out
+
+
+# ------------------------------------------------------------ units default
+PLAUSIBLE_UV = (0.05, 2e6)
+"""Range of the typical amplitude (99th percentile of |x - median|, plus the
+offset) that sEMG numbers in microvolts take: below 0.05 they would be
+nanovolt-sized (the file is in V or mV), above 2e6 (2 V) no EMG amplifier
+delivers (ADC counts or nV)."""
+
+
+def check_default_units(values: np.ndarray, path: Path, what: str = "the data",
+                        keyword: str = "units") -> None:
+    """Refuse the ``"uV"`` default where the numbers cannot be microvolts.
+
+    Called only when the caller did not give ``units=`` and the file does not
+    state them: a recording in volts read as microvolts would be a million
+    times too small, silently.
+    """
+    x = np.asarray(values, dtype=np.float64)
+    x = x[np.isfinite(x)]
+    if x.size == 0:
+        return
+    med = float(np.median(x))
+    spread = float(np.percentile(np.abs(x - med), 99))
+    level = max(spread, abs(med))
+    if level == 0.0:
+        return
+    lo, hi = PLAUSIBLE_UV
+    if level < lo:
+        guess = "'V'" if level < 0.05e-3 else "'mV' or 'V'"
+        raise FileFormatError(
+            f"{what} do not say their unit and their typical size is {level:.3g}: as "
+            f"microvolts (the default) that is {level * 1e3:.3g} nV, not EMG. Pass "
+            f"{keyword}= (probably {guess}; one of V, mV, uV, nV)", path)
+    if level > hi:
+        raise FileFormatError(
+            f"{what} do not say their unit and their typical size is {level:.3g}: as "
+            f"microvolts (the default) that is {level * 1e-6:.3g} V, more than any EMG "
+            f"amplifier gives. Pass {keyword}= (one of V, mV, uV, nV), or convert ADC "
+            "counts first", path)

@@ -14,6 +14,7 @@ FORMATS: dict[str, str] = {
     "csv": "generic CSV/TSV with a header row of channel names",
     "npy": "NumPy .npy array (needs sfreq)",
     "npz": "NumPy .npz archive (needs sfreq unless it stores one)",
+    "mat": "MATLAB .mat v5-v7 (a data array and a sampling-rate scalar such as fs)",
 }
 """Formats :func:`emgcontrol.io.read` recognises, with a description."""
 
@@ -63,6 +64,8 @@ def sniff_format(path: Path) -> str | None:
         return "bdf"
     if head.startswith(b"\x93NUMPY"):
         return "npy"
+    if head.startswith(b"MATLAB ") and b"MAT-file" in head[:128]:
+        return "mat"
     if head.startswith(b"PK\x03\x04"):
         try:
             with zipfile.ZipFile(path) as zf:

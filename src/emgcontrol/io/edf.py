@@ -38,6 +38,15 @@ _N_TIMES_KEY = "emgcontrol_n_times="
 _TRANSDUCER = {"emg": "EMG electrode", "ecg": "ECG electrode", "acc": "accelerometer",
                "misc": ""}
 _UNIT_ALIASES = {"uv": "uV", "µv": "uV", "μv": "uV", "mv": "mV", "v": "V", "nv": "nV"}
+_STATUS_LABELS = ("status",)
+"""Labels of a BioSemi-style trigger/status channel (any case)."""
+_TRIGGER_LABELS = ("trigger", "triggers", "trig", "stim", "sti 014")
+"""Other trigger-channel labels, taken as triggers when every value is an integer."""
+TRIGGER_MASK = 0xFFFF
+"""BioSemi Status: the low 16 bits carry the trigger codes (bits 16-23 the system
+status: bit 16 new epoch, bit 20 CMS in range, bit 22 battery low)."""
+_CMS_IN_RANGE = 1 << 20
+_BATTERY_LOW = 1 << 22
 
 
 # ------------------------------------------------------------------ reading
@@ -198,11 +207,64 @@ def _record_gaps(edf: Any, sfreq: float, spr: int, duration: float) -> list[C.Ga
     return gaps
 
 
+def _is_trigger_signal(label: str, values: np.ndarray) -> bool:
+    lab = label.strip().lower()
+    if lab in _STATUS_LABELS:
+        return True
+    return lab in _TRIGGER_LABELS and bool(np.all(values == np.round(values)))
+
+
+def decode_triggers(values: np.ndarray, sfreq: float, *, mask: int = TRIGGER_MASK
+                    ) -> tuple[list[Event], dict[str, Any]]:
+    """Events from a trigger (BioSemi ``Status``) channel.
+
+    Parameters
+    ----------
+    values : ndarray of int, shape (n_times,)
+        The channel's digital values (24-bit two's complement in BDF).
+    sfreq : float
+        Sampling frequency in Hz.
+    mask : int
+        Bits that carry the trigger code (BioSemi: the low 16 bits).
+
+    Returns
+    -------
+    events : list of Event
+        One zero-duration event at every sample where the masked code changes
+        to a nonzero value, labelled with the code (``"1"``, ``"2"``...), as
+        MNE's ``find_events`` reports them.  A code already present at the
+        first sample is not an event (it is in ``info["initial_code"]``).
+    info : dict
+        ``channel`` filled in by the caller; ``codes`` (code -> count),
+        ``initial_code``; when bits above the mask are used (a BioSemi
+        ActiveTwo sets them), ``cms_out_of_range_s`` (time with the CMS
+        electrode out of range: poor contact) and ``battery_low``.
+    """
+    v = np.asarray(values).astype(np.int64)
+    code = v & mask
+    change = np.flatnonzero(np.diff(code) != 0) + 1
+    change = change[code[change] != 0]
+    events = [Event(float(k) / sfreq, 0.0, str(int(code[k]))) for k in change]
+    counts: dict[str, int] = {}
+    for e in events:
+        counts[e.label] = counts.get(e.label, 0) + 1
+    info: dict[str, Any] = {"codes": counts, "initial_code": int(code[0]) if len(code) else 0,
+                            "mask": mask}
+    high = (v & 0xFFFFFF) & ~mask
+    if np.any(high):
+        out = int(np.count_nonzero((v & _CMS_IN_RANGE) == 0))
+        info["cms_out_of_range_s"] = out / sfreq
+        info["battery_low"] = bool(np.any(v & _BATTERY_LOW))
+    return events, info
+
+
 def read_edf(
     path: str | Path,
     *,
     muscles: Any = None,
     allow_truncated: bool = False,
+    ch_types: Any = None,
+    markers: Any = None,
 ) -> Recording:
     """Read an EDF, EDF+, BDF or BDF+ file (the content tells which).
 
@@ -215,6 +277,13 @@ def read_edf(
     allow_truncated : bool
         Read the complete data records of a file shorter than its header says
         (with a warning) instead of raising.
+    ch_types : str, sequence or mapping, optional
+        Channel types overriding the ones the file implies: one for all, one per
+        channel, or ``{channel: type}`` (``emg``/``ecg`` only for channels
+        stored in a voltage unit).
+    markers : mapping, optional
+        ``{code: label}``, e.g. ``{1: "trial", 2: "mvc"}``: trigger and
+        annotation events labelled with a code get the label.
 
     Returns
     -------
@@ -223,7 +292,10 @@ def read_edf(
         for labels starting with ECG/EKG) unless the transducer field names the
         type; ``g`` channels are ``acc``, others ``misc``.  Signals sampled
         slower than the fastest ones are left out with a warning (listed in
-        ``meta["skipped_signals"]``).  Annotations become events; gaps between
+        ``meta["skipped_signals"]``).  A trigger channel (BioSemi ``Status``)
+        is not a data channel: its code changes (low 16 bits) become events
+        labelled with the code (``"1"``, ``"2"``...), summarised in
+        ``meta["triggers"]``.  Annotations become events; gaps between
         the data records of a discontinuous (EDF+D) file are reported as
         dropped samples.
 
@@ -247,9 +319,16 @@ def read_edf(
             if not signals:
                 raise FileFormatError("the file holds annotations only, no signal", p)
             rates = [float(s.sampling_frequency) for s in signals]
-            sfreq = max(rates)
-            keep = [i for i, r in enumerate(rates) if r == sfreq]
-            skipped = [f"{signals[i].label} ({rates[i]:g} Hz)" for i in range(len(signals))
+            trig = [i for i, s in enumerate(signals)
+                    if _is_trigger_signal(s.label, np.asarray(s.data[:4096]))]
+            trig = trig[:1]
+            data_idx = [i for i in range(len(signals)) if i not in trig]
+            if not data_idx:
+                raise FileFormatError("the file holds a trigger channel only, no data "
+                                      "signal", p)
+            sfreq = max(rates[i] for i in data_idx)
+            keep = [i for i in data_idx if rates[i] == sfreq]
+            skipped = [f"{signals[i].label} ({rates[i]:g} Hz)" for i in data_idx
                        if i not in keep]
             n_avail = min(len(signals[i].data) for i in keep)
             n_rec = info["n_records"]
@@ -260,6 +339,19 @@ def read_edf(
             if m and 0 < int(m.group(1)) <= n_times:
                 n_times = int(m.group(1))
             raw = [np.asarray(signals[i].data[:n_times], dtype=np.float64) for i in keep]
+            trig_events: list[Event] = []
+            trig_info: dict[str, Any] | None = None
+            if trig:
+                ts = signals[trig[0]]
+                if rates[trig[0]] != sfreq:
+                    raise FileFormatError(
+                        f"trigger channel {ts.label!r} is sampled at {rates[trig[0]]:g} Hz, "
+                        f"the data at {sfreq:g} Hz", p)
+                digital = np.asarray(ts.digital[:n_times], dtype=np.int64)
+                if ts.label.strip().lower() not in _STATUS_LABELS:
+                    digital = np.round(np.asarray(ts.data[:n_times])).astype(np.int64)
+                trig_events, trig_info = decode_triggers(digital, sfreq)
+                trig_info = {"channel": ts.label, **trig_info}
             annotations = list(edf.annotations)
             gaps: list[C.Gap] = []
             if info["reserved"].upper().startswith(("EDF+D", "BDF+D")):
@@ -283,13 +375,15 @@ def read_edf(
     if skipped:
         C.warn(f"{p}: signals sampled slower than {sfreq:g} Hz were left out: "
                f"{', '.join(skipped)}")
-    names, types, muss = [], [], []
+    names, types, muss, volt = [], [], [], []
     data = np.empty((len(keep), n_times), dtype=np.float64)
     for j, (lab, dim, tr) in enumerate(zip(labels, dims, trans)):
         t, scale = _channel_type(lab, dim, tr)
         names.append(tr.get("name") or lab)
         types.append(t)
         muss.append(tr.get("muscle"))
+        unit = _UNIT_ALIASES.get(dim.strip().lower())
+        volt.append(unit is not None and t in ("emg", "ecg"))
         data[j] = raw[j] * scale
     seen: dict[str, int] = {}
     for j, nm in enumerate(names):  # EDF allows duplicate labels, a Recording does not
@@ -299,7 +393,7 @@ def read_edf(
         else:
             seen[nm] = 0
     events = [Event(float(a.onset), float(a.duration or 0.0), a.text)
-              for a in annotations if a.text]
+              for a in annotations if a.text] + trig_events
     meta: dict[str, Any] = {"source_format": fmt + ("+" if info["reserved"].upper()
                                                     .startswith(("EDF+", "BDF+")) else ""),
                             "source_file": str(p)}
@@ -309,6 +403,12 @@ def read_edf(
         meta["prefiltering"] = prefilt
     if skipped:
         meta["skipped_signals"] = skipped
+    if trig_info is not None:
+        meta["triggers"] = trig_info
+        if trig_info.get("cms_out_of_range_s"):
+            C.warn(f"{p}: the BioSemi Status channel says the CMS electrode was out of "
+                   f"range for {trig_info['cms_out_of_range_s']:.3f} s (poor electrode "
+                   "contact); see meta['triggers']")
     rid = re.sub(r"\s*" + re.escape(_N_TIMES_KEY) + r"\d+", "", rec_id).strip()
     if rid:
         meta["recording_id"] = rid
@@ -328,9 +428,11 @@ def read_edf(
         muss = C.exg_muscles(muscles, names, len(names))
     else:
         muss = C.stored_muscles(muss, p)
+    types = C.override_types(types, names, ch_types, volt, p)
     params = {"path": str(p), "format": meta["source_format"]}
-    return C.finish_recording(data, sfreq, names, types, path=p, step="read_edf",
-                              params=params, meta=meta, events=events, muscles=muss)
+    rec = C.finish_recording(data, sfreq, names, types, path=p, step="read_edf",
+                             params=params, meta=meta, events=events, muscles=muss)
+    return C.apply_markers(rec, markers, p)
 
 
 # ------------------------------------------------------------------ writing
