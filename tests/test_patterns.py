@@ -616,3 +616,56 @@ def test_not_assessable_sentences_and_nan_free_export(phe_typical):
     _, _, res = phe_typical
     for c in res.criteria:
         assert c.sentence and not math.isnan(c.weight)
+
+
+def test_a_new_criterion_kind_is_one_module(phe_typical):
+    """A kind added through the registry parses, is judged and is said, with no change
+    to the format, the comparison or the sentences: here the onset spread of a group
+    (latest - earliest channel onset, ms)."""
+    from emgcontrol.patterns import kinds
+    from emgcontrol.patterns.kinds import CriterionKind, Evaluation, GroupRule, TrialValue
+
+    def parse(spec):
+        return {"muscle": spec.group("muscle")}, None, spec.number("max_ms"), "ms"
+
+    def evaluate(c, m, chans, trials):
+        out = Evaluation()
+        for k in trials:
+            ons = [o.onset_s for o in m.onsets if o.trial == k
+                   and o.channel in chans["muscle"] and o.onset_s is not None]
+            out.trials.append(TrialValue(k, 1000 * (max(ons) - min(ons)) if len(ons) == len(
+                chans["muscle"]) else None, None if ons else "no onset"))
+        return out
+
+    def say(c, ok, measured, target, rep):
+        return f"Both sides started within {measured:.0f} ms ({'ok' if ok else 'not ok'})"
+
+    kind = CriterionKind(name="onset_spread", fields=frozenset({"muscle", "max_ms"}),
+                         combine=("all",), unit="ms", needs=frozenset({"onsets"}),
+                         group_rules={"muscle": GroupRule("all")}, parse=parse,
+                         evaluate=evaluate, sentence=say, timing=True)
+    kinds.register(kind)
+    try:
+        with pytest.raises(ValidationError, match="already registered"):
+            kinds.register(kind)
+        text = get_pattern("prone-hip-extension").text.split("[[criteria]]")[0] + """
+[[criteria]]
+id = "es-together"
+kind = "onset_spread"
+muscle = "erector spinae"
+max_ms = 400.0
+description = "Both erector spinae switch on together."
+reference = ["test"]
+"""
+        p = loads_pattern(text)
+        rec, truth, _ = phe_typical
+        res = compare(rec, p)
+        c = res.criterion("es-together")
+        want = [1000 * abs(a - b) for a, b in zip(truth.onsets("LT L"), truth.onsets("LT R"))]
+        got = [t["value"] for t in c.trials]
+        assert len(got) == len(want) == 5
+        assert np.allclose(got, want, atol=25.0)  # onset error at 500 Hz, 20 dB
+        assert c.verdict == ("pass" if np.median(want) < 400 else "fail")
+        assert c.sentence.startswith("Both sides started within")
+    finally:
+        kinds.REGISTRY.pop("onset_spread", None)

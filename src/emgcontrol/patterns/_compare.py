@@ -69,6 +69,9 @@ from ..metrics._common import jsonable
 from ._format import Criterion, MuscleGroup, TargetPattern
 from ._measure import Measures, channels_of, measure
 from ._text import sentence
+from ._rows import ChannelRow
+from .kinds import REGISTRY
+from .kinds._base import badness, deviation, enough, inside, median_se, side_of
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -159,25 +162,7 @@ class CriterionResult:
         return jsonable(asdict(self))
 
 
-def _deviation(v: float, lo: float | None, hi: float | None) -> float:
-    if lo is not None and v < lo:
-        return v - lo
-    if hi is not None and v > hi:
-        return v - hi
-    return 0.0
-
-
-def _inside(v: float, lo: float | None, hi: float | None) -> bool:
-    return (lo is None or v >= lo - 1e-12) and (hi is None or v <= hi + 1e-12)
-
-
-def _side_of(v: float, lo: float | None, hi: float | None) -> str:
-    """``"below"``, ``"inside"`` or ``"above"`` the target band."""
-    if lo is not None and v < lo - 1e-12:
-        return "below"
-    if hi is not None and v > hi + 1e-12:
-        return "above"
-    return "inside"
+_deviation, _inside, _side_of, _badness, _enough = deviation, inside, side_of, badness, enough
 
 
 def _bound_decides(bound: str, side: str, lo: float | None, hi: float | None) -> bool:
@@ -188,23 +173,6 @@ def _bound_decides(bound: str, side: str, lo: float | None, hi: float | None) ->
     if bound == "upper":
         return (side == "inside" and lo is None) or side == "below"
     return (side == "inside" and hi is None) or side == "above"
-
-
-def _badness(v: float, lo: float | None, hi: float | None) -> float:
-    """Larger is worse: distance outside the band, minus the margin inside."""
-    if not _inside(v, lo, hi):
-        return abs(_deviation(v, lo, hi))
-    margins = [m for m in ((v - lo) if lo is not None else None,
-                           (hi - v) if hi is not None else None) if m is not None]
-    return -min(margins) if margins else 0.0
-
-
-def _enough(n_ok: int, n: int, combine: str) -> bool:
-    """Enough channels of a group: all for a worst-case rule (``each``, ``max``,
-    ``min``), at least half for a mean."""
-    if combine == "mean":
-        return n_ok >= max(1, math.ceil(n / 2))
-    return n_ok >= n
 
 
 NEEDS_ALL = ("each", "latest", "max", "min")
@@ -244,20 +212,19 @@ _ACTIONS = (
 )
 
 
-def channel_text(ch: Mapping[str, Any]) -> str:
+def channel_text(ch: ChannelRow) -> str:
     """``"left internal oblique (EXG4)"``: a channel by muscle and name."""
-    mus = str(ch.get("muscle") or "").replace("_", " ")
-    side = ch.get("side")
-    name = f"{side} {mus}" if side and mus else mus
-    return f"{name} ({ch['channel']})" if name else str(ch["channel"])
+    mus = str(ch.muscle or "").replace("_", " ")
+    name = f"{ch.side} {mus}" if ch.side and mus else mus
+    return f"{name} ({ch.channel})" if name else str(ch.channel)
 
 
-def unusable_text(ch: Mapping[str, Any], why: str | None) -> str:
+def unusable_text(ch: ChannelRow, why: str | None) -> str:
     """Why a channel cannot be used and what to do:
     ``"left internal oblique (EXG4) not usable: railed: ...; re-attach ..."``."""
     why = str(why or "not usable")
-    if why.startswith(str(ch["channel"]) + ": "):
-        why = why[len(str(ch["channel"])) + 2:]
+    while why.startswith(str(ch.channel) + ": "):
+        why = why[len(str(ch.channel)) + 2:]
     act = next((a for key, a in _ACTIONS if why.startswith(key)),
                "check the electrode and record again")
     return f"{channel_text(ch)} not usable: {why}; {act}"
@@ -268,7 +235,7 @@ class _Groups:
 
     def __init__(self, m: Measures) -> None:
         self.m = m
-        self.by_name = {c["channel"]: c for c in m.channels}
+        self.by_name = {c.channel: c for c in m.channels}
 
     def resolve(self, g: MuscleGroup, *, timing: bool = False
                 ) -> tuple[list[str], str | None, list[dict[str, Any]]]:
@@ -282,9 +249,8 @@ class _Groups:
         excluded = []
         for ch in chans:
             row = self.by_name[ch]
-            why = row.get("reason") if not row["usable"] else (
-                row.get("onset_reason") if timing else None)
-            if not row["usable"] or why:
+            why = row.excluded(timing)
+            if why:
                 excluded.append({"channel": ch, "reason": why,
                                  "text": unusable_text(row, why)})
         bad = {e["channel"] for e in excluded}
@@ -294,38 +260,31 @@ class _Groups:
         return good, None, excluded
 
 
-def _onset(m: Measures, chans: Sequence[str], k: int, combine: str
-           ) -> tuple[float | None, str | None, dict[str, float | None]]:
-    rows = [o for o in m.onsets if o["trial"] == k and o["channel"] in chans]
-    per = {o["channel"]: (o["onset_s"] if o["status"] == "ok" else None) for o in rows}
-    ok = [v for v in per.values() if v is not None]
-    if not ok:
-        why = "; ".join(sorted({str(o["reason"]) if str(o["reason"]).startswith(
-            o["channel"]) else f"{o['channel']}: {o['reason']}" for o in rows
-            if o["status"] != "ok"})) or "no onset"
-        return None, why, per
-    if combine == "latest":
-        missing = [ch for ch, v in per.items() if v is None]
-        if missing:
-            return None, f"no onset of {', '.join(missing)}", per
-        return max(ok), None, per
-    return min(ok), None, per
+def _group_fields(c: Criterion) -> list[tuple[str, MuscleGroup]]:
+    """(field, group) of every muscle group a criterion names (``sequence[i]``)."""
+    out: list[tuple[str, MuscleGroup]] = []
+    for key, v in c.params.items():
+        if isinstance(v, MuscleGroup):
+            out.append((key, v))
+        elif isinstance(v, tuple) and v and isinstance(v[0], MuscleGroup):
+            out += [(f"{key}[{i}]", g) for i, g in enumerate(v)]
+    return out
 
 
 def _evaluate(c: Criterion, m: Measures, G: _Groups) -> tuple[
         list[dict[str, Any]], str | None, dict[str, Any]]:
     """Per-trial values of a criterion: rows ``trial, value, reason``; a global reason
-    when nothing can be assessed; the channels used."""
-    p = c.params
-    lo, hi = c.minimum, c.maximum
+    when nothing can be assessed; the channels used.
+
+    The channels every group needs are checked here, whatever the kind (see
+    :data:`NEEDS_ALL`); the kind's module computes the values."""
+    kind = REGISTRY[c.kind]
     used: dict[str, Any] = {}
     excluded: list[dict[str, Any]] = []
     resolved: dict[str, list[str]] = {}
-    timing = c.kind in ("order", "latency")
     bounds: set[str] = set()
-    for key, g in [(k, v) for k, v in p.items() if isinstance(v, MuscleGroup)] + [
-            (f"sequence[{i}]", g) for i, g in enumerate(p.get("sequence", ()))]:
-        good, why, exc = G.resolve(g, timing=timing)
+    for key, g in _group_fields(c):
+        good, why, exc = G.resolve(g, timing=kind.timing)
         excluded += exc
         if why is not None:
             return [], f"{g.plain}: {why}", {"excluded": excluded}
@@ -333,21 +292,19 @@ def _evaluate(c: Criterion, m: Measures, G: _Groups) -> tuple[
         used[g.name] = good
         if not exc:
             continue
-        # the rule that combines this group's channels (see NEEDS_ALL)
-        rule = ("earliest" if key == "relative_to" else "all" if key.startswith("sequence")
-                else c.combine if key in ("muscle", "first", "then") else "mean")
+        rule = kind.rule_of(key, c.combine)
         n_all = len(good) + len(exc)
         missing = "; ".join(e["text"] for e in exc)
-        if rule in NEEDS_ALL or rule == "all":
+        if rule.rule in NEEDS_ALL or rule.rule == "all":
             return [], (f"every electrode of the {g.plain} is needed"
-                        + ("" if rule == "all" else f" (combine = {c.combine!r})")
+                        + ("" if rule.rule == "all" else f" (combine = {c.combine!r})")
                         + f": {missing}"), {"excluded": excluded}
-        if rule == "mean" and not _enough(len(good), n_all, "mean"):
+        if rule.rule == "mean" and not _enough(len(good), n_all, "mean"):
             return [], (f"{g.plain}: fewer than half of the channels are usable: "
                         f"{missing}"), {"excluded": excluded}
-        if rule == "earliest":
+        if rule.rule == "earliest":
             # the remaining channels give a later bound of the group's onset
-            bounds.add("upper" if key in ("muscle", "then") else "lower")
+            bounds.add("upper" if rule.sign > 0 else "lower")
     if excluded:
         used["excluded"] = excluded
     if len(bounds) > 1:
@@ -355,232 +312,14 @@ def _evaluate(c: Criterion, m: Measures, G: _Groups) -> tuple[
                     "not bounded: " + "; ".join(e["text"] for e in excluded)), used
     if bounds:
         used["bound"] = bounds.pop()
-    trial_ids = [t["trial"] for t in m.trials] or [0]
-    rows: list[dict[str, Any]] = []
-
-    if c.kind in ("order", "latency"):
-        if "onsets" not in m.computed:
-            return [], "no onsets were measured", used
-    if c.kind == "order" and "sequence" in p:
-        tol = float(p["tolerance_ms"] or 0.0)
-        for k in trial_ids:
-            ons = []
-            why = None
-            for i in range(len(p["sequence"])):
-                o, w, _ = _onset(m, resolved[f"sequence[{i}]"], k, c.combine)
-                if o is None:
-                    why = f"{p['sequence'][i].plain}: {w}"
-                    break
-                ons.append(o)
-            if why:
-                rows.append({"trial": k, "value": None, "reason": why})
-                continue
-            pairs = [(i, j) for i in range(len(ons)) for j in range(i + 1, len(ons))]
-            conc = sum(1 for i, j in pairs if (ons[j] - ons[i]) * 1000.0 >= -tol)
-            rows.append({"trial": k, "value": conc / len(pairs), "reason": None,
-                         "onsets_s": ons})
-        return rows, None, used
-    if c.kind == "order":
-        for k in trial_ids:
-            a, wa, _ = _onset(m, resolved["first"], k, c.combine)
-            b, wb, _ = _onset(m, resolved["then"], k, c.combine)
-            if a is None or b is None:
-                why = "; ".join(x for x in (
-                    f"{p['first'].plain}: {wa}" if a is None else None,
-                    f"{p['then'].plain}: {wb}" if b is None else None) if x)
-                rows.append({"trial": k, "value": None, "reason": why})
-            else:
-                rows.append({"trial": k, "value": (b - a) * 1000.0, "reason": None,
-                             "onset_first_s": a, "onset_then_s": b})
-        return rows, None, used
-    if c.kind == "latency":
-        ref = p["relative_to"]
-        for k in trial_ids:
-            tr = next((t for t in m.trials if t["trial"] == k), {})
-            if isinstance(ref, MuscleGroup):
-                r, wr, _ = _onset(m, resolved["relative_to"], k, "earliest")
-                wr = f"{ref.plain}: {wr}" if r is None else None
-            elif ref == "movement":
-                r = tr.get("movement_onset_s")
-                wr = tr.get("movement_reason") or "movement onset unknown" if r is None else None
-            else:
-                r = (tr.get("events") or {}).get(ref[6:])
-                wr = f"no {ref[6:]!r} event in the trial" if r is None else None
-            if r is None:
-                rows.append({"trial": k, "value": None, "reason": wr})
-                continue
-            if c.combine == "each":
-                vals = []
-                why = None
-                for ch in resolved["muscle"]:
-                    o, w, _ = _onset(m, [ch], k, "earliest")
-                    if o is None:
-                        why = w  # _onset's reason names the channel
-                        break
-                    vals.append(((o - r) * 1000.0, ch))
-                if why:
-                    rows.append({"trial": k, "value": None, "reason": why})
-                    continue
-                v, ch = max(vals, key=lambda t: _badness(t[0], lo, hi))
-                rows.append({"trial": k, "value": v, "reason": None, "channel": ch,
-                             "per_channel_ms": {c2: v2 for v2, c2 in vals}})
-            else:
-                o, w, _ = _onset(m, resolved["muscle"], k, c.combine)
-                if o is None:
-                    rows.append({"trial": k, "value": None, "reason":
-                                 f"{p['muscle'].plain}: {w}"})
-                else:
-                    rows.append({"trial": k, "value": (o - r) * 1000.0, "reason": None,
-                                 "onset_s": o, "reference_s": r})
-        return rows, None, used
-    if c.kind in ("amount", "ratio"):
-        if "amounts" not in m.computed:
-            return [], "no amplitudes were measured (compare a Recording)", used
-        if not m.mvc:
-            return [], f"amplitudes are not normalised: {_no_mvc_reason(m)}", used
-        key = "value" if p["noise_correct"] else "value_raw"
-
-        def amounts(chans: Sequence[str], k: int) -> tuple[list[float], str | None]:
-            rs = [a for a in m.amounts if a["trial"] == k and a["phase"] == p["phase"]
-                  and a["measure"] == p["measure"] and a["channel"] in chans]
-            vals = [float(a[key]) for a in rs if a["status"] == "ok" and a[key] is not None]
-            if not _enough(len(vals), len(chans), c.combine) or not rs:
-                why = "; ".join(sorted({str(a["reason"]) for a in rs if a["status"] != "ok"}))
-                return [], why or "no amplitude"
-            return vals, None
-        for k in trial_ids:
-            if c.kind == "amount":
-                vals, why = amounts(resolved["muscle"], k)
-                if why:
-                    rows.append({"trial": k, "value": None, "reason": why})
-                    continue
-                if c.combine == "each":
-                    v = max(vals, key=lambda x: _badness(x, lo, hi))
-                else:
-                    v = {"mean": float(np.mean(vals)), "max": max(vals),
-                         "min": min(vals)}[c.combine]
-                rows.append({"trial": k, "value": v, "reason": None, "channel_values": vals})
-            else:
-                num, w1 = amounts(resolved["numerator"], k)
-                den, w2 = amounts(resolved["denominator"], k)
-                if w1 or w2:
-                    rows.append({"trial": k, "value": None, "reason": w1 or w2})
-                    continue
-                d = float(np.mean(den))
-                if not d > 0:
-                    rows.append({"trial": k, "value": None,
-                                 "reason": f"{p['denominator'].plain} shows no activity"})
-                    continue
-                rows.append({"trial": k, "value": float(np.mean(num)) / d, "reason": None,
-                             "numerator": float(np.mean(num)), "denominator": d})
-        return rows, None, used
-    if c.kind == "cocontraction":
-        if not m.mvc:
-            return [], f"co-contraction needs normalised envelopes: {_no_mvc_reason(m)}", used
-        for k in trial_ids:
-            rs = [r for r in m.cocontraction if r["criterion"] == c.id and r["trial"] == k]
-            vals = [r["value"] for r in rs if r["status"] == "ok" and r["value"] is not None]
-            if not vals:
-                why = "; ".join(sorted({str(r["reason"]) for r in rs})) or \
-                    "phase not found in the trial"
-                rows.append({"trial": k, "value": None, "reason": why})
-            else:
-                rows.append({"trial": k, "value": float(np.mean(vals)), "reason": None})
-        return rows, None, used
-    if c.kind == "flexion_relaxation":
-        if "flexion_relaxation" not in m.computed:
-            return [], "flexion-relaxation was not measured", used
-        key = p["measure"] if p["noise_correct"] else p["measure"] + "_raw"
-        frr_rows = [r for r in m.flexion_relaxation if r["definition"] == p["definition"]]
-        ids = sorted({r["trial"] for r in frr_rows}) or trial_ids
-        for k in ids:
-            rs = [r for r in frr_rows if r["trial"] == k and r["channel"] in resolved["muscle"]]
-            vals = [float(r[key]) for r in rs if r["status"] == "ok" and r[key] is not None
-                    and math.isfinite(r[key])]
-            if not _enough(len(vals), len(resolved["muscle"]), c.combine) or not rs:
-                why = "; ".join(sorted({str(r["reason"]) for r in rs if r["reason"]})) or \
-                    "no ratio"
-                rows.append({"trial": k, "value": None, "reason": why})
-                continue
-            v = (float(np.mean(vals)) if c.combine == "mean"
-                 else max(vals, key=lambda x: _badness(x, lo, hi)))
-            at_noise = [r["channel"] for r in rs if r.get("full_flexion_at_noise")]
-            row = {"trial": k, "value": v, "reason": None, "channel_values": vals}
-            if at_noise and p["noise_correct"]:
-                row["bound"] = "lower"
-                if lo is not None and v < lo:
-                    row.update(value=None, lower_bound=v, reason=(
-                        f"ratio >= {v:.2f} only: the full-flexion activity of "
-                        f"{', '.join(at_noise)} is at the noise floor, so the ratio cannot "
-                        f"be shown to reach {lo:g} at this signal-to-noise ratio"))
-            rows.append(row)
-        return rows, None, used
-    if c.kind == "mdf_slope":
-        if "fatigue" not in m.computed:
-            return [], "median-frequency slopes were not measured", used
-        rs = [r for r in m.fatigue if r["channel"] in resolved["muscle"]]
-        vals = []
-        whys: dict[str, list[str]] = {}
-        for r in rs:
-            if r["status"] != "ok" or r.get("slope_pct_per_s") is None:
-                whys.setdefault(str(r["reason"]), []).append(r["channel"])
-                continue
-            snr = r.get("snr_db")
-            if snr is None or snr < p["min_snr_db"]:
-                s = "an unknown level" if snr is None else f"{snr:.1f} dB"
-                whys.setdefault(f"EMG over the hold only {s} above the noise (spectral "
-                                f"measures need >= {p['min_snr_db']:g} dB)",
-                                []).append(r["channel"])
-                continue
-            vals.append(float(r["slope_pct_per_s"]))
-        if not _enough(len(vals), len(resolved["muscle"]), c.combine) or not rs:
-            why = "; ".join(f"{', '.join(chs)}: {w}" for w, chs in whys.items())
-            return [{"trial": 0, "value": None, "reason": why or "no slope"}], None, used
-        v = (float(np.mean(vals)) if c.combine == "mean"
-             else max(vals, key=lambda x: _badness(x, lo, hi)))
-        return [{"trial": 0, "value": v, "reason": None, "channel_values": vals}], None, used
-    raise ValidationError(f"unknown criterion kind {c.kind!r}")  # pragma: no cover
+    if "onsets" in kind.needs and "onsets" not in m.computed:
+        return [], "no onsets were measured", used
+    trial_ids = [t.trial for t in m.trials] or [0]
+    ev = kind.evaluate(c, m, resolved, trial_ids)
+    return [t.to_dict() for t in ev.trials], ev.reason, used
 
 
-def _median_se(vals: Sequence[float]) -> float:
-    """Standard error of a median: ``1.2533 * sigma / sqrt(n)`` with ``sigma`` the
-    normalised median absolute deviation (robust to an outlying trial)."""
-    a = np.asarray(vals, dtype=float)
-    if a.size < 2:
-        return math.inf
-    sigma = 1.4826 * float(np.median(np.abs(a - np.median(a))))
-    return 1.2533 * sigma / math.sqrt(a.size)
-
-
-def _sequence_session(rows: list[dict[str, Any]], tol: float, min_conc: float,
-                      margin_k: float) -> dict[str, Any] | None:
-    """Session value of a sequence: order of the median pairwise onset differences."""
-    ok = [r for r in rows if r.get("onsets_s")]
-    if not ok:
-        return None
-    g = len(ok[0]["onsets_s"])
-    pairs = [(i, j) for i in range(g) for j in range(i + 1, g)]
-    conc = unc_c = unc_d = 0
-    details = []
-    for i, j in pairs:
-        d = [1000.0 * (r["onsets_s"][j] - r["onsets_s"][i]) for r in ok]
-        med = float(np.median(d))
-        se = _median_se(d) if margin_k > 0 else 0.0
-        good = med >= -tol - 1e-9
-        unsure = len(d) >= 2 and abs(med + tol) < margin_k * se
-        conc += good
-        unc_c += good and unsure
-        unc_d += (not good) and unsure
-        details.append({"pair": [i, j], "median_ms": med, "se_ms": se, "in_order": good,
-                        "uncertain": unsure})
-    n = len(pairs)
-    measured = conc / n
-    lo_possible, hi_possible = (conc - unc_c) / n, (conc + unc_d) / n
-    uncertain = None
-    if (lo_possible >= min_conc - 1e-9) != (hi_possible >= min_conc - 1e-9):
-        uncertain = (f"{unc_c + unc_d} of {n} muscle pairs are within the measurement "
-                     "uncertainty of the tolerance: the order cannot be told apart")
-    return {"measured": measured, "uncertain": uncertain, "pairs": details}
+_median_se = median_se
 
 
 def _judge(c: Criterion, m: Measures, G: _Groups, *, min_agreement: float,
@@ -599,9 +338,9 @@ def _judge(c: Criterion, m: Measures, G: _Groups, *, min_agreement: float,
     n_pass = sum(1 for r in rows if r["verdict"] == "pass")
     measured = float(np.median(vals)) if vals else None
     session = None
-    if c.kind == "order" and "sequence" in c.params and vals:
-        session = _sequence_session(rows, float(c.params["tolerance_ms"] or 0.0),
-                                    float(lo or 0.0), margin_k)
+    kind = REGISTRY[c.kind]
+    if kind.session is not None and vals:
+        session = kind.session(c, rows, margin_k)
         if session is not None:
             measured = session["measured"]
             used = {**used, "pairs": session["pairs"]}
@@ -943,7 +682,7 @@ def compare(
         m = measure(x, p, mvc=mvc, quality_thresholds=quality_thresholds,
                     onset_params=onset_params, ecg=ecg, notch=notch)
     elif isinstance(x, Measures):
-        m = x
+        m = x.coerce()
     elif hasattr(x, "first_onsets") or hasattr(x, "columns"):
         m = Measures.from_activations(x, pattern=p.id)
     else:
@@ -968,11 +707,3 @@ def compare(
                        "session_value": "median over assessed trials"}
     return Comparison(pinfo, results, m.to_dict(), jsonable(proc), m.warnings,
                       settings={"options": dict(options or {}), "level": level})
-
-
-def _no_mvc_reason(m: Measures) -> str:
-    """Why the measures carry no MVC reference, as the measuring step said it."""
-    norm = m.processing.get("normalization") or {}
-    return str(norm.get("reason") or
-               "no MVC reference: record an MVC contraction of each muscle (markers "
-               "'mvc:<muscle>' ... 'mvc_end', or events 'mvc') or give mvc=")

@@ -22,6 +22,9 @@ from typing import Any
 from ..errors import FileFormatError, RecordingFileNotFoundError, ValidationError
 from ..montage import MUSCLES, MuscleRef, parse_muscle
 from ._locate import Locator
+from .kinds import KINDS as _KINDS
+from .kinds import REGISTRY
+from .kinds import amount as _amount
 
 __all__ = [
     "FORMAT",
@@ -48,9 +51,8 @@ FORMAT = "emgcontrol-pattern"
 FORMAT_VERSION = 1
 """Version of the target-pattern format read by this emgcontrol."""
 
-KINDS = ("order", "latency", "amount", "ratio", "cocontraction", "flexion_relaxation",
-         "mdf_slope")
-"""Criterion kinds."""
+KINDS = _KINDS
+"""Criterion kinds (:data:`emgcontrol.patterns.kinds.REGISTRY`: one module per kind)."""
 
 SEVERITIES = ("core", "informative")
 """Criterion severities: ``"core"`` criteria make the pattern; ``"informative"`` ones
@@ -61,16 +63,8 @@ ANCHORS = ("movement", "trial")
 """Time anchors of phases and onset windows (besides ``"event:<label>"`` and
 ``"onset:<group>"``)."""
 
-AMOUNT_MEASURES = ("rms", "peak", "arv")
-COMBINE = {
-    "order": ("earliest", "latest"),
-    "latency": ("earliest", "latest", "each"),
-    "amount": ("mean", "each", "max", "min"),
-    "ratio": ("mean",),
-    "cocontraction": ("mean",),
-    "flexion_relaxation": ("mean", "each"),
-    "mdf_slope": ("mean", "each"),
-}
+AMOUNT_MEASURES = _amount.MEASURES
+COMBINE = {name: k.combine for name, k in REGISTRY.items()}
 """How the channels of a muscle group are combined, per kind (first = default).
 
 ``earliest``/``latest``: the group's onset is the earliest/latest onset of its
@@ -85,20 +79,6 @@ largest/smallest (needs every channel).
 
 _COMMON = {"id", "kind", "description", "weight", "severity", "reference", "pass_text",
            "fail_text", "combine"}
-_KIND_FIELDS: dict[str, set[str]] = {
-    "order": {"first", "then", "sequence", "tolerance_ms", "min_concordance"},
-    "latency": {"muscle", "relative_to", "min_ms", "max_ms"},
-    "amount": {"muscle", "phase", "measure", "min", "max", "noise_correct"},
-    "ratio": {"numerator", "denominator", "phase", "measure", "min", "max",
-              "noise_correct"},
-    "cocontraction": {"agonist", "antagonist", "phase", "method", "min", "max"},
-    "flexion_relaxation": {"muscle", "measure", "definition", "min", "max",
-                           "noise_correct"},
-    "mdf_slope": {"muscle", "min", "max", "min_snr_db", "rate_correction"},
-}
-_UNITS = {"order": "ms", "latency": "ms", "amount": "%MVC", "ratio": "ratio",
-          "cocontraction": "%", "flexion_relaxation": "ratio", "mdf_slope": "%/s"}
-_ORDER_SEQ_UNIT = "fraction"
 
 _TOP = {"format", "version", "id", "title", "description", "evidence", "options", "montage",
         "groups", "trials", "movement", "onsets", "phases", "criteria", "levels"}
@@ -926,9 +906,11 @@ def _criterion(ctx: _Ctx, c: Any, k: int, groups: Mapping[str, MuscleGroup],
     assert cid is not None
     kind = tab.get("kind")
     if kind is None:
-        raise ctx.error(f"criterion {cid!r} needs kind = one of {', '.join(KINDS)}", path)
-    _choice(ctx, kind, path + ("kind",), KINDS)
-    _check_keys(ctx, tab, _COMMON | _KIND_FIELDS[kind], path, f"criterion {cid!r} ({kind})")
+        raise ctx.error(f"criterion {cid!r} needs kind = one of {', '.join(REGISTRY)}",
+                        path)
+    _choice(ctx, kind, path + ("kind",), tuple(REGISTRY))
+    kdef = REGISTRY[kind]
+    _check_keys(ctx, tab, _COMMON | kdef.fields, path, f"criterion {cid!r} ({kind})")
     # training-level overrides
     if level_raw is not None:
         over = (level_raw.get("targets") or {}).get(cid)
@@ -943,110 +925,11 @@ def _criterion(ctx: _Ctx, c: Any, k: int, groups: Mapping[str, MuscleGroup],
             isinstance(r, str) and r.strip() for r in refs):
         raise ctx.error(f"criterion {cid!r} needs reference = the literature behind it (a "
                         "string or a list of strings)", path + ("reference",))
-    combine = _choice(ctx, tab.get("combine"), path + ("combine",), COMBINE[kind],
-                      COMBINE[kind][0])
-    params: dict[str, Any] = {}
-    unit = _UNITS[kind]
-
-    def grp(key: str, required: bool = True) -> MuscleGroup | None:
-        if tab.get(key) is None:
-            if required:
-                raise ctx.error(f"criterion {cid!r} ({kind}) needs {key} = a group or muscle",
-                                path)
-            return None
-        return _group(ctx, tab[key], groups, options, path + (key,))
-
-    def phase(required: bool = True) -> str | None:
-        name = tab.get("phase")
-        if name is None:
-            if required:
-                raise ctx.error(f"criterion {cid!r} ({kind}) needs phase = one of "
-                                f"{', '.join(phases) or '(no [phases] defined)'}", path)
-            return None
-        if name not in phases:
-            raise ctx.error(f"unknown phase {name!r} (phases: {', '.join(phases) or 'none'})",
-                            path + ("phase",), name)
-        return str(name)
-
-    lo = _num(ctx, tab.get("min"), path + ("min",))
-    hi = _num(ctx, tab.get("max"), path + ("max",))
-    if kind == "order":
-        seq = tab.get("sequence")
-        tol = _num(ctx, tab.get("tolerance_ms"), path + ("tolerance_ms",), default=0.0, lo=0.0)
-        params["tolerance_ms"] = tol
-        if seq is not None:
-            if tab.get("first") is not None or tab.get("then") is not None:
-                raise ctx.error("give either sequence or first/then, not both", path)
-            if not isinstance(seq, list) or len(seq) < 2:
-                raise ctx.error("sequence must list at least two groups/muscles",
-                                path + ("sequence",))
-            params["sequence"] = tuple(_group(ctx, s, groups, options, path + ("sequence",))
-                                       for s in seq)
-            lo = _num(ctx, tab.get("min_concordance"), path + ("min_concordance",),
-                      default=1.0, lo=0.0, hi=1.0)
-            hi = None
-            unit = _ORDER_SEQ_UNIT
-        else:
-            params["first"] = grp("first")
-            params["then"] = grp("then")
-            if tab.get("min_concordance") is not None:
-                raise ctx.error("min_concordance applies to a sequence only",
-                                path + ("min_concordance",))
-            lo, hi = -float(tol or 0.0), None
-    elif kind == "latency":
-        params["muscle"] = grp("muscle")
-        rel = tab.get("relative_to")
-        if not isinstance(rel, str):
-            raise ctx.error(f"criterion {cid!r} needs relative_to = 'movement', "
-                            "'event:<label>' or a group/muscle", path + ("relative_to",))
-        if rel == "movement" or (rel.startswith("event:") and len(rel) > 6):
-            params["relative_to"] = rel
-        else:
-            params["relative_to"] = _group(ctx, rel, groups, options, path + ("relative_to",))
-        lo = _num(ctx, tab.get("min_ms"), path + ("min_ms",))
-        hi = _num(ctx, tab.get("max_ms"), path + ("max_ms",))
-        if lo is None and hi is None:
-            raise ctx.error(f"criterion {cid!r} needs min_ms and/or max_ms", path)
-    elif kind == "amount":
-        params["muscle"] = grp("muscle")
-        params["phase"] = phase()
-        params["measure"] = _choice(ctx, tab.get("measure"), path + ("measure",),
-                                    AMOUNT_MEASURES, "rms")
-        params["noise_correct"] = _bool(ctx, tab.get("noise_correct"),
-                                        path + ("noise_correct",), True)
-    elif kind == "ratio":
-        params["numerator"] = grp("numerator")
-        params["denominator"] = grp("denominator")
-        params["phase"] = phase()
-        params["measure"] = _choice(ctx, tab.get("measure"), path + ("measure",),
-                                    AMOUNT_MEASURES, "rms")
-        params["noise_correct"] = _bool(ctx, tab.get("noise_correct"),
-                                        path + ("noise_correct",), True)
-    elif kind == "cocontraction":
-        from ..metrics import COCONTRACTION_METHODS
-
-        params["agonist"] = grp("agonist")
-        params["antagonist"] = grp("antagonist")
-        params["phase"] = phase()
-        params["method"] = _choice(ctx, tab.get("method"), path + ("method",),
-                                   COCONTRACTION_METHODS, "falconer")
-        unit = {"falconer": "%", "rudolph": "%MVC", "unnithan": "%MVC*%"}[params["method"]]
-    elif kind == "flexion_relaxation":
-        params["muscle"] = grp("muscle")
-        params["measure"] = _choice(ctx, tab.get("measure"), path + ("measure",),
-                                    ("frr", "err"), "frr")
-        params["definition"] = _choice(ctx, tab.get("definition"), path + ("definition",),
-                                       ("watson", "mean"), "watson")
-        params["noise_correct"] = _bool(ctx, tab.get("noise_correct"),
-                                        path + ("noise_correct",), True)
-    elif kind == "mdf_slope":
-        params["muscle"] = grp("muscle")
-        params["min_snr_db"] = _num(ctx, tab.get("min_snr_db"), path + ("min_snr_db",),
-                                    default=6.0)
-        params["rate_correction"] = _bool(ctx, tab.get("rate_correction"),
-                                          path + ("rate_correction",), True)
-    if kind in ("amount", "ratio", "cocontraction", "flexion_relaxation", "mdf_slope") \
-            and lo is None and hi is None:
+    combine = _choice(ctx, tab.get("combine"), path + ("combine",), kdef.combine,
+                      kdef.combine[0])
+    params, lo, hi, unit = kdef.parse(_Spec(ctx, tab, path, cid, kind, groups, phases,
+                                            options))
+    if not kdef.timing and lo is None and hi is None:  # timing kinds check their own
         raise ctx.error(f"criterion {cid!r} needs min and/or max (the target band)", path)
     if lo is not None and hi is not None and lo > hi:
         raise ctx.error(f"criterion {cid!r}: min ({lo:g}) is above max ({hi:g})", path)
@@ -1057,6 +940,66 @@ def _criterion(ctx: _Ctx, c: Any, k: int, groups: Mapping[str, MuscleGroup],
         params=MappingProxyType(params), unit=unit, minimum=lo, maximum=hi, combine=combine,
         pass_text=_str(ctx, tab.get("pass_text"), path + ("pass_text",)),
         fail_text=_str(ctx, tab.get("fail_text"), path + ("fail_text",)), line=line)
+
+
+class _Spec:
+    """The reader of one criterion table that a kind's ``parse`` uses
+    (:class:`emgcontrol.patterns.kinds.ParseSpec`): every error names file, line, key."""
+
+    def __init__(self, ctx: _Ctx, tab: Mapping[str, Any], path: tuple, cid: str, kind: str,
+                 groups: Mapping[str, MuscleGroup], phases: Mapping[str, Phase],
+                 options: Mapping[str, Any]) -> None:
+        self.ctx, self.tab, self.path, self.cid, self.kind = ctx, tab, path, cid, kind
+        self._groups, self._phases, self._options = groups, phases, options
+
+    def has(self, key: str) -> bool:
+        return self.tab.get(key) is not None
+
+    def text(self, key: str) -> Any:
+        return self.tab.get(key)
+
+    def error(self, message: str, key: str | None = None) -> Exception:
+        return self.ctx.error(message, self.path + ((key,) if key else ()))
+
+    def group(self, key: str, required: bool = True) -> MuscleGroup | None:
+        if self.tab.get(key) is None:
+            if required:
+                raise self.error(f"criterion {self.cid!r} ({self.kind}) needs {key} = a "
+                                 "group or muscle")
+            return None
+        return _group(self.ctx, self.tab[key], self._groups, self._options,
+                      self.path + (key,))
+
+    def groups(self, key: str) -> tuple[MuscleGroup, ...]:
+        seq = self.tab.get(key)
+        if not isinstance(seq, list) or len(seq) < 2:
+            raise self.error(f"{key} must list at least two groups/muscles", key)
+        return tuple(_group(self.ctx, x, self._groups, self._options, self.path + (key,))
+                     for x in seq)
+
+    def phase(self, required: bool = True) -> str | None:
+        name = self.tab.get("phase")
+        if name is None:
+            if required:
+                raise self.error(f"criterion {self.cid!r} ({self.kind}) needs phase = one "
+                                 f"of {', '.join(self._phases) or '(no [phases] defined)'}")
+            return None
+        if name not in self._phases:
+            raise self.ctx.error(f"unknown phase {name!r} (phases: "
+                                 f"{', '.join(self._phases) or 'none'})",
+                                 self.path + ("phase",), name)
+        return str(name)
+
+    def number(self, key: str, default: float | None = None, lo: float | None = None,
+               hi: float | None = None) -> float | None:
+        return _num(self.ctx, self.tab.get(key), self.path + (key,), default=default,
+                    lo=lo, hi=hi)
+
+    def choice(self, key: str, allowed: Sequence[str], default: str) -> str:
+        return _choice(self.ctx, self.tab.get(key), self.path + (key,), allowed, default)
+
+    def flag(self, key: str, default: bool) -> bool:
+        return _bool(self.ctx, self.tab.get(key), self.path + (key,), default)
 
 
 def _level(ctx: _Ctx, lv: Any, k: int, ids: list[str], crit_raw: list[Any],
@@ -1088,8 +1031,9 @@ def _level(ctx: _Ctx, lv: Any, k: int, ids: list[str], crit_raw: list[Any],
         if not isinstance(over, Mapping):
             raise ctx.error("must be a table of overridden fields", path + ("targets", cid))
         c = crit_raw[ids.index(cid)]
-        allowed = _KIND_FIELDS.get(c.get("kind"), set()) | {"weight", "severity",
-                                                             "pass_text", "fail_text"}
+        kdef = REGISTRY.get(c.get("kind"))
+        allowed = (kdef.fields if kdef else set()) | {"weight", "severity", "pass_text",
+                                                      "fail_text"}
         _check_keys(ctx, over, allowed, path + ("targets", cid), f"targets of {cid!r}")
         # validate the overridden criterion by building it; errors point at the level
         try:

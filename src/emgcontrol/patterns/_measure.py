@@ -50,7 +50,8 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -60,6 +61,8 @@ from .._validate import check_option
 from ..errors import EmgcontrolError, ValidationError
 from ..metrics._common import jsonable
 from ._format import Criterion, MuscleGroup, TargetPattern
+from ._rows import (NOT_ASSESSABLE, OK, AmountRow, ChannelRow, CocontractionRow,
+                    FatigueRow, FlexionRelaxationRow, OnsetRow, TrialRow)
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..recording import Recording
@@ -105,8 +108,8 @@ _TRUNK_GROUPS = ("back", "abdominal")
 class Measures:
     """What the assessment chain measured for a pattern (input of :func:`compare`).
 
-    Every table is a list of JSON-ready row dicts; values in SI units or the unit
-    named by the column (``_s``, ``_v``, ``%MVC``...).
+    Every table is a list of typed rows (:mod:`emgcontrol.patterns._rows`); values
+    in SI units or the unit named by the field (``_s``, ``_v``, ``%MVC``...).
 
     Attributes
     ----------
@@ -114,60 +117,100 @@ class Measures:
         Id of the pattern the measures were made for.
     sfreq : float or None
         Sampling rate of the recording, Hz.
-    channels : list of dict
-        Per channel: ``channel, muscle, side, usable, reason, quality, snr_db,
-        noise_rms_v``.
-    trials : list of dict
-        Per trial: ``trial, start_s, stop_s, movement_onset_s, movement_reason``.
-    onsets : list of dict
-        Per trial and channel: the first onset inside the search window
-        (``onset_s``, ``offset_s``, ``window_s``, ``status``, ``reason``).
-    amounts : list of dict
-        Per trial, phase, channel and measure: ``raw_v``, ``corrected_v``, ``value``
-        (%MVC, noise-corrected), ``value_raw`` (%MVC, uncorrected), ``status``.
-    flexion_relaxation : list of dict
-        Per trial and channel: ``frr``, ``err`` (noise-corrected), ``frr_raw``,
-        ``err_raw``, phase amplitudes (V), ``noise_rms_v``.
-    fatigue : list of dict
-        Per channel: median-frequency slope (``slope_pct_per_s``, ``slope_hz_per_s``,
-        ``initial_hz``, ``r2``), ``snr_db`` over the hold, ``rate_factor``.
-    cocontraction : list of dict
-        Per trial, phase and pair: co-contraction index.
+    channels : list of ChannelRow
+        Per channel: muscle, side, usable (and why not), quality, SNR, noise floor.
+    trials : list of TrialRow
+        Per trial: window, movement onset (or why unknown) and its source, events.
+    onsets : list of OnsetRow
+        Per trial and channel: the first onset inside the search window.
+    amounts : list of AmountRow
+        Per trial, phase, channel and measure: raw and noise-corrected amplitude (V),
+        %MVC noise-corrected (``value``) and uncorrected (``value_raw``).
+    flexion_relaxation : list of FlexionRelaxationRow
+        Per trial and channel: flexion- and extension-relaxation ratios.
+    fatigue : list of FatigueRow
+        Per channel: median-frequency slope over the hold.
+    cocontraction : list of CocontractionRow
+        Per criterion, trial, phase and pair: co-contraction index.
     tables : dict
         JSON-ready source tables (activations, movement onsets, quality report,
         MVC reference, firing order...).
     processing : dict
-        The processing chain: recording history, detector and metric parameters,
-        what was applied and what not (with the reason).
+        The processing chain: one entry per step with its parameters and what was
+        applied and what not (with the reason); ``steps`` lists them in order.
     warnings : list of str
         What the user should know (missing muscles, ECG not removed, low rate...).
     mvc : bool
         Whether amplitudes are normalised to an MVC (or other) reference.
+    computed : set of str
+        Measures the chain computed (``onsets``, ``amounts``, ...).
     """
 
     pattern: str
     sfreq: float | None = None
-    channels: list[dict[str, Any]] = field(default_factory=list)
-    trials: list[dict[str, Any]] = field(default_factory=list)
-    onsets: list[dict[str, Any]] = field(default_factory=list)
-    amounts: list[dict[str, Any]] = field(default_factory=list)
-    flexion_relaxation: list[dict[str, Any]] = field(default_factory=list)
-    fatigue: list[dict[str, Any]] = field(default_factory=list)
-    cocontraction: list[dict[str, Any]] = field(default_factory=list)
+    channels: list[ChannelRow] = field(default_factory=list)
+    trials: list[TrialRow] = field(default_factory=list)
+    onsets: list[OnsetRow] = field(default_factory=list)
+    amounts: list[AmountRow] = field(default_factory=list)
+    flexion_relaxation: list[FlexionRelaxationRow] = field(default_factory=list)
+    fatigue: list[FatigueRow] = field(default_factory=list)
+    cocontraction: list[CocontractionRow] = field(default_factory=list)
     tables: dict[str, Any] = field(default_factory=dict)
     processing: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     mvc: bool = False
     computed: set[str] = field(default_factory=set)
 
+    _ROWS = {"channels": ChannelRow, "trials": TrialRow, "onsets": OnsetRow,
+             "amounts": AmountRow, "flexion_relaxation": FlexionRelaxationRow,
+             "fatigue": FatigueRow, "cocontraction": CocontractionRow}
+
+    def __post_init__(self) -> None:
+        self.coerce()
+
+    def coerce(self) -> Measures:
+        """Turn rows given as dicts (``m.onsets.append({...})``) into typed rows, in
+        place; :func:`compare` calls it on the measures it is given."""
+        for name, cls in self._ROWS.items():
+            setattr(self, name, [cls.from_dict(r) for r in getattr(self, name)])
+        return self
+
+    def channel(self, name: str) -> ChannelRow:
+        """The row of one channel."""
+        for c in self.channels:
+            if c.channel == name:
+                return c
+        raise ValidationError(f"no channel {name!r} in the measures (channels: "
+                              f"{', '.join(c.channel for c in self.channels)})")
+
+    def no_mvc_reason(self) -> str:
+        """Why the measures carry no MVC reference, as the measuring step said it."""
+        norm = self.processing.get("normalization") or {}
+        return str(norm.get("reason") or
+                   "no MVC reference: record an MVC contraction of each muscle (markers "
+                   "'mvc:<muscle>' ... 'mvc_end', or events 'mvc') or give mvc=")
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict of every measure."""
-        return jsonable({
-            "pattern": self.pattern, "sfreq": self.sfreq, "mvc": self.mvc,
-            "channels": self.channels, "trials": self.trials, "onsets": self.onsets,
-            "amounts": self.amounts, "flexion_relaxation": self.flexion_relaxation,
-            "fatigue": self.fatigue, "cocontraction": self.cocontraction,
-            "tables": self.tables, "computed": sorted(self.computed)})
+        out: dict[str, Any] = {"pattern": self.pattern, "sfreq": self.sfreq, "mvc": self.mvc}
+        for name in self._ROWS:
+            out[name] = [r.to_dict() for r in getattr(self, name)]
+        out["tables"] = self.tables
+        out["computed"] = sorted(self.computed)
+        return jsonable(out)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Measures:
+        """Measures from :meth:`to_dict` output."""
+        try:
+            return cls(pattern=str(d["pattern"]), sfreq=d.get("sfreq"),
+                       mvc=bool(d.get("mvc")), computed=set(d.get("computed") or ()),
+                       tables=dict(d.get("tables") or {}),
+                       processing=dict(d.get("processing") or {}),
+                       warnings=list(d.get("warnings") or ()),
+                       **{name: list(d.get(name) or ()) for name in cls._ROWS})
+        except (KeyError, TypeError) as err:
+            raise ValidationError(f"malformed measures dict: {err}") from None
 
     @classmethod
     def from_activations(cls, activations: Any, *, pattern: str = "",
@@ -194,10 +237,9 @@ class Measures:
         m.computed.add("onsets")
         for c in chans:
             ok = c["status"] == "ok"
-            m.channels.append({"channel": c["channel"], "muscle": c["muscle"],
-                               "side": c["side"], "usable": ok,
-                               "reason": None if ok else c["reason"], "quality": None,
-                               "snr_db": None, "noise_rms_v": None})
+            m.channels.append(ChannelRow(channel=c["channel"], muscle=c["muscle"],
+                                         side=c["side"], usable=ok,
+                                         reason=None if ok else c["reason"]))
         trial_ids = sorted({r["trial"] for r in rows if r["trial"] is not None})
         if not trial_ids:
             trial_ids = [0]
@@ -209,11 +251,11 @@ class Measures:
                   if isinstance(movement_onsets, Mapping)
                   else {k: float(v) for k, v in enumerate(movement_onsets)})
         for t in trial_ids:
-            m.trials.append({"trial": t, "start_s": None, "stop_s": None,
-                             "movement_onset_s": mo.get(t), "movement_reason": None})
+            m.trials.append(TrialRow(trial=t, movement_onset_s=mo.get(t),
+                                     movement_source="given" if t in mo else None))
         for t in trial_ids:
             for c in m.channels:
-                mine = [r for r in rows if r["channel"] == c["channel"] and r["trial"] == t]
+                mine = [r for r in rows if r["channel"] == c.channel and r["trial"] == t]
                 win = None
                 if window is not None and mo.get(t) is not None:
                     win = (mo[t] + window[0], mo[t] + window[1])
@@ -224,43 +266,203 @@ class Measures:
         return m
 
 
-def _onset_row(t: int, c: Mapping[str, Any], mine: list[dict[str, Any]],
-               win: tuple[float, float] | None) -> dict[str, Any]:
-    base = {"trial": t, "channel": c["channel"], "muscle": c["muscle"], "side": c["side"],
-            "window_s": list(win) if win else None}
-    if not c["usable"] or c.get("onset_reason"):
-        return {**base, "onset_s": None, "offset_s": None, "status": "not_assessable",
-                "reason": c.get("onset_reason") or c["reason"]}
-    if not mine:
+def _onset_row(t: int, c: ChannelRow, mine: list[dict[str, Any]],
+               win: tuple[float, float] | None) -> OnsetRow:
+    row = OnsetRow(trial=t, channel=c.channel, muscle=c.muscle, side=c.side,
+                   window_s=list(win) if win else None)
+    if not c.usable or c.onset_reason:
+        row.status, row.reason = NOT_ASSESSABLE, c.onset_reason or c.reason
+    elif not mine:
         where = (f"between {win[0]:.2f} and {win[1]:.2f} s" if win else "in the trial")
-        return {**base, "onset_s": None, "offset_s": None, "status": "not_assessable",
-                "reason": f"no onset {where}"}
-    first = min(mine, key=lambda r: r["onset"])
-    return {**base, "onset_s": float(first["onset"]), "offset_s": float(first["offset"]),
-            "status": "ok", "reason": None}
+        row.status, row.reason = NOT_ASSESSABLE, f"no onset {where}"
+    else:
+        first = min(mine, key=lambda r: r["onset"])
+        row.onset_s, row.offset_s = float(first["onset"]), float(first["offset"])
+    return row
 
 
 # ------------------------------------------------------------------ helpers
-def channels_of(group: MuscleGroup, channels: Sequence[Mapping[str, Any]]) -> list[str]:
+def channels_of(group: MuscleGroup, channels: Sequence[ChannelRow]) -> list[str]:
     """Channels recording the group's muscles (a muscle without side: both sides)."""
     out = []
     for c in channels:
         for m in group.muscles:
-            if c["muscle"] == m.muscle and (m.side is None or c["side"] == m.side):
-                out.append(c["channel"])
+            if c.muscle == m.muscle and (m.side is None or c.side == m.side):
+                out.append(c.channel)
                 break
     return out
 
 
-def _needs(pattern: TargetPattern) -> dict[str, Any]:
-    kinds = {c.kind for c in pattern.criteria}
-    onset_phases = [p for p in pattern.phases.values() if p.anchor.startswith("onset:")]
-    timing = bool(kinds & {"order", "latency"}) or bool(onset_phases)
-    return {"timing": timing,
-            "amount": bool(kinds & {"amount", "ratio"}),
-            "frr": "flexion_relaxation" in kinds,
-            "fatigue": "mdf_slope" in kinds,
-            "cocontraction": "cocontraction" in kinds}
+def criterion_channels(c: Criterion, measures: Measures) -> dict[str, list[str]]:
+    """Channels of each group a criterion uses (helper for reports)."""
+    return {g.name: channels_of(g, measures.channels) for g in c.groups()}
+
+
+def _needs(pattern: TargetPattern) -> set[str]:
+    """Measures the pattern's criteria need (the kinds declare them)."""
+    from .kinds import REGISTRY
+
+    out: set[str] = set()
+    for c in pattern.criteria:
+        out |= REGISTRY[c.kind].needs
+    if any(p.anchor.startswith("onset:") for p in pattern.phases.values()):
+        out.add("onsets")
+    return out
+
+
+def _first_event(rec: Recording, label: str, a: float, b: float) -> float | None:
+    evs = sorted(e.onset for e in rec.events if e.label == label and a <= e.onset < b)
+    return evs[0] if evs else None
+
+
+@contextmanager
+def _collect(notes: list[str], where: str) -> Iterator[None]:
+    """Run a step, keeping its warnings as notes (``"<where>: <message>"``)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    notes.extend(_warning_texts(caught, where))
+
+
+# --------------------------------------------------------------- the chain
+@dataclass
+class _State:
+    """What the steps of one run of the chain share: the input, the signals made on
+    the way, and the measures being filled."""
+
+    rec: Recording
+    pattern: TargetPattern
+    m: Measures
+    wanted: list[str] = field(default_factory=list)
+    clean: Any = None        # Recording after ECG removal
+    filt: Any = None         # band-passed and notched Recording
+    band: tuple[float, float] = (0.0, 0.0)
+    windows: list[tuple[float, float]] = field(default_factory=list)
+    ref: Any = None          # NormalizationReference or None
+    phase_windows: dict[str, tuple[float, float]] = field(default_factory=dict)
+    phase_why: dict[tuple[str, int], str] = field(default_factory=dict)
+
+    @property
+    def notes(self) -> list[str]:
+        return self.m.warnings
+
+    @property
+    def usable(self) -> list[str]:
+        """Usable channels that a group of the pattern uses."""
+        return [c.channel for c in self.m.channels if c.usable and c.channel in self.wanted]
+
+    def step(self, name: str, **info: Any) -> dict[str, Any]:
+        """Record a step and its parameters in ``processing`` (in order)."""
+        self.m.processing.setdefault("steps", []).append(name)
+        entry = self.m.processing.setdefault(name, {})
+        entry.update(jsonable(info))
+        return entry
+
+
+def _step_channels(s: _State, thresholds: Any) -> None:
+    """Quality of every EMG channel; unusable = a check no processing repairs is bad."""
+    from ..signal.quality import quality
+
+    rec, m = s.rec, s.m
+    emg = [i for i, t in enumerate(rec.ch_types) if t == "emg"]
+    for i in emg:
+        mus = rec.muscles[i]
+        m.channels.append(ChannelRow(channel=rec.ch_names[i],
+                                     muscle=mus.muscle if mus else None,
+                                     side=mus.side if mus else None))
+    for c in s.pattern.criteria:
+        for g in c.groups():
+            s.wanted += [ch for ch in channels_of(g, m.channels) if ch not in s.wanted]
+    for ref in s.pattern.required:
+        if not any(c.muscle == ref.muscle and (ref.side is None or c.side == ref.side)
+                   for c in m.channels):
+            s.notes.append(f"required muscle not recorded: {ref}")
+    with _collect(s.notes, "quality"):
+        report = quality(rec, picks=[rec.ch_names[i] for i in emg], thresholds=thresholds)
+    m.tables["quality"] = report.to_dict()
+    for c in m.channels:
+        cq = report[c.channel]
+        hard = [f"{k}: {cq.checks[k].reason}" for k in HARD_CHECKS
+                if k in cq.checks and cq.checks[k].verdict == "bad"]
+        suspect = [k for k in ("mains", "snr") if cq.checks[k].verdict == "bad"]
+        c.usable = not hard
+        c.reason = "; ".join(hard) or None
+        c.quality, c.quality_reason = cq.verdict, cq.reason
+        c.snr_db = cq.checks["snr"].value
+        c.contact_suspect = "; ".join(f"{k}: {cq.checks[k].reason}" for k in suspect) or None
+        c.in_pattern = c.channel in s.wanted
+    bad = [c for c in m.channels if not c.usable and c.in_pattern]
+    for c in bad:
+        s.notes.append(f"channel {c.channel} is not usable ({c.reason}): criteria that need "
+                       "it are not assessable")
+    s.step("quality", thresholds=report.thresholds.to_dict(), hard_checks=list(HARD_CHECKS),
+           unusable=[c.channel for c in bad])
+
+
+def _step_ecg(s: _State, ecg: str | None) -> None:
+    """ECG removal on the usable channels that can carry heartbeats (trunk patterns)."""
+    s.clean = s.rec
+    trunk = any(r.info.group in _TRUNK_GROUPS for r in s.pattern.muscles)
+    usable = s.usable
+    if ecg is None:
+        s.step("ecg", applied=False, reason="switched off (ecg=None)")
+        return
+    if not trunk or not usable:
+        s.step("ecg", applied=False, reason="the pattern uses no trunk muscle" if not trunk
+               else "no usable channel")
+        return
+    picks = [ch for ch in usable if _group_of(s.m.channel(ch).muscle) not in _NO_ECG_GROUPS]
+    method = "template" if ecg == "auto" else ecg
+    if not picks or s.rec.sfreq < 100.0 or s.rec.duration < 2.0:
+        s.step("ecg", applied=False, reason="needs >= 2 s at >= 100 Hz" if picks
+               else "no channel that carries heartbeats")
+        return
+    from ..signal.ecg import remove_ecg
+
+    try:
+        with _collect(s.notes, "ECG removal"):
+            s.clean = remove_ecg(s.rec, method=method, picks=picks)
+        s.step("ecg", applied=True, method=method, channels=picks)
+    except EmgcontrolError as err:
+        s.step("ecg", applied=False, method=method, channels=picks, reason=str(err))
+        s.notes.append(f"ECG not removed: {_short(str(err))}")
+
+
+def _step_filter(s: _State, notch: Any) -> None:
+    """Band-pass and mains notch adapted to the sampling rate."""
+    from ..signal import filter_emg
+
+    with _collect(s.notes, "filter"):
+        s.filt = filter_emg(s.clean, notch=notch)
+    fstep = s.filt.history[-1]["params"]
+    s.band = (float(fstep["l_freq"]), float(fstep["h_freq"]))
+    s.step("filter", **fstep)
+
+
+def _step_noise(s: _State) -> None:
+    """Noise floor of each channel; a suspect channel with no activity above it is
+    not usable (an electrode out of contact reads mains and drift)."""
+    bw = s.band[1] - s.band[0]
+    for c in s.m.channels:
+        if not c.usable or not c.in_pattern:
+            continue
+        y = s.filt.data[s.filt.ch_names.index(c.channel)]
+        c.noise_rms_v = noise_floor(y, s.filt.sfreq, bw)
+        c.activity_ratio = _activity_ratio(y, s.filt.sfreq, c.noise_rms_v)
+        if c.contact_suspect and c.activity_ratio is not None \
+                and c.activity_ratio < ACTIVITY_MIN:
+            why = (f"no EMG activity above the noise in the recording ({ACTIVITY_WINDOW_S:g} s "
+                   f"RMS at its {ACTIVITY_PERCENTILE:g}th percentile "
+                   f"{c.activity_ratio:.2f} x the noise floor, needs {ACTIVITY_MIN:g}): "
+                   f"electrode not in contact, or the muscle never contracted; "
+                   f"{c.contact_suspect}")
+            c.usable, c.reason = False, why
+            s.notes.append(f"channel {c.channel} is not usable ({why})")
+    s.step("noise_floor", method="RMS of the band-passed signal over its quiet blocks "
+                                 "(emgcontrol.patterns noise_floor: blocks of 50 degrees "
+                                 "of freedom, grown from the quietest 10 % up to 2 "
+                                 "log-power spreads above their median)",
+           ratio_floor_noise_fraction=NOISE_FLOOR_FRACTION)
 
 
 def _trial_windows(rec: Recording, pattern: TargetPattern) -> tuple[list[tuple[float, float]],
@@ -306,12 +508,382 @@ def _movement_trials(rec: Recording, pattern: TargetPattern) -> list[tuple[float
     return out
 
 
-def _first_event(rec: Recording, label: str, a: float, b: float) -> float | None:
-    evs = sorted(e.onset for e in rec.events if e.label == label and a <= e.onset < b)
-    return evs[0] if evs else None
+def _step_trials(s: _State) -> None:
+    """Trial windows (events, movements found by the accelerometer, or the whole
+    recording) and the events latency criteria are timed to."""
+    s.windows, source = _trial_windows(s.rec, s.pattern)
+    labels = sorted({str(c.params["relative_to"])[6:] for c in s.pattern.criteria
+                     if c.kind == "latency" and isinstance(c.params["relative_to"], str)
+                     and c.params["relative_to"].startswith("event:")})
+    for k, (a, b) in enumerate(s.windows):
+        s.m.trials.append(TrialRow(trial=k, start_s=a, stop_s=b, events={
+            lab: _first_event(s.rec, lab, a, b) for lab in labels}))
+    s.step("trials", source=source, n=len(s.windows))
 
 
-# --------------------------------------------------------------- the chain
+def _uses_movement(pattern: TargetPattern) -> bool:
+    return pattern.onsets.anchor == "movement" or any(
+        p.anchor == "movement" for p in pattern.phases.values()) or any(
+        c.params.get("relative_to") == "movement" for c in pattern.criteria)
+
+
+def _step_movement(s: _State) -> None:
+    """Movement onset of each trial: the accelerometer, or ``event:<label>`` events."""
+    rec, m, msrc = s.rec, s.m, s.pattern.movement.source
+    if msrc == "accelerometer":
+        if "acc" not in rec.ch_types:
+            s.step("movement", source="none", reason="no accelerometer channel")
+            if _uses_movement(s.pattern):
+                s.notes.append("no accelerometer: movement onsets unknown (onsets are "
+                               "searched in the whole trial; movement-anchored phases are "
+                               "not assessable)")
+            for t in m.trials:
+                t.movement_reason = "movement onset unknown: no accelerometer channel"
+            return
+        from ..metrics import detect_movement_onset
+
+        try:
+            tab = detect_movement_onset(rec, windows=s.windows, trials=None,
+                                        **dict(s.pattern.movement.params))
+        except ValidationError as err:
+            s.step("movement", source="accelerometer", error=str(err))
+            s.notes.append(f"movement onsets not found: {err}")
+            return
+        m.tables["movement_onsets"] = tab.to_dict()
+        s.step("movement", source="accelerometer", **jsonable(tab.meta))
+        for t, r in zip(m.trials, tab.rows):
+            t.movement_source = "accelerometer"
+            if r["status"] == "ok":
+                t.movement_onset_s = float(r["onset_s"])
+            else:
+                t.movement_reason = f"movement onset: {r['reason']}"
+    elif msrc.startswith("event:"):
+        lab = msrc[6:]
+        for t, (a, b) in zip(m.trials, s.windows):
+            t.movement_onset_s = _first_event(rec, lab, a, b)
+            t.movement_source = msrc
+            if t.movement_onset_s is None:
+                t.movement_reason = f"no {lab!r} event in the trial"
+        s.step("movement", source=msrc)
+    else:
+        s.step("movement", source="none")
+
+
+def _anchor_time(s: _State, anchor: str, k: int) -> tuple[float | None, str | None]:
+    """Time (s) of a phase's or onset window's anchor in trial ``k``, or None and why."""
+    a, b = s.windows[k]
+    tr = s.m.trials[k]
+    if anchor == "trial":
+        return a, None
+    if anchor == "movement":
+        t = tr.movement_onset_s
+        return t, (tr.movement_reason or "movement onset unknown") if t is None else None
+    if anchor.startswith("event:"):
+        t = _first_event(s.rec, anchor[6:], a, b)
+        return t, None if t is not None else f"no {anchor[6:]!r} event in trial {k}"
+    if anchor.startswith("onset:"):
+        g = s.pattern.groups[anchor[6:]]
+        chans = channels_of(g, s.m.channels)
+        ons = [o.onset_s for o in s.m.onsets if o.trial == k and o.channel in chans
+               and o.status == OK and o.onset_s is not None]
+        if not ons:
+            return None, f"no onset of {g.name} in trial {k}"
+        return min(ons), None
+    return None, f"unknown anchor {anchor!r}"  # pragma: no cover - validated on load
+
+
+def _step_onsets(s: _State, onset_params: Mapping[str, Any] | None) -> None:
+    """Onsets of the usable channels; per trial the first inside the search window."""
+    m = s.m
+    m.computed.add("onsets")
+    det = s.usable
+    params = {**dict(s.pattern.onsets.params), **dict(onset_params or {})}
+    act_rows: list[dict[str, Any]] = []
+    acts = None
+    if det:
+        from ..onset import detect_onsets
+
+        with _collect(s.notes, "onset detection"):
+            acts = detect_onsets(s.clean, picks=det, ecg=None, **params)
+        m.tables["activations"] = acts.to_dict()
+        s.step("detector", **jsonable(acts.meta))
+        for st in acts.channels:
+            if st.status != "ok":
+                m.channel(st.channel).onset_reason = f"onset detector: {st.reason}"
+        act_rows = [r.to_dict() for r in acts]
+    win = s.pattern.onsets.window
+    for k, (a, b) in enumerate(s.windows):
+        w: tuple[float, float] = (a, b)
+        note = None
+        if win is not None:
+            t0, why = _anchor_time(s, s.pattern.onsets.anchor, k)
+            if t0 is not None:
+                w = (t0 + win[0], t0 + win[1])
+            else:
+                note = f"{why}; searched the whole trial"
+        mo = m.trials[k].movement_onset_s
+        for c in m.channels:
+            if not c.in_pattern:
+                continue
+            mine = [r for r in act_rows if r["channel"] == c.channel
+                    and w[0] <= r["onset"] <= w[1]]
+            row = _onset_row(k, c, mine, w)
+            row.note = note
+            if mo is not None and row.onset_s is not None:
+                row.latency_movement_ms = 1000.0 * (row.onset_s - mo)
+            m.onsets.append(row)
+    if acts is not None and len(det) >= 2:
+        from ..metrics import compute_firing_order
+
+        fo = compute_firing_order(acts, channels=det)
+        m.tables["firing_order"] = jsonable(fo.summary)
+
+
+def _step_reference(s: _State, mvc: Any, notch: Any) -> None:
+    """Each muscle's MVC reference from its own contraction, refused where it would
+    put the task far above 100 %MVC."""
+    ref, why, info = _mvc_reference(s.rec, s.filt, mvc, notch)
+    if ref is None:
+        s.step("normalization", reference=None, reason=why)
+        s.notes.append(f"amplitudes are not normalised: {why}")
+        return
+    from ._mvc import refuse_implausible, task_mvc_windows
+
+    s.m.mvc = True
+    ref, refused, pct = refuse_implausible(ref, s.filt, s.usable, s.windows,
+                                           exclude=task_mvc_windows(s.rec))
+    s.ref = ref
+    s.m.tables["mvc_reference"] = ref.to_dict()
+    s.step("normalization", **jsonable(ref.meta),
+           task_percent_mvc={k: round(v, 1) for k, v in pct.items()})
+    if info.get("note"):
+        s.notes.append(f"MVC reference: {info['note']}")
+    for ch, reason in {**info.get("rejected", {}), **refused}.items():
+        if ch in s.wanted:
+            s.notes.append(f"amplitudes of {ch} are not normalised: {reason}")
+
+
+def _step_phases(s: _State) -> None:
+    """Windows (s) of the phases that amount criteria use, per trial, or why not."""
+    names = sorted({c.params["phase"] for c in s.pattern.criteria if "phase" in c.params})
+    for pname in names:
+        ph = s.pattern.phases[pname]
+        for k in range(len(s.windows)):
+            t0, why = _anchor_time(s, ph.anchor, k)
+            if t0 is None:
+                s.phase_why[(pname, k)] = f"phase {pname!r}: {why}"
+                continue
+            w0, w1 = max(0.0, t0 + ph.start), min(s.rec.duration, t0 + ph.stop)
+            if w1 - w0 < 4.0 / s.rec.sfreq:
+                s.phase_why[(pname, k)] = f"phase {pname!r} lies outside the recording"
+                continue
+            s.phase_windows[f"{pname}|{k}"] = (w0, w1)
+    s.m.tables["phase_windows"] = {k: list(v) for k, v in s.phase_windows.items()}
+
+
+def _step_amounts(s: _State) -> None:
+    """Amplitudes per phase, trial and channel: raw, noise-corrected, %MVC."""
+    m = s.m
+    crits = [c for c in s.pattern.criteria if "amounts" in _kind_needs(c)]
+    if not crits:
+        return
+    m.computed.add("amounts")
+    measures = sorted({c.params["measure"] for c in crits})
+    usable = s.usable
+    norm_reason = (m.processing.get("normalization") or {}).get("reason")
+
+    def na(k: int, pname: str, ch: str, ms: str, why: str | None) -> AmountRow:
+        c = m.channel(ch)
+        return AmountRow(trial=k, phase=pname, channel=ch, measure=ms, muscle=c.muscle,
+                         side=c.side, status=NOT_ASSESSABLE,
+                         reason=why or c.reason or "channel not usable")
+
+    for (pname, k), why in s.phase_why.items():
+        m.amounts += [na(k, pname, ch, ms, why) for ch in s.wanted for ms in measures]
+    if s.phase_windows and usable:
+        from ..metrics import compute_amount, normalize
+
+        with _collect(s.notes, "amplitude"):
+            raw = compute_amount(s.filt, windows=s.phase_windows, measures=measures,
+                                 picks=usable)
+            norm = normalize(raw, s.ref) if s.ref is not None else None
+        s.step("amount", measures=measures, peak_window_s=raw.meta.get("peak_window_s"))
+        for i, r in enumerate(raw.rows):
+            pname, k = r["segment"].split("|")
+            nr = norm.rows[i] if norm is not None else None
+            n = m.channel(r["channel"]).noise_rms_v
+            row = AmountRow(trial=int(k), phase=pname, channel=r["channel"],
+                            measure=r["measure"], muscle=r["muscle"], side=r["side"],
+                            start_s=r["start_s"], stop_s=r["stop_s"], raw_v=r["value"],
+                            noise_rms_v=n, unit=nr["unit"] if nr is not None else None,
+                            status=r["status"], reason=r["reason"])
+            if r["status"] == "ok":
+                rv = float(r["value"])
+                nn = (n or 0.0) * (_ARV_PER_RMS if r["measure"] == "arv" else 1.0)
+                cv = math.sqrt(max(rv * rv - nn * nn, 0.0))
+                row.corrected_v = cv
+                if nr is None:
+                    row.status, row.reason = NOT_ASSESSABLE, norm_reason
+                elif nr["status"] != "ok":
+                    row.status, row.reason = NOT_ASSESSABLE, nr["reason"]
+                else:
+                    row.value_raw = float(nr["value"])
+                    row.value = float(nr["value"]) * (cv / rv if rv > 0 else 0.0)
+            m.amounts.append(row)
+    for ch in [c for c in s.wanted if c not in usable]:
+        for key in s.phase_windows:
+            pname, k = key.split("|")
+            m.amounts += [na(int(k), pname, ch, ms, None) for ms in measures]
+
+
+def _kind_needs(c: Criterion) -> frozenset[str]:
+    from .kinds import REGISTRY
+
+    return REGISTRY[c.kind].needs
+
+
+def _step_cocontraction(s: _State) -> None:
+    """Co-contraction of the same-side agonist/antagonist pairs per phase and trial."""
+    from ..metrics import compute_cocontraction
+
+    m, usable = s.m, s.usable
+    crits = [c for c in s.pattern.criteria if "cocontraction" in _kind_needs(c)]
+    if not crits:
+        return
+    m.computed.add("cocontraction")
+    for c in crits:
+        ag = [ch for ch in channels_of(c.params["agonist"], m.channels) if ch in usable]
+        an = [ch for ch in channels_of(c.params["antagonist"], m.channels) if ch in usable]
+        pname = c.params["phase"]
+        wins = {k: v for k, v in s.phase_windows.items() if k.startswith(pname + "|")}
+        if s.ref is None or not ag or not an or not wins:
+            continue
+        pairs = [(a, b) for a in ag for b in an
+                 if m.channel(a).side == m.channel(b).side or len(ag) == 1 or len(an) == 1]
+        if not pairs:
+            continue
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                tab = compute_cocontraction(s.filt, pairs, reference=s.ref, windows=wins,
+                                            methods=[c.params["method"]])
+        except ValidationError as err:
+            s.notes.append(f"co-contraction {c.id}: {err}")
+            continue
+        for r in tab.rows:
+            ph, k = str(r["segment"]).split("|")
+            m.cocontraction.append(CocontractionRow(
+                criterion=c.id, trial=int(k), phase=ph, agonist=r["agonist"],
+                antagonist=r["antagonist"], method=r["method"], value=r["value"],
+                unit=r["unit"], status=r["status"], reason=r["reason"]))
+
+
+def _step_flexion_relaxation(s: _State) -> None:
+    """Flexion- and extension-relaxation ratios, noise-corrected (module notes)."""
+    from ..metrics import compute_flexion_relaxation
+
+    m, usable = s.m, s.usable
+    crits = [c for c in s.pattern.criteria if "flexion_relaxation" in _kind_needs(c)]
+    if not crits:
+        return
+    m.computed.add("flexion_relaxation")
+    chans: list[str] = []
+    for c in crits:
+        chans += [ch for ch in channels_of(c.params["muscle"], m.channels)
+                  if ch in usable and ch not in chans]
+    if not chans:
+        return
+    for definition in sorted({c.params["definition"] for c in crits}):
+        try:
+            with _collect(s.notes, "flexion-relaxation"):
+                tab = compute_flexion_relaxation(s.filt, definition=definition, picks=chans)
+        except ValidationError as err:
+            s.notes.append(f"flexion-relaxation not computed: {err}")
+            continue
+        m.tables[f"flexion_relaxation_{definition}"] = tab.to_dict()
+        s.step(f"flexion_relaxation_{definition}", **jsonable(tab.meta))
+        for r in tab.rows:
+            n = m.channel(r["channel"]).noise_rms_v or 0.0
+            row = FlexionRelaxationRow(
+                definition=definition, trial=r["trial"] if r["trial"] is not None else 0,
+                channel=r["channel"], muscle=r["muscle"], side=r["side"],
+                flexion_v=r["flexion_v"], full_flexion_v=r["full_flexion_v"],
+                extension_v=r["extension_v"], noise_rms_v=n or None, frr_raw=r["frr"],
+                err_raw=r["err"], status=r["status"], reason=r["reason"])
+            ff = r["full_flexion_v"]
+            if r["status"] == "ok" and ff is not None and math.isfinite(ff):
+                ffc = math.sqrt(max(ff * ff - n * n, 0.0))
+                den = max(ffc, NOISE_FLOOR_FRACTION * n, 1e-30)
+                for key, num in (("frr", r["flexion_v"]), ("err", r["extension_v"])):
+                    if num is not None and math.isfinite(num):
+                        setattr(row, key, math.sqrt(max(num * num - n * n, 0.0)) / den)
+                row.full_flexion_at_noise = bool(ffc < NOISE_FLOOR_FRACTION * n)
+            m.flexion_relaxation.append(row)
+
+
+def _step_fatigue(s: _State) -> None:
+    """Median-frequency slopes over the hold, corrected for the band a low rate keeps."""
+    from ..metrics import compute_amount, compute_sorensen, spectral_bias
+
+    m, usable = s.m, s.usable
+    crits = [c for c in s.pattern.criteria if "fatigue" in _kind_needs(c)]
+    if not crits:
+        return
+    m.computed.add("fatigue")
+    chans: list[str] = []
+    for c in crits:
+        chans += [ch for ch in channels_of(c.params["muscle"], m.channels)
+                  if ch in usable and ch not in chans]
+    if not chans:
+        return
+    try:
+        with _collect(s.notes, "spectral fatigue"):
+            tab = compute_sorensen(s.filt, picks=chans)
+    except ValidationError as err:
+        s.notes.append(f"median-frequency slopes not computed: {err}")
+        for ch in chans:
+            c = m.channel(ch)
+            m.fatigue.append(FatigueRow(channel=ch, muscle=c.muscle, side=c.side,
+                                        status=NOT_ASSESSABLE,
+                                        reason=f"no hold found: {err}"))
+        return
+    m.tables["fatigue"] = tab.to_dict()
+    s.step("fatigue", **jsonable(tab.meta))
+    hold = tab.meta["hold_s"]
+    amp = compute_amount(s.filt, windows=[tuple(hold)], measures=["rms"], picks=chans)
+    hold_rms = {r["channel"]: r["value"] for r in amp.rows}
+    h = tab.meta.get("band_hz", [20.0, 450.0])[1]
+    factor = 1.0
+    low_rate = None
+    if h < 449.0:
+        bias = spectral_bias(s.filt.sfreq, h_freq=h)
+        factor = float(bias["slope_ratio_pct"])
+        if bias["power_fraction"] < MIN_SPECTRAL_POWER_FRACTION:
+            low_rate = (f"at {s.filt.sfreq:g} Hz the analysed band (up to {h:g} Hz) keeps "
+                        f"only {100 * bias['power_fraction']:.0f} % of a typical lumbar EMG "
+                        "spectrum's power: the median frequency is not interpretable "
+                        f"(needs >= {100 * MIN_SPECTRAL_POWER_FRACTION:.0f} %, i.e. >= 250 "
+                        "Hz sampling)")
+    for r in tab.rows:
+        if r["measure"] != "mdf":
+            continue
+        n = m.channel(r["channel"]).noise_rms_v or 0.0
+        hr = hold_rms.get(r["channel"])
+        snr = None
+        if hr is not None and math.isfinite(hr) and n > 0:
+            sig = math.sqrt(max(hr * hr - n * n, 0.0))
+            snr = 20 * math.log10(sig / n) if sig > 0 else -math.inf
+        slope = r["slope_pct_per_s"]
+        m.fatigue.append(FatigueRow(
+            channel=r["channel"], muscle=r["muscle"], side=r["side"],
+            slope_pct_per_s_band=slope,
+            slope_pct_per_s=slope / factor if slope is not None and factor > 0 else None,
+            slope_hz_per_s=r["slope_hz_per_s"], initial_hz=r["initial_hz"], r2=r["r2"],
+            hold_s=list(hold), hold_rms_v=hr, noise_rms_v=n or None, snr_db=snr,
+            rate_factor=factor, status=r["status"] if low_rate is None else NOT_ASSESSABLE,
+            reason=r["reason"] if low_rate is None else low_rate))
+
+
 def measure(
     rec: Recording,
     pattern: TargetPattern,
@@ -350,6 +922,7 @@ def measure(
     Returns
     -------
     Measures
+        ``processing["steps"]`` lists the steps run, in order, each with its entry.
     """
     from ..recording import Recording
 
@@ -357,357 +930,29 @@ def measure(
         raise ValidationError(f"rec must be a Recording; got {type(rec).__name__}")
     if ecg is not None:
         check_option("ecg", ecg, ("auto", "template", "highpass"))
-    emg_idx = [i for i, t in enumerate(rec.ch_types) if t == "emg"]
-    if not emg_idx:
+    if "emg" not in rec.ch_types:
         raise ValidationError("the recording has no EMG channel to compare "
                               f"(channel types: {', '.join(sorted(set(rec.ch_types)))})")
     needs = _needs(pattern)
-    m = Measures(pattern=pattern.id, sfreq=rec.sfreq)
-    notes: list[str] = m.warnings
-
-    # ---- channels of the pattern and their quality
-    all_ch = [{"channel": rec.ch_names[i], "muscle": rec.muscles[i].muscle
-               if rec.muscles[i] else None,
-               "side": rec.muscles[i].side if rec.muscles[i] else None} for i in emg_idx]
-    wanted: list[str] = []
-    for c in pattern.criteria:
-        for g in c.groups():
-            for ch in channels_of(g, all_ch):
-                if ch not in wanted:
-                    wanted.append(ch)
-    for ref in pattern.required:
-        if not any(c["muscle"] == ref.muscle and (ref.side is None or c["side"] == ref.side)
-                   for c in all_ch):
-            notes.append(f"required muscle not recorded: {ref}")
-    from ..signal.quality import quality
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        report = quality(rec, picks=[rec.ch_names[i] for i in emg_idx],
-                         thresholds=quality_thresholds)
-    notes.extend(_warning_texts(caught, "quality"))
-    m.tables["quality"] = report.to_dict()
-    for c in all_ch:
-        cq = report[c["channel"]]
-        hard = [f"{k}: {cq.checks[k].reason}" for k in HARD_CHECKS
-                if cq.checks[k].verdict == "bad"]
-        snr = cq.checks["snr"].value
-        suspect = [k for k in ("mains", "snr") if cq.checks[k].verdict == "bad"]
-        m.channels.append({**c, "usable": not hard, "reason": "; ".join(hard) or None,
-                           "quality": cq.verdict, "quality_reason": cq.reason,
-                           "snr_db": snr, "noise_rms_v": None,
-                           "contact_suspect": "; ".join(
-                               f"{k}: {cq.checks[k].reason}" for k in suspect) or None,
-                           "in_pattern": c["channel"] in wanted})
-    usable = [c["channel"] for c in m.channels if c["usable"] and c["channel"] in wanted]
-    bad = [c["channel"] for c in m.channels if not c["usable"] and c["channel"] in wanted]
-    for ch in bad:
-        row = next(c for c in m.channels if c["channel"] == ch)
-        notes.append(f"channel {ch} is not usable ({row['reason']}): criteria that need it "
-                     "are not assessable")
-    proc: dict[str, Any] = {"quality": {"thresholds": report.thresholds.to_dict(),
-                                        "hard_checks": list(HARD_CHECKS),
-                                        "unusable": bad}}
-    m.processing = proc
-
-    # ---- ECG removal
-    clean = rec
-    trunk = any(r.info.group in _TRUNK_GROUPS for r in pattern.muscles)
-    ecg_info: dict[str, Any] = {"applied": False}
-    if ecg is not None and trunk and usable:
-        picks = [ch for ch in usable
-                 if (next(c for c in m.channels if c["channel"] == ch)["muscle"] is None)
-                 or _group_of(next(c for c in m.channels if c["channel"] == ch)["muscle"])
-                 not in _NO_ECG_GROUPS]
-        method = "template" if ecg == "auto" else ecg
-        if picks and rec.sfreq >= 100.0 and rec.duration >= 2.0:
-            from ..signal.ecg import remove_ecg
-
-            try:
-                with warnings.catch_warnings(record=True) as caught:
-                    warnings.simplefilter("always")
-                    clean = remove_ecg(rec, method=method, picks=picks)
-                notes.extend(_warning_texts(caught, "ECG removal"))
-                ecg_info = {"applied": True, "method": method, "channels": picks}
-            except EmgcontrolError as err:
-                ecg_info = {"applied": False, "method": method, "channels": picks,
-                            "reason": str(err)}
-                notes.append(f"ECG not removed: {_short(str(err))}")
-        else:
-            ecg_info["reason"] = ("needs >= 2 s at >= 100 Hz" if picks else
-                                  "no channel that carries heartbeats")
-    elif ecg is None:
-        ecg_info["reason"] = "switched off (ecg=None)"
-    else:
-        ecg_info["reason"] = "the pattern uses no trunk muscle" if not trunk else \
-            "no usable channel"
-    proc["ecg"] = ecg_info
-
-    # ---- band-pass + notch
-    from ..signal import filter_emg
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        filt = filter_emg(clean, notch=notch)
-    notes.extend(_warning_texts(caught, "filter"))
-    fstep = filt.history[-1]["params"]
-    band = (float(fstep["l_freq"]), float(fstep["h_freq"]))
-
-    # ---- noise floors
-    bw = band[1] - band[0]
-    for c in m.channels:
-        if not c["usable"] or c["channel"] not in wanted:
-            continue
-        y = filt.data[filt.ch_names.index(c["channel"])]
-        c["noise_rms_v"] = noise_floor(y, filt.sfreq, bw)
-        c["activity_ratio"] = _activity_ratio(y, filt.sfreq, c["noise_rms_v"])
-        contact = c.get("contact_suspect")
-        if contact and c["activity_ratio"] is not None \
-                and c["activity_ratio"] < ACTIVITY_MIN:
-            why = (f"no EMG activity above the noise in the recording ({ACTIVITY_WINDOW_S:g} s "
-                   f"RMS at its {ACTIVITY_PERCENTILE:g}th percentile "
-                   f"{c['activity_ratio']:.2f} x the noise floor, needs {ACTIVITY_MIN:g}): "
-                   "electrode not in contact, or the muscle never contracted")
-            why += f"; {contact}"
-            c["usable"] = False
-            c["reason"] = why
-            notes.append(f"channel {c['channel']} is not usable ({why})")
-            usable = [ch for ch in usable if ch != c["channel"]]
-    noise = {c["channel"]: c["noise_rms_v"] for c in m.channels}
-    proc["noise_floor"] = {"method": "RMS of the band-passed signal over its quiet blocks "
-                                     "(emgcontrol.patterns noise_floor: blocks of 50 degrees "
-                                     "of freedom, grown from the quietest 10 % up to 2 "
-                                     "log-power spreads above their median)",
-                           "ratio_floor_noise_fraction": NOISE_FLOOR_FRACTION}
-
-    # ---- trials and anchors
-    tr_windows, tr_source = _trial_windows(rec, pattern)
-    proc["trials"] = {"source": tr_source, "n": len(tr_windows)}
-    mov: dict[int, float | None] = {}
-    mov_why: dict[int, str | None] = {}
-    msrc = pattern.movement.source
-    if msrc == "accelerometer":
-        if "acc" in rec.ch_types:
-            from ..metrics import detect_movement_onset
-
-            try:
-                tab = detect_movement_onset(rec, windows=tr_windows, trials=None,
-                                            **dict(pattern.movement.params))
-                m.tables["movement_onsets"] = tab.to_dict()
-                proc["movement"] = {"source": "accelerometer", **jsonable(tab.meta)}
-                for k, r in enumerate(tab.rows):
-                    ok = r["status"] == "ok"
-                    mov[k] = float(r["onset_s"]) if ok else None
-                    mov_why[k] = None if ok else f"movement onset: {r['reason']}"
-            except ValidationError as err:
-                proc["movement"] = {"source": "accelerometer", "error": str(err)}
-                notes.append(f"movement onsets not found: {err}")
-        else:
-            proc["movement"] = {"source": "none", "reason": "no accelerometer channel"}
-            if pattern.onsets.anchor == "movement" or any(
-                    p.anchor == "movement" for p in pattern.phases.values()) or any(
-                    c.params.get("relative_to") == "movement" for c in pattern.criteria):
-                notes.append("no accelerometer: movement onsets unknown (onsets are searched "
-                             "in the whole trial; movement-anchored phases are not assessable)")
-    elif msrc.startswith("event:"):
-        lab = msrc[6:]
-        for k, (a, b) in enumerate(tr_windows):
-            mov[k] = _first_event(rec, lab, a, b)
-            mov_why[k] = None if mov[k] is not None else f"no {lab!r} event in the trial"
-        proc["movement"] = {"source": msrc}
-    labels = sorted({str(c.params["relative_to"])[6:] for c in pattern.criteria
-                     if c.kind == "latency" and isinstance(c.params["relative_to"], str)
-                     and c.params["relative_to"].startswith("event:")})
-    for k, (a, b) in enumerate(tr_windows):
-        m.trials.append({"trial": k, "start_s": a, "stop_s": b,
-                         "movement_onset_s": mov.get(k),
-                         "movement_reason": mov_why.get(k),
-                         "events": {lab: _first_event(rec, lab, a, b) for lab in labels}})
-
-    def anchor_time(anchor: str, k: int) -> tuple[float | None, str | None]:
-        a, b = tr_windows[k]
-        if anchor == "trial":
-            return a, None
-        if anchor == "movement":
-            t = mov.get(k)
-            return t, (mov_why.get(k) or "movement onset unknown") if t is None else None
-        if anchor.startswith("event:"):
-            t = _first_event(rec, anchor[6:], a, b)
-            return t, None if t is not None else f"no {anchor[6:]!r} event in trial {k}"
-        if anchor.startswith("onset:"):
-            g = pattern.groups[anchor[6:]]
-            chans = channels_of(g, m.channels)
-            ons = [o["onset_s"] for o in m.onsets if o["trial"] == k and o["channel"] in chans
-                   and o["status"] == "ok"]
-            if not ons:
-                return None, f"no onset of {g.name} in trial {k}"
-            return min(ons), None
-        return None, f"unknown anchor {anchor!r}"  # pragma: no cover - validated on load
-
-    # ---- onsets
-    if needs["timing"]:
-        m.computed.add("onsets")
-        det_chans = usable
-        params = {**dict(pattern.onsets.params), **dict(onset_params or {})}
-        acts = None
-        if det_chans:
-            from ..onset import detect_onsets
-
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                acts = detect_onsets(clean, picks=det_chans, ecg=None, **params)
-            notes.extend(_warning_texts(caught, "onset detection"))
-            m.tables["activations"] = acts.to_dict()
-            proc["detector"] = jsonable(acts.meta)
-            chan_status = {c.channel: c for c in acts.channels}
-            act_rows = [r.to_dict() for r in acts]
-        else:
-            chan_status, act_rows = {}, []
-        for c in m.channels:
-            st = chan_status.get(c["channel"])
-            if st is not None and st.status != "ok":
-                c["onset_reason"] = f"onset detector: {st.reason}"
-        win = pattern.onsets.window
-        for k in range(len(tr_windows)):
-            a, b = tr_windows[k]
-            w: tuple[float, float] | None = (a, b)
-            note = None
-            if win is not None:
-                t0, why = anchor_time(pattern.onsets.anchor, k)
-                if t0 is not None:
-                    w = (t0 + win[0], t0 + win[1])
-                else:
-                    note = f"{why}; searched the whole trial"
-            for c in m.channels:
-                if c["channel"] not in wanted:
-                    continue
-                mine = [r for r in act_rows if r["channel"] == c["channel"]
-                        and w[0] <= r["onset"] <= w[1]]
-                row = _onset_row(k, c, mine, w)
-                if note:
-                    row["note"] = note
-                mo = mov.get(k)
-                row["latency_movement_ms"] = (1000.0 * (row["onset_s"] - mo) if mo is not None
-                                              and row["onset_s"] is not None else None)
-                m.onsets.append(row)
-        if acts is not None and len(det_chans) >= 2:
-            from ..metrics import compute_firing_order
-
-            fo = compute_firing_order(acts, channels=det_chans)
-            m.tables["firing_order"] = jsonable(fo.summary)
-
-    # ---- normalisation reference
-    ref = None
-    if needs["amount"] or needs["cocontraction"]:
-        ref, why, mvc_info = _mvc_reference(rec, filt, mvc, notch)
-        if ref is not None:
-            from ._mvc import refuse_implausible, task_mvc_windows
-
-            m.mvc = True
-            ref, refused, pct = refuse_implausible(ref, filt, usable, tr_windows,
-                                                   exclude=task_mvc_windows(rec))
-            m.tables["mvc_reference"] = ref.to_dict()
-            proc["normalization"] = jsonable(ref.meta)
-            proc["normalization"]["task_percent_mvc"] = {k: round(v, 1)
-                                                         for k, v in pct.items()}
-            if mvc_info.get("note"):
-                notes.append(f"MVC reference: {mvc_info['note']}")
-            for ch, reason in {**mvc_info.get("rejected", {}), **refused}.items():
-                if ch in wanted:
-                    notes.append(f"amplitudes of {ch} are not normalised: {reason}")
-        else:
-            proc["normalization"] = {"reference": None, "reason": why}
-            notes.append(f"amplitudes are not normalised: {why}")
-
-    # ---- amounts per phase and trial
-    phase_names = sorted({c.params["phase"] for c in pattern.criteria
-                          if c.kind in ("amount", "ratio", "cocontraction")})
-    windows: dict[str, tuple[float, float]] = {}
-    phase_why: dict[tuple[str, int], str] = {}
-    for pname in phase_names:
-        ph = pattern.phases[pname]
-        for k, (a, b) in enumerate(tr_windows):
-            t0, why = anchor_time(ph.anchor, k)
-            if t0 is None:
-                phase_why[(pname, k)] = f"phase {pname!r}: {why}"
-                continue
-            w0 = max(0.0, t0 + ph.start)
-            w1 = min(rec.duration, t0 + ph.stop)
-            if w1 - w0 < 4.0 / rec.sfreq:
-                phase_why[(pname, k)] = f"phase {pname!r} lies outside the recording"
-                continue
-            windows[f"{pname}|{k}"] = (w0, w1)
-    m.tables["phase_windows"] = {k: list(v) for k, v in windows.items()}
-    amount_chans = [ch for ch in usable]
-    if needs["amount"] and phase_names:
-        m.computed.add("amounts")
-        measures_needed = sorted({c.params["measure"] for c in pattern.criteria
-                                  if c.kind in ("amount", "ratio")})
-        for (pname, k), why in phase_why.items():
-            for ch in wanted:
-                for ms in measures_needed:
-                    m.amounts.append(_amount_na(k, pname, ch, m.channels, ms, why))
-        if windows and amount_chans:
-            from ..metrics import compute_amount, normalize
-
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                raw = compute_amount(filt, windows=windows, measures=measures_needed,
-                                     picks=amount_chans)
-                norm = normalize(raw, ref) if ref is not None else None
-            notes.extend(_warning_texts(caught, "amplitude"))
-            proc["amount"] = {"measures": measures_needed, "peak_window_s":
-                              raw.meta.get("peak_window_s")}
-            for i, r in enumerate(raw.rows):
-                pname, k = r["segment"].split("|")
-                nr = norm.rows[i] if norm is not None else None
-                n = noise.get(r["channel"])
-                row = {"trial": int(k), "phase": pname, "channel": r["channel"],
-                       "muscle": r["muscle"], "side": r["side"], "measure": r["measure"],
-                       "start_s": r["start_s"], "stop_s": r["stop_s"],
-                       "raw_v": r["value"], "noise_rms_v": n, "corrected_v": None,
-                       "value": None, "value_raw": None,
-                       "unit": nr["unit"] if nr is not None else None,
-                       "status": r["status"], "reason": r["reason"]}
-                if r["status"] == "ok":
-                    rv = float(r["value"])
-                    nn = (n or 0.0) * (math.sqrt(2 / math.pi) if r["measure"] == "arv" else 1.0)
-                    cv = math.sqrt(max(rv * rv - nn * nn, 0.0))
-                    row["corrected_v"] = cv
-                    if nr is None:
-                        row.update(status="not_assessable",
-                                   reason=proc["normalization"].get("reason"))
-                    elif nr["status"] != "ok":
-                        row.update(status="not_assessable", reason=nr["reason"])
-                    else:
-                        row["value_raw"] = float(nr["value"])
-                        row["value"] = float(nr["value"]) * (cv / rv if rv > 0 else 0.0)
-                m.amounts.append(row)
-        for ch in [c for c in wanted if c not in amount_chans]:
-            for key in windows:
-                pname, k = key.split("|")
-                for ms in measures_needed:
-                    m.amounts.append(_amount_na(int(k), pname, ch, m.channels, ms, None))
-
-    # ---- co-contraction
-    if needs["cocontraction"]:
-        m.computed.add("cocontraction")
-        _cocontraction(m, pattern, filt, ref, windows, phase_why, usable, notes)
-
-    # ---- flexion-relaxation
-    if needs["frr"]:
-        m.computed.add("flexion_relaxation")
-        _flexion_relaxation(m, pattern, filt, usable, noise, len(tr_windows), notes)
-
-    # ---- spectral fatigue
-    if needs["fatigue"]:
-        m.computed.add("fatigue")
-        _fatigue(m, pattern, filt, usable, noise, notes)
-
-    proc["history"] = jsonable(filt.history)
-    proc["filter"] = jsonable(fstep)
-    m.warnings = list(dict.fromkeys(notes))
-    return m
+    s = _State(rec=rec, pattern=pattern, m=Measures(pattern=pattern.id, sfreq=rec.sfreq))
+    _step_channels(s, quality_thresholds)     # quality -> usable channels
+    _step_ecg(s, ecg)                         # ECG removal
+    _step_filter(s, notch)                    # band-pass + notch
+    _step_noise(s)                            # noise floors; no activity -> unusable
+    _step_trials(s)                           # trials
+    _step_movement(s)                         # movement onsets
+    if "onsets" in needs:
+        _step_onsets(s, onset_params)         # onsets
+    if needs & {"amounts", "cocontraction"}:
+        _step_reference(s, mvc, notch)        # MVC reference
+    _step_phases(s)                           # phase windows
+    _step_amounts(s)                          # amounts
+    _step_cocontraction(s)                    # protocol measures
+    _step_flexion_relaxation(s)
+    _step_fatigue(s)
+    s.m.processing["history"] = jsonable(s.filt.history)
+    s.m.warnings = list(dict.fromkeys(s.notes))
+    return s.m
 
 
 def noise_floor(y: np.ndarray, sfreq: float, bandwidth: float, *, dof: float = 50.0,
@@ -786,17 +1031,6 @@ def _warning_texts(caught: Sequence[warnings.WarningMessage], where: str) -> lis
                                            ResourceWarning))]
 
 
-def _amount_na(k: int, pname: str, ch: str, channels: Sequence[Mapping[str, Any]],
-               ms: str, why: str | None) -> dict[str, Any]:
-    c = next((c for c in channels if c["channel"] == ch), {"muscle": None, "side": None,
-                                                          "reason": None})
-    return {"trial": k, "phase": pname, "channel": ch, "muscle": c["muscle"],
-            "side": c["side"], "measure": ms, "start_s": None, "stop_s": None,
-            "raw_v": None, "noise_rms_v": None, "corrected_v": None, "value": None,
-            "value_raw": None, "unit": None, "status": "not_assessable",
-            "reason": why or c.get("reason") or "channel not usable"}
-
-
 def _mvc_reference(rec: Recording, filt: Recording, mvc: Any, notch: Any
                    ) -> tuple[Any, str | None, dict[str, Any]]:
     """The normalisation reference, why there is none, and the MVC checks' details
@@ -829,155 +1063,3 @@ def _mvc_reference(rec: Recording, filt: Recording, mvc: Any, notch: Any
                   "recording or reference values)"), {}
 
 
-def _cocontraction(m: Measures, pattern: TargetPattern, filt: Recording, ref: Any,
-                   windows: Mapping[str, tuple[float, float]],
-                   phase_why: Mapping[tuple[str, int], str], usable: Sequence[str],
-                   notes: list[str]) -> None:
-    from ..metrics import compute_cocontraction
-
-    for c in pattern.criteria:
-        if c.kind != "cocontraction":
-            continue
-        ag = [ch for ch in channels_of(c.params["agonist"], m.channels) if ch in usable]
-        an = [ch for ch in channels_of(c.params["antagonist"], m.channels) if ch in usable]
-        pname = c.params["phase"]
-        wins = {k: v for k, v in windows.items() if k.startswith(pname + "|")}
-        if ref is None or not ag or not an or not wins:
-            continue
-        pairs = [(a, b) for a in ag for b in an
-                 if _side(m, a) == _side(m, b) or len(ag) == 1 or len(an) == 1]
-        if not pairs:
-            continue
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                tab = compute_cocontraction(filt, pairs, reference=ref, windows=wins,
-                                            methods=[c.params["method"]])
-        except ValidationError as err:
-            notes.append(f"co-contraction {c.id}: {err}")
-            continue
-        for r in tab.rows:
-            ph, k = str(r["segment"]).split("|")
-            m.cocontraction.append({"criterion": c.id, "trial": int(k), "phase": ph,
-                                    "agonist": r["agonist"], "antagonist": r["antagonist"],
-                                    "method": r["method"], "value": r["value"],
-                                    "unit": r["unit"], "status": r["status"],
-                                    "reason": r["reason"]})
-
-
-def _side(m: Measures, ch: str) -> str | None:
-    return next((c["side"] for c in m.channels if c["channel"] == ch), None)
-
-
-def _flexion_relaxation(m: Measures, pattern: TargetPattern, filt: Recording,
-                        usable: Sequence[str], noise: Mapping[str, float | None],
-                        n_trials: int, notes: list[str]) -> None:
-    from ..metrics import compute_flexion_relaxation
-
-    chans: list[str] = []
-    defs: set[str] = set()
-    for c in pattern.criteria:
-        if c.kind == "flexion_relaxation":
-            defs.add(c.params["definition"])
-            chans += [ch for ch in channels_of(c.params["muscle"], m.channels)
-                      if ch in usable and ch not in chans]
-    if not chans:
-        return
-    for definition in sorted(defs):
-        try:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                tab = compute_flexion_relaxation(filt, definition=definition, picks=chans)
-            notes.extend(_warning_texts(caught, "flexion-relaxation"))
-        except ValidationError as err:
-            notes.append(f"flexion-relaxation not computed: {err}")
-            continue
-        m.tables[f"flexion_relaxation_{definition}"] = tab.to_dict()
-        m.processing[f"flexion_relaxation_{definition}"] = jsonable(tab.meta)
-        for r in tab.rows:
-            n = noise.get(r["channel"]) or 0.0
-            row = {"definition": definition, "trial": r["trial"] if r["trial"] is not None
-                   else 0, "channel": r["channel"], "muscle": r["muscle"], "side": r["side"],
-                   "flexion_v": r["flexion_v"], "full_flexion_v": r["full_flexion_v"],
-                   "extension_v": r["extension_v"], "noise_rms_v": n or None,
-                   "frr_raw": r["frr"], "err_raw": r["err"], "frr": None, "err": None,
-                   "status": r["status"], "reason": r["reason"]}
-            ff = r["full_flexion_v"]
-            if r["status"] == "ok" and ff is not None and math.isfinite(ff):
-                ffc = math.sqrt(max(ff * ff - n * n, 0.0))
-                den = max(ffc, NOISE_FLOOR_FRACTION * n, 1e-30)
-                for key, num in (("frr", r["flexion_v"]), ("err", r["extension_v"])):
-                    if num is not None and math.isfinite(num):
-                        row[key] = math.sqrt(max(num * num - n * n, 0.0)) / den
-                row["full_flexion_at_noise"] = bool(ffc < NOISE_FLOOR_FRACTION * n)
-            m.flexion_relaxation.append(row)
-
-
-def _fatigue(m: Measures, pattern: TargetPattern, filt: Recording, usable: Sequence[str],
-             noise: Mapping[str, float | None], notes: list[str]) -> None:
-    from ..metrics import compute_amount, compute_sorensen, spectral_bias
-
-    chans: list[str] = []
-    for c in pattern.criteria:
-        if c.kind == "mdf_slope":
-            chans += [ch for ch in channels_of(c.params["muscle"], m.channels)
-                      if ch in usable and ch not in chans]
-    if not chans:
-        return
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            tab = compute_sorensen(filt, picks=chans)
-        notes.extend(_warning_texts(caught, "spectral fatigue"))
-    except ValidationError as err:
-        notes.append(f"median-frequency slopes not computed: {err}")
-        for ch in chans:
-            c = next(c for c in m.channels if c["channel"] == ch)
-            m.fatigue.append({"channel": ch, "muscle": c["muscle"], "side": c["side"],
-                              "slope_pct_per_s": None, "status": "not_assessable",
-                              "reason": f"no hold found: {err}"})
-        return
-    m.tables["fatigue"] = tab.to_dict()
-    m.processing["fatigue"] = jsonable(tab.meta)
-    hold = tab.meta["hold_s"]
-    amp = compute_amount(filt, windows=[tuple(hold)], measures=["rms"], picks=chans)
-    hold_rms = {r["channel"]: r["value"] for r in amp.rows}
-    h = tab.meta.get("band_hz", [20.0, 450.0])[1]
-    factor = 1.0
-    low_rate = None
-    if h < 449.0:
-        bias = spectral_bias(filt.sfreq, h_freq=h)
-        factor = float(bias["slope_ratio_pct"])
-        if bias["power_fraction"] < MIN_SPECTRAL_POWER_FRACTION:
-            low_rate = (f"at {filt.sfreq:g} Hz the analysed band (up to {h:g} Hz) keeps only "
-                        f"{100 * bias['power_fraction']:.0f} % of a typical lumbar EMG "
-                        "spectrum's power: the median frequency is not interpretable "
-                        f"(needs >= {100 * MIN_SPECTRAL_POWER_FRACTION:.0f} %, i.e. >= 250 Hz "
-                        "sampling)")
-    for r in tab.rows:
-        if r["measure"] != "mdf":
-            continue
-        n = noise.get(r["channel"]) or 0.0
-        hr = hold_rms.get(r["channel"])
-        snr = None
-        if hr is not None and math.isfinite(hr) and n > 0:
-            sig = math.sqrt(max(hr * hr - n * n, 0.0))
-            snr = 20 * math.log10(sig / n) if sig > 0 else -math.inf
-        m.fatigue.append({
-            "channel": r["channel"], "muscle": r["muscle"], "side": r["side"],
-            "slope_pct_per_s_band": r["slope_pct_per_s"],
-            "slope_pct_per_s": (r["slope_pct_per_s"] / factor
-                                if r["slope_pct_per_s"] is not None and factor > 0 else None),
-            "slope_hz_per_s": r["slope_hz_per_s"], "initial_hz": r["initial_hz"],
-            "r2": r["r2"], "hold_s": list(hold), "hold_rms_v": hr, "noise_rms_v": n or None,
-            "snr_db": snr, "rate_factor": factor,
-            "status": r["status"] if low_rate is None else "not_assessable",
-            "reason": r["reason"] if low_rate is None else low_rate})
-
-
-def criterion_channels(c: Criterion, measures: Measures) -> dict[str, list[str]]:
-    """Channels of each group a criterion uses (helper for reports)."""
-    out: dict[str, list[str]] = {}
-    for g in c.groups():
-        out[g.name] = channels_of(g, measures.channels)
-    return out
