@@ -1,10 +1,30 @@
 """Signal-quality checks for surface EMG, one row per channel.
 
-:func:`quality` runs ten checks on every channel and gives each a value, a
-verdict (``"good"``, ``"warn"``, ``"bad"``, or ``"n/a"`` when it cannot be
-assessed) and a plain-language reason; the channel's overall verdict is the
-worst of its checks.  Thresholds live in :class:`QualityThresholds`, each with
-the reason for its default, and can be overridden.
+:func:`quality` runs eleven checks on every channel and gives each a value, a
+verdict and a plain-language reason; the channel's overall verdict is the worst
+of its checks (``"good"``, ``"warn"`` or ``"bad"``).  Thresholds live in
+:class:`QualityThresholds`, each with the reason for its default, and can be
+overridden.
+
+Verdicts of a check (:data:`VERDICTS`):
+
+``"good"``
+    nothing to report;
+``"info"``
+    a finding that is not a fault (a muscle the pattern expects quiet shows no
+    activity, see ``expect_quiet``);
+``"corrected"``
+    a problem in the raw signal that the processing removes (mains with
+    ``notch=``, ECG on the channels named in ``ecg_removed=``); the reason gives
+    the raw size and what is left;
+``"warn"``
+    usable with care;
+``"bad"``
+    a fault;
+``"n/a"``
+    could not be assessed (the reason says why and what to record instead).
+
+``"info"``, ``"corrected"`` and ``"n/a"`` do not lower the channel's verdict.
 
 =============  ==========  ======================================================
 check          value       what it detects
@@ -21,19 +41,41 @@ check          value       what it detects
                            input range and pushes the channel towards the rail
 ``jumps``      per minute  sudden level changes (>= 1 mV between 20 ms means,
                            >= 8 x the local variation): contact loss, cable
-                           movement
+                           movement.  Level changes that recur at the heart
+                           rate with one shape are heartbeats: they are not
+                           counted here but reported by the ``ecg`` check
 ``mains``      % power     power at the mains frequency (50/60 Hz, detected)
                            and its harmonics above the neighbouring spectrum,
-                           as a share of the power in the EMG band (Welch)
+                           as a share of the power in the EMG band (Welch);
+                           with ``notch=``: the share left after the notch
 ``ecg``        % power     share of the EMG-band (> 20 Hz) power within 50 ms
                            of the R-peaks that is locked to them (R-peak-locked
-                           average against residual, bias-corrected)
+                           average against residual, bias-corrected); at least
+                           ``"warn"`` when heartbeats show as level changes
 ``snr``        dB          95th vs 10th percentile of the 0.25 s moving RMS of
                            the EMG band: activity against the baseline noise
+                           (``"n/a"`` when the channel is active throughout,
+                           ``"info"`` when the muscle is expected quiet)
 ``dropped``    samples     samples lost in transmission (reader report in
                            ``meta["dropped_samples"]``, a package counter or
                            timestamps)
+``not_emg``    % power     share of the power (above DC) below 20 Hz, judged
+                           together with the EMG-band level away from
+                           heartbeats: a channel typed EMG that carries a
+                           goniometer, force, motion or ECG-only signal
 =============  ==========  ======================================================
+
+Use in a processing chain
+-------------------------
+A chain that notches mains, removes ECG from some channels and knows which
+muscles its task leaves silent passes that knowledge, so the checks judge the
+signal the chain uses::
+
+    quality(rec, notch="auto", ecg_removed=["MF L", "MF R"],
+            expect_quiet=["GMax L"])
+
+``"not_emg"`` is a check whose ``"bad"`` verdict no processing repairs: add it
+to the hard checks that make a channel unusable.
 """
 
 from __future__ import annotations
@@ -58,13 +100,15 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["quality", "QualityReport", "QualityThresholds", "ChannelQuality", "QualityCheck",
            "CHECKS", "VERDICTS", "find_dropped_samples", "CYTON_RAIL_UV"]
 
-VERDICTS = ("good", "warn", "bad", "n/a")
-"""Verdicts of a check, from best to worst; ``"n/a"``: could not be assessed."""
+VERDICTS = ("good", "info", "corrected", "warn", "bad", "n/a")
+"""Verdicts of a check: ``"good"``; ``"info"`` (a finding, not a fault);
+``"corrected"`` (removed by the processing the caller declared); ``"warn"``;
+``"bad"``; ``"n/a"`` (could not be assessed)."""
 
 CHECKS: Mapping[str, str] = {
     "nonfinite": "pct", "railed": "pct", "flat": "pct", "clipping": "pct",
     "dc_offset": "uV", "jumps": "per_min", "mains": "pct", "ecg": "pct", "snr": "dB",
-    "dropped": "samples",
+    "dropped": "samples", "not_emg": "pct",
 }
 """Checks run by :func:`quality` and the unit of their value."""
 
@@ -72,10 +116,14 @@ ECG_WINDOW_S = (-0.05, 0.05)
 """Window (s) around each R-peak in which the ECG share is measured: the QRS
 complex, where the ECG has its EMG-band (> 20 Hz) power."""
 
-_RANK = {"n/a": 0, "good": 0, "warn": 1, "bad": 2}
+_RANK = {"n/a": 0, "good": 0, "info": 0, "corrected": 0, "warn": 1, "bad": 2}
+_REASON_ORDER = {"bad": 0, "warn": 1, "corrected": 2, "info": 3}
 
 CYTON_RAIL_UV = 187_500.0
 """OpenBCI Cyton input range at gain 24: +/- 4.5 V / 24 = +/- 187,500 uV."""
+
+
+_INT_THRESHOLDS = {"clip_min_run": 2, "ecg_jump_min_beats": 3}
 
 
 @dataclass(frozen=True)
@@ -145,6 +193,52 @@ class QualityThresholds:
         (intermittent electrode), cable movement or a knocked electrode.
     jumps_warn_per_min, jumps_bad_per_min : float
         Any jump warns; ``>= 2`` per minute is bad (a loose electrode).
+    ecg_jump_min_beats : int
+        Level changes are taken for heartbeats only when at least 5 of them
+        pass the rhythm and shape tests: four regular intervals in a row
+        rarely happen by chance among contact-loss steps, and a large ECG
+        gives one per beat (a 20 s recording at 60 bpm has 20).
+    ecg_jump_min_rr_s, ecg_jump_max_rr_s : float
+        Intervals between heartbeats: 0.33-2 s (180-30 bpm), the range of
+        heart rates in a clinic; the train's interval is the median of the
+        intervals in that range.
+    ecg_jump_rr_tolerance : float
+        An interval is a heartbeat interval when it is within +/-15 % of
+        ``k`` times the train's interval (``k`` = 1-3: beats whose QRS stayed
+        below ``jump_uv`` are skipped): resting heart-rate variability,
+        respiratory sinus arrhythmia included, stays within about 10 %.
+    ecg_jump_min_corr : float
+        A level change has the heartbeat shape when its +/-0.1 s waveform
+        (centred on its largest deviation) correlates >= 0.8 with the median
+        waveform of the train: QRS complexes of one lead repeat their shape
+        (correlations > 0.9 even at 125 Hz), contact-loss steps and knocks
+        differ in sign, size and duration.
+    ecg_jump_min_fraction : float
+        The heartbeat interpretation needs >= 60 % of the level changes to
+        pass both tests and >= 50 % of the regular intervals to be single
+        beat intervals; the others are still counted as jumps.
+    snr_active_uv : float
+        When the SNR is below ``snr_warn_db`` but even the quietest 10 % of
+        the 0.25 s windows carry >= 5 uV RMS in the EMG band, the channel
+        has no rest to measure the SNR against (sustained holds): the check is
+        ``"n/a"``, not ``"bad"``.  5 uV is above the EMG-band noise of a
+        connected surface electrode (amplifier + skin interface, about
+        0.5-3 uV RMS; the Cyton's input noise is ~0.2 uV RMS).  A channel
+        that carries >= 5 uV of noise and nothing else is therefore not
+        flagged by this check (mains, flat and not_emg still apply).
+    not_emg_low_pct : float
+        ``not_emg``: share of the channel's power above DC that lies below
+        20 Hz.  Surface EMG has < 5 % of its power there (spectrum peak
+        50-120 Hz); a goniometer, force, motion or ECG-only signal has most of
+        it there.  >= 50 % is needed (together with ``not_emg_max_uv``).
+    not_emg_max_uv : float
+        ``not_emg``: the 95th percentile of the 0.25 s RMS in the EMG band,
+        away from heartbeats (+/-0.1 s of R-peaks when found), must stay at or
+        below 2 uV: the EMG of a contracting muscle exceeds 5 uV, while a
+        non-EMG signal only shows amplifier noise and filter leakage there
+        (about 1 uV).  Both conditions make the check ``"bad"``; a channel
+        listed in ``expect_quiet`` gets ``"info"`` instead (a silent muscle
+        over drifting skin looks the same).
     """
 
     rail_fraction: float = 0.90
@@ -176,6 +270,15 @@ class QualityThresholds:
     jump_factor: float = 8.0
     jumps_warn_per_min: float = 0.0
     jumps_bad_per_min: float = 2.0
+    ecg_jump_min_beats: int = 5
+    ecg_jump_min_rr_s: float = 0.33
+    ecg_jump_max_rr_s: float = 2.0
+    ecg_jump_rr_tolerance: float = 0.15
+    ecg_jump_min_corr: float = 0.8
+    ecg_jump_min_fraction: float = 0.6
+    snr_active_uv: float = 5.0
+    not_emg_low_pct: float = 50.0
+    not_emg_max_uv: float = 2.0
 
     @classmethod
     def from_any(cls, value: QualityThresholds | Mapping[str, Any] | None) -> QualityThresholds:
@@ -196,10 +299,11 @@ class QualityThresholds:
             )
         clean: dict[str, Any] = {}
         for k, v in value.items():
-            if k == "clip_min_run":
-                if not isinstance(v, (int, np.integer)) or v < 2:
+            if k in _INT_THRESHOLDS:
+                low = _INT_THRESHOLDS[k]
+                if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
                     raise ValidationError(
-                        f"thresholds['clip_min_run'] must be an int >= 2; got {v!r}")
+                        f"thresholds[{k!r}] must be an int >= {low}; got {v!r}")
                 clean[k] = int(v)
             else:
                 try:
@@ -264,12 +368,23 @@ class ChannelQuality:
 
     @property
     def reason(self) -> str:
-        """Reasons of the checks that are not good, worst first (``"all checks passed"``)."""
-        bad = [c for c in self.checks.values() if c.verdict in ("bad", "warn")]
-        bad.sort(key=lambda c: -_RANK[c.verdict])
-        if not bad:
+        """Reasons of the bad, warn, corrected and info checks, in that order.
+
+        ``"all checks passed"`` when there are none; corrected and info
+        findings are prefixed with their verdict (``"mains (corrected): ..."``).
+        """
+        shown = [c for c in self.checks.values() if c.verdict in _REASON_ORDER]
+        shown.sort(key=lambda c: _REASON_ORDER[c.verdict])
+        if not shown:
             return "all checks passed"
-        return "; ".join(f"{c.name}: {c.reason}" for c in bad)
+        return "; ".join(
+            f"{c.name}: {c.reason}" if c.verdict in ("bad", "warn")
+            else f"{c.name} ({c.verdict}): {c.reason}" for c in shown)
+
+    def findings(self, verdict: str) -> list[str]:
+        """Names of the checks with this verdict (e.g. ``"corrected"``)."""
+        check_option("verdict", verdict, VERDICTS)
+        return [k for k, c in self.checks.items() if c.verdict == verdict]
 
     def __getitem__(self, name: str) -> QualityCheck:
         return self.checks[name]
@@ -387,7 +502,8 @@ class QualityReport:
                 f"{counts['warn']} warn, {counts['bad']} bad>")
 
     def _repr_html_(self) -> str:
-        colour = {"good": "#d8f0d8", "warn": "#fff0c0", "bad": "#f8c8c8", "n/a": "#eeeeee"}
+        colour = {"good": "#d8f0d8", "warn": "#fff0c0", "bad": "#f8c8c8", "n/a": "#eeeeee",
+                  "info": "#dde8f8", "corrected": "#e0f0e8"}
         esc = html.escape
         head = "".join(f"<th>{esc(k)} ({esc(u)})</th>" for k, u in CHECKS.items())
         body = []
@@ -652,12 +768,16 @@ def _check_dc(x_uv: np.ndarray, rail_uv: float, th: QualityThresholds) -> Qualit
     return QualityCheck("dc_offset", dc, "uV", verdict, reason)
 
 
-def _check_jumps(x_uv: np.ndarray, sf: float, th: QualityThresholds) -> QualityCheck:
+def _check_jumps(x_uv: np.ndarray, sf: float, th: QualityThresholds,
+                 r_peaks: np.ndarray | None = None
+                 ) -> tuple[QualityCheck, dict[str, Any] | None]:
+    """Jumps check, and the heartbeats among the level changes (None if none)."""
     n = len(x_uv)
     w = max(2, int(round(0.02 * sf)))  # 20 ms: one mains period, averages hum out
     minutes = n / sf / 60.0
     if n < 8 * w:
-        return QualityCheck("jumps", None, "per_min", "n/a", "not assessed: signal too short")
+        return (QualityCheck("jumps", None, "per_min", "n/a", "not assessed: signal too short"),
+                None)
     c = np.concatenate([[0.0], np.cumsum(x_uv - np.median(x_uv))])
     k = np.arange(w, n - w + 1)
     step = (c[k + w] - c[k]) / w - (c[k] - c[k - w]) / w  # level after - level before
@@ -676,17 +796,102 @@ def _check_jumps(x_uv: np.ndarray, sf: float, th: QualityThresholds) -> QualityC
     # the sample where the level steps
     clusters = np.split(idx, np.flatnonzero(np.diff(idx) > 0.1 * sf) + 1) if len(idx) else []
     starts = np.array([c[np.argmax(np.abs(step[c]))] + w for c in clusters], dtype=int)
-    count = len(starts)
+    sizes = np.array([float(np.max(np.abs(step[c]))) for c in clusters])
+    beats = _heartbeat_events(x_uv, starts, sf, th, r_peaks)
+    hb = beats["mask"] if beats is not None else np.zeros(len(starts), bool)
+    other = starts[~hb]
+    count = len(other)
     rate = count / minutes
     verdict = _grade_high(rate, th.jumps_warn_per_min, th.jumps_bad_per_min)
     if count == 0:
         reason = f"no sudden level change of >= {th.jump_uv:,.0f} uV"
     else:
-        size = float(np.max(np.abs(step[idx])))
+        size = float(np.max(sizes[~hb]))
         reason = (f"{count} sudden level change(s) of up to {size:,.0f} uV ({rate:.2g} per "
-                  f"minute), the first at {_fmt_time(int(starts[0]), sf)}: electrode "
+                  f"minute), the first at {_fmt_time(int(other[0]), sf)}: electrode "
                   "contact lost, cable movement or a knocked electrode")
-    return QualityCheck("jumps", rate, "per_min", verdict, reason)
+    if beats is not None:
+        beats["size_uv"] = float(np.max(sizes[hb]))
+        reason += (f"; {int(hb.sum())} level change(s) of up to {beats['size_uv']:,.0f} uV "
+                   f"recur at the heart rate ({beats['bpm']:.0f} bpm) with one shape: "
+                   "heartbeats (ECG), not contact loss, see the ecg check")
+    return QualityCheck("jumps", rate, "per_min", verdict, reason), beats
+
+
+def _heartbeat_events(x_uv: np.ndarray, ev: np.ndarray, sf: float, th: QualityThresholds,
+                      r_peaks: np.ndarray | None = None) -> dict[str, Any] | None:
+    """Which level changes are heartbeats.
+
+    A level change is a heartbeat when it belongs to a train with regular
+    intervals and one repeated shape (see the ``ecg_jump_*`` thresholds), or,
+    when R-peaks were found in the recording, when it lies within 0.1 s of
+    one and the level is back 0.4-0.6 s later (a QRS, not a step).  Returns
+    None when no level change is a heartbeat, else ``{"mask", "bpm", "n"}``.
+    """
+    if len(ev) == 0:
+        return None
+    mask = np.zeros(len(ev), bool)
+    bpm = math.nan
+    train = _heartbeat_train(x_uv, ev, sf, th)
+    if train is not None:
+        mask, bpm = train
+    if r_peaks is not None and len(r_peaks) >= 3:
+        r = np.sort(np.asarray(r_peaks, dtype=int))
+        pos = np.clip(np.searchsorted(r, ev), 1, len(r) - 1)
+        near = np.minimum(np.abs(ev - r[pos - 1]), np.abs(ev - r[pos])) <= 0.1 * sf
+        n = len(x_uv)
+        back = np.zeros(len(ev), bool)
+        for i, e in enumerate(ev):
+            b0, b1 = max(0, e - int(0.4 * sf)), max(1, e - int(0.2 * sf))
+            a0, a1 = min(n - 1, e + int(0.4 * sf)), min(n, e + int(0.6 * sf))
+            if b1 > b0 and a1 > a0:
+                back[i] = abs(np.median(x_uv[a0:a1]) - np.median(x_uv[b0:b1])) \
+                    < 0.5 * th.jump_uv
+        mask |= near & back
+        if not math.isfinite(bpm):
+            bpm = 60.0 * sf / float(np.median(np.diff(r)))
+    if not mask.any():
+        return None
+    return {"mask": mask, "bpm": bpm, "n": int(mask.sum())}
+
+
+def _heartbeat_train(x_uv: np.ndarray, ev: np.ndarray, sf: float, th: QualityThresholds
+                     ) -> tuple[np.ndarray, float] | None:
+    """Level changes with regular heartbeat intervals and one shape: (mask, bpm) or None."""
+    if len(ev) < th.ecg_jump_min_beats:
+        return None
+    d = np.diff(ev) / sf
+    cand = d[(d >= th.ecg_jump_min_rr_s) & (d <= th.ecg_jump_max_rr_s)]
+    if len(cand) < max(2, th.ecg_jump_min_beats // 2):
+        return None
+    rr = float(np.median(cand))
+    kk = np.round(d / rr)
+    ok = (kk >= 1) & (kk <= 3) & (np.abs(d - kk * rr) <= th.ecg_jump_rr_tolerance * kk * rr)
+    if not ok.any() or np.mean(kk[ok] == 1) < 0.5:
+        return None
+    regular = np.zeros(len(ev), bool)
+    regular[:-1] |= ok
+    regular[1:] |= ok
+    # shape: +/-0.1 s around each event, re-centred on its largest deviation
+    half = max(2, int(round(0.1 * sf)))
+    n = len(x_uv)
+    segs = np.empty((len(ev), 2 * half + 1))
+    for i, e in enumerate(ev):
+        lo, hi = max(0, e - half), min(n, e + half + 1)
+        seg = x_uv[lo:hi] - np.median(x_uv[lo:hi])
+        centre = lo + int(np.argmax(np.abs(seg)))
+        idx = np.clip(np.arange(centre - half, centre + half + 1), 0, n - 1)
+        seg = x_uv[idx]
+        segs[i] = seg - np.median(seg)
+    template = np.median(segs[regular] if regular.sum() >= 3 else segs, axis=0)
+    tz = template - template.mean()
+    sz = segs - segs.mean(axis=1, keepdims=True)
+    den = np.sqrt(np.sum(sz**2, axis=1) * np.sum(tz**2))
+    corr = np.where(den > 0, sz @ tz / np.where(den > 0, den, 1.0), 0.0)
+    mask = regular & (corr >= th.ecg_jump_min_corr)
+    if mask.sum() < th.ecg_jump_min_beats or mask.mean() < th.ecg_jump_min_fraction:
+        return None
+    return mask, 60.0 / rr
 
 
 def _emg_band(sf: float) -> tuple[float, float]:
@@ -716,9 +921,15 @@ def _mains_excess(f: np.ndarray, p: np.ndarray, f0: float, band: tuple[float, fl
     return np.clip(excess, 0.0, None), harm
 
 
-def _check_mains(x: np.ndarray, sf: float, mains_freq: float | None, th: QualityThresholds
+def _check_mains(x: np.ndarray, sf: float, mains_freq: float | None, th: QualityThresholds,
+                 notched: np.ndarray | None = None, notch_desc: str | None = None
                  ) -> tuple[list[QualityCheck], float | None]:
-    """Mains share of EMG-band power for every row of ``x`` (volts)."""
+    """Mains share of EMG-band power for every row of ``x`` (volts).
+
+    With ``notched`` (the rows after the processing's notch) the value and the
+    verdict are those of the notched rows; a raw share that the notch brings
+    below ``mains_warn_pct`` is ``"corrected"``.
+    """
     from scipy.signal import welch
 
     n = x.shape[-1]
@@ -731,41 +942,73 @@ def _check_mains(x: np.ndarray, sf: float, mains_freq: float | None, th: Quality
         return [QualityCheck("mains", None, "pct", "n/a", f"not assessed: {why}")
                 for _ in range(x.shape[0])], None
     nper = int(min(n, max(16, round(sf))))  # ~1 Hz resolution
-    f, p = welch(x - np.median(x, axis=1, keepdims=True), fs=sf, nperseg=nper, axis=-1)
-    inband = (f >= lo) & (f <= hi)
-    df = f[1] - f[0]
-    total = np.sum(p[:, inband], axis=1) * df
-    best = None
-    for c in cands:
-        ex, harm = _mains_excess(f, p, c, (lo, hi))
-        if best is None or ex.sum() > best[1].sum():
-            best = (c, ex, harm)
-    assert best is not None
-    f0, ex, harm = best
+
+    def shares(rows: np.ndarray, f0s: list[float]) -> tuple[float, np.ndarray, list[float]]:
+        f, p = welch(rows - np.median(rows, axis=1, keepdims=True), fs=sf, nperseg=nper,
+                     axis=-1)
+        inband = (f >= lo) & (f <= hi)
+        total = np.sum(p[:, inband], axis=1) * (f[1] - f[0])
+        best = None
+        for c in f0s:
+            ex, harm = _mains_excess(f, p, c, (lo, hi))
+            if best is None or ex.sum() > best[1].sum():
+                best = (c, ex, harm)
+        assert best is not None
+        pct = np.where(total > 0, 100.0 * best[1] / np.where(total > 0, total, 1.0), 0.0)
+        return best[0], pct, best[2]
+
+    f0, raw_pct, harm = shares(x, cands)
+    after = shares(notched, [f0])[1] if notched is not None else None
+    hz = ", ".join(f"{h:g}" for h in harm)
     out = []
     for i in range(x.shape[0]):
-        pct = 100.0 * ex[i] / total[i] if total[i] > 0 else 0.0
-        verdict = _grade_high(pct, th.mains_warn_pct, th.mains_bad_pct, strict_warn=False)
-        hz = ", ".join(f"{h:g}" for h in harm)
-        reason = (f"{f0:g} Hz mains ({hz} Hz) carries {pct:.3g} % of the "
-                  f"{lo:g}-{hi:g} Hz power")
-        if verdict != "good":
-            reason += ": check electrode contact and the reference, use a notch filter"
-        out.append(QualityCheck("mains", pct, "pct", verdict, reason))
+        raw = float(raw_pct[i])
+        raw_verdict = _grade_high(raw, th.mains_warn_pct, th.mains_bad_pct, strict_warn=False)
+        if after is None:
+            reason = (f"{f0:g} Hz mains ({hz} Hz) carries {raw:.3g} % of the "
+                      f"{lo:g}-{hi:g} Hz power")
+            if raw_verdict != "good":
+                reason += ": check electrode contact and the reference, use a notch filter"
+            out.append(QualityCheck("mains", raw, "pct", raw_verdict, reason))
+            continue
+        left = float(after[i])
+        verdict = _grade_high(left, th.mains_warn_pct, th.mains_bad_pct, strict_warn=False)
+        reason = (f"{f0:g} Hz mains ({hz} Hz) carries {left:.3g} % of the {lo:g}-{hi:g} Hz "
+                  f"power after {notch_desc} ({raw:.3g} % before it)")
+        if verdict == "good" and raw_verdict != "good":
+            verdict = "corrected"
+            reason += ": removed by the notch"
+        elif verdict != "good":
+            reason += ": the notch does not remove it; check electrode contact and the reference"
+        out.append(QualityCheck("mains", left, "pct", verdict, reason))
     return out, f0
 
 
-def _check_snr(x: np.ndarray, sf: float, th: QualityThresholds) -> list[QualityCheck]:
+def _window_rms(y: np.ndarray, w: int, keep: np.ndarray | None = None) -> np.ndarray:
+    """RMS of consecutive windows of ``w`` samples per row; with ``keep`` (samples to
+    use), windows with less than half of their samples kept are NaN."""
+    n_win = y.shape[-1] // w
+    seg = y[:, : n_win * w].reshape(y.shape[0], n_win, w)
+    if keep is None:
+        return np.sqrt(np.mean(seg**2, axis=2))
+    k = keep[: n_win * w].reshape(n_win, w)
+    cnt = k.sum(axis=1)
+    ms = np.sum(seg**2 * k[None], axis=2) / np.maximum(cnt, 1)[None]
+    return np.where((cnt >= w / 2)[None], np.sqrt(ms), np.nan)
+
+
+def _check_snr(x: np.ndarray, sf: float, th: QualityThresholds,
+               quiet: Sequence[bool] | None = None) -> list[QualityCheck]:
     lo, _ = _emg_band(sf)
     n = x.shape[-1]
     w = max(2, int(round(0.25 * sf)))
+    quiet = list(quiet) if quiet is not None else [False] * x.shape[0]
     if n < 8 * w:
         return [QualityCheck("snr", None, "dB", "n/a",
                              f"not assessed: needs >= {8 * w / sf:g} s of signal")
                 for _ in range(x.shape[0])]
     y = _sosfiltfilt(x, sf, lo, None, 4) if lo < 0.45 * sf else x - x.mean(axis=1, keepdims=True)
-    n_win = n // w
-    rms = np.sqrt(np.mean(y[:, : n_win * w].reshape(x.shape[0], n_win, w) ** 2, axis=2))
+    rms = _window_rms(y, w)
     out = []
     for i in range(x.shape[0]):
         p95, p10 = np.percentile(rms[i], [95, 10])
@@ -773,19 +1016,96 @@ def _check_snr(x: np.ndarray, sf: float, th: QualityThresholds) -> list[QualityC
             snr = math.inf if p95 > 0 else 0.0
         else:
             snr = 20.0 * math.log10(p95 / p10)
-        if snr < th.snr_bad_db:
+        quiet_uv = 1e6 * float(p10)
+        if snr >= th.snr_warn_db:
+            verdict = "good"
+            reason = f"{snr:.1f} dB between active (95th pct) and quiet (10th pct) windows"
+        elif quiet[i]:
+            verdict = "info"
+            reason = (f"{snr:.1f} dB between active and quiet windows: no activity stands "
+                      "out, as expected for a muscle the task leaves quiet")
+        elif quiet_uv >= th.snr_active_uv:
+            verdict = "n/a"
+            reason = (f"not assessable: even the quietest 0.25 s windows carry "
+                      f"{quiet_uv:.3g} uV RMS above {lo:g} Hz (>= {th.snr_active_uv:g} uV, "
+                      f"above a connected electrode's noise), {snr:.1f} dB below the most "
+                      "active: the muscle is active throughout (no rest to compare with); "
+                      "record a few seconds of rest for an SNR")
+        elif snr < th.snr_bad_db:
             verdict = "bad"
             reason = (f"{snr:.1f} dB between active (95th pct) and quiet (10th pct) 0.25 s "
                       "windows: no activity stands out from the baseline")
-        elif snr < th.snr_warn_db:
+        else:
             verdict = "warn"
             reason = (f"{snr:.1f} dB between active and quiet windows: weak activity or "
                       "noisy baseline")
-        else:
-            verdict = "good"
-            reason = f"{snr:.1f} dB between active (95th pct) and quiet (10th pct) windows"
         out.append(QualityCheck("snr", snr if math.isfinite(snr) else None, "dB", verdict,
                                 reason))
+    return out
+
+
+def _check_not_emg(x: np.ndarray, sf: float, th: QualityThresholds, names: Sequence[str],
+                   quiet: Sequence[bool], skip: Sequence[bool], r_peaks: np.ndarray | None
+                   ) -> list[QualityCheck]:
+    """Is the channel EMG at all: low-frequency share and EMG-band level (see thresholds)."""
+    from scipy.signal import welch
+
+    n_rows, n = x.shape
+    lo, hi = _emg_band(sf)
+    w = max(2, int(round(0.25 * sf)))
+    if hi <= lo or n < max(8 * w, int(2 * sf)):
+        why = (f"sfreq {sf:g} Hz leaves no EMG band above 20 Hz" if hi <= lo
+               else "needs >= 2 s of signal")
+        return [QualityCheck("not_emg", None, "pct", "n/a", f"not assessed: {why}")
+                for _ in range(n_rows)]
+    nper = int(min(n, round(4 * sf)))  # 0.25 Hz resolution: drift and movement count
+    f, p = welch(x - np.median(x, axis=1, keepdims=True), fs=sf, nperseg=nper, axis=-1)
+    above_dc = f > 0
+    low = np.sum(p[:, above_dc & (f < lo)], axis=1)
+    tot = np.sum(p[:, above_dc], axis=1)
+    low_pct = np.where(tot > 0, 100.0 * low / np.where(tot > 0, tot, 1.0), 0.0)
+    y = _sosfiltfilt(x, sf, lo, hi if hi < 0.45 * sf else None, 4)
+    keep = None
+    beats = ""
+    if r_peaks is not None and len(r_peaks) >= 3:
+        keep = np.ones(n, bool)
+        half = int(round(0.1 * sf))
+        for r in np.asarray(r_peaks, dtype=int):
+            keep[max(0, r - half): r + half + 1] = False
+        if keep.sum() >= 8 * w:
+            beats = ", away from heartbeats"
+        else:
+            keep = None
+    rms = _window_rms(y, w, keep)
+    out = []
+    for i in range(n_rows):
+        if skip[i]:
+            out.append(QualityCheck("not_emg", None, "pct", "n/a", "ECG channel"))
+            continue
+        if tot[i] <= 0 or not np.any(np.isfinite(rms[i])):
+            out.append(QualityCheck("not_emg", None, "pct", "n/a",
+                                    "not assessed: no signal (see flat)"))
+            continue
+        level = 1e6 * float(np.nanpercentile(rms[i], 95))
+        pct = float(low_pct[i])
+        nums = (f"{pct:.3g} % of the power is below {lo:g} Hz and the {lo:g}-{hi:g} Hz band "
+                f"stays at {level:.2g} uV RMS (95th percentile of 0.25 s windows{beats})")
+        if pct >= th.not_emg_low_pct and level <= th.not_emg_max_uv:
+            if quiet[i]:
+                out.append(QualityCheck(
+                    "not_emg", pct, "pct", "info",
+                    f"{names[i]}: {nums}: no EMG, as expected for a muscle the task leaves "
+                    "quiet (a channel that is not EMG would look the same)"))
+            else:
+                out.append(QualityCheck(
+                    "not_emg", pct, "pct", "bad",
+                    f"{names[i]} does not carry EMG: {nums}; EMG has little power below "
+                    f"{lo:g} Hz and a contracting muscle exceeds {th.not_emg_max_uv:g} uV. "
+                    "A goniometer, force, motion or ECG-only signal typed 'emg', or an "
+                    "electrode over a muscle that never contracted: fix the channel type or "
+                    "exclude the channel"))
+        else:
+            out.append(QualityCheck("not_emg", pct, "pct", "good", f"EMG-like: {nums}"))
     return out
 
 
@@ -811,6 +1131,7 @@ def _check_ecg(x: np.ndarray, sf: float, det_x: np.ndarray, is_ecg: Sequence[boo
     else:
         r = np.asarray(r_peaks)
         info.update({"n_r_peaks": int(len(r)), "r_peaks": "given"})
+    info["_r"] = np.asarray(r, dtype=int)
     if len(r) < 3:
         return [QualityCheck("ecg", None if is_ecg[i] else 0.0, "pct",
                              "n/a" if is_ecg[i] else "good",
@@ -855,6 +1176,73 @@ def _check_dropped(dropped: Mapping[str, Any] | None, n_times: int, sf: float,
     return QualityCheck("dropped", float(count), "samples", verdict, reason)
 
 
+def _ecg_finding(check: QualityCheck, beats: dict[str, Any] | None, removed: bool
+                 ) -> QualityCheck:
+    """The ecg check with the heartbeats seen by the jumps check and the removal."""
+    if check.reason == "ECG channel":
+        return check
+    verdict, reason = check.verdict, check.reason
+    if reason.endswith(": remove it (remove_ecg)"):
+        reason = reason[: -len(": remove it (remove_ecg)")]
+    if beats is not None:
+        note = (f"{beats['n']} heartbeat(s) of up to {beats['size_uv']:,.0f} uV at "
+                f"{beats['bpm']:.0f} bpm show as level changes (large ECG, not contact loss)")
+        reason = note if verdict in ("n/a", "good") and check.value in (None, 0.0) \
+            else f"{reason}; {note}"
+        if verdict in ("n/a", "good"):
+            verdict = "warn"
+    if verdict in ("warn", "bad"):
+        if removed:
+            return replace(check, verdict="corrected",
+                           reason=reason + ": the channel carries ECG, removed by the ECG-"
+                           "removal step; the channel stays usable")
+        return replace(check, verdict=verdict,
+                       reason=reason + ": the channel carries ECG: remove it (remove_ecg); "
+                       "the channel stays usable")
+    return replace(check, reason=reason)
+
+
+def _name_flags(arg: str, value: Any, names: Sequence[str], is_ecg: Sequence[bool]
+                ) -> list[bool]:
+    """Per-row flags from a list of channel names (ValidationError on unknown names)."""
+    if value is None:
+        return [False] * len(names)
+    if isinstance(value, str):
+        value = [value]
+    try:
+        wanted = [str(v) for v in value]
+    except TypeError:
+        raise ValidationError(
+            f"{arg} must be a list of channel names; got {type(value).__name__}") from None
+    unknown = [v for v in wanted if v not in names]
+    if unknown:
+        raise ValidationError(
+            f"{arg} names channel(s) {unknown} that are not checked; checked channels: "
+            f"{', '.join(names)}")
+    return [nm in wanted for nm in names]
+
+
+def _resolve_quality_notch(x: Any, sf: float, notch: Any, mains_freq: float | None
+                           ) -> tuple[float | None, str]:
+    """The notch frequency the processing applies, and how to say it."""
+    if notch is None:
+        return None, "no notch"
+    if isinstance(notch, str):
+        if notch != "auto":
+            raise ValidationError(f"notch must be a frequency in Hz, 'auto' or None; got "
+                                  f"{notch!r}")
+        from .filters import detect_mains
+
+        found = detect_mains(x, sf)
+        if found is None:
+            return None, "notch='auto' (no mains line found, so no notch)"
+        return float(found), f"the {found:g} Hz notch"
+    f = check_positive("notch", notch)
+    if f >= sf / 2:
+        raise ValidationError(f"notch={f:g} Hz is not below Nyquist ({sf / 2:g} Hz)")
+    return f, f"the {f:g} Hz notch"
+
+
 # --------------------------------------------------------------------- API
 def quality(
     x: Any,
@@ -870,6 +1258,9 @@ def quality(
     package_num: Any = None,
     timestamps: Any = None,
     thresholds: QualityThresholds | Mapping[str, Any] | None = None,
+    notch: float | str | None = None,
+    ecg_removed: bool | Sequence[str] = False,
+    expect_quiet: Sequence[str] | None = None,
 ) -> QualityReport:
     """Check the signal quality of every channel.
 
@@ -903,12 +1294,40 @@ def quality(
         dropped samples with :func:`find_dropped_samples` (takes precedence).
     thresholds : QualityThresholds or mapping, optional
         Thresholds to override (see :class:`QualityThresholds`).
+    notch : float, "auto" or None
+        The mains notch the processing applies after this check (as
+        ``notch=`` of :func:`~emgcontrol.signal.filter_emg`).  None (default):
+        the checks see the raw signal.  Otherwise the same notch (harmonics,
+        Q = 30, zero phase; ``"auto"`` detects 50/60 Hz as the filter does) is
+        applied first: ``mains`` reports the share left after it (a raw share
+        it removes is ``"corrected"``, its reason gives both numbers) and
+        ``snr``, ``ecg`` and ``not_emg`` are measured on the notched signal.
+    ecg_removed : bool or sequence of str
+        Channels whose ECG the processing removes (True: all checked
+        channels).  Their ``ecg`` finding (a share at or above
+        ``ecg_warn_pct``, or heartbeats that show as level changes) is
+        ``"corrected"`` instead of ``"warn"``/``"bad"``.
+    expect_quiet : sequence of str, optional
+        Channels whose muscle the task is expected to leave quiet: "no
+        activity stands out" (``snr``) and "no EMG" (``not_emg``) are
+        ``"info"`` for them, not faults.
 
     Returns
     -------
     QualityReport
         One row per channel; ``.to_dataframe()``, ``.to_dict()``,
-        ``.bad_channels``.
+        ``.bad_channels``.  ``info["notch"]`` holds the notch applied (Hz or
+        None), ``info["ecg_jumps"]`` the channels whose level changes are
+        heartbeats (count, bpm, size in uV).
+
+    Notes
+    -----
+    For a processing chain: call with the chain's ``notch``, the channels it
+    removes ECG from and the muscles its task leaves quiet; treat ``"bad"``
+    of ``nonfinite``, ``railed``, ``flat``, ``clipping``, ``dc_offset``,
+    ``jumps`` and ``not_emg`` as "channel not usable" (no processing repairs
+    them); ``"corrected"``, ``"info"`` and ``"n/a"`` never lower a channel's
+    verdict.
 
     Examples
     --------
@@ -959,6 +1378,11 @@ def quality(
     n_rows, n = data.shape
     if n < 2:
         raise ValidationError(f"quality needs at least 2 samples per channel; got {n}")
+    quiet = _name_flags("expect_quiet", expect_quiet, names, is_ecg)
+    if isinstance(ecg_removed, (bool, np.bool_)):
+        removed = [bool(ecg_removed)] * n_rows
+    else:
+        removed = _name_flags("ecg_removed", ecg_removed, names, is_ecg)
     if rail_uv is None:
         rail_uv = float(meta.get("rail_uV", CYTON_RAIL_UV)) if meta else CYTON_RAIL_UV
     rail_uv = check_positive("rail_uv", rail_uv)
@@ -977,20 +1401,48 @@ def quality(
             fin = data[i][~bad]
             clean[i, bad] = np.median(fin) if len(fin) else 0.0
     x_uv = clean * 1e6
+    jump_beats: list[dict[str, Any] | None] = []
     for i in range(n_rows):
         checks[i]["railed"] = _check_railed(x_uv[i], rail_uv, th)
         checks[i]["flat"] = _check_flat(x_uv[i], sf, rail_uv, th)
         checks[i]["clipping"] = _check_clipping(clean[i], sf, th)
         checks[i]["dc_offset"] = _check_dc(x_uv[i], rail_uv, th)
-        checks[i]["jumps"] = _check_jumps(x_uv[i], sf, th)
-    mains, f0 = _check_mains(clean, sf, mains_freq, th)
+    notch_hz, notch_desc = _resolve_quality_notch(x if _is_recording(x) else clean, sf, notch,
+                                                  mains_freq)
+    used = clean
+    if notch_hz is not None:
+        from .filters import notch as _notch
+
+        used = _notch(clean, sf, freq=notch_hz)
+    mains, f0 = _check_mains(clean, sf, mains_freq, th,
+                             notched=used if notch is not None else None,
+                             notch_desc=notch_desc)
     on_ecg = det_rows is not None
     if det_rows is not None:
         det_rows = np.where(np.isfinite(det_rows), det_rows, 0.0)
     else:
-        det_rows = clean[[i for i in range(n_rows) if not is_ecg[i]] or list(range(n_rows))]
-    ecg, ecg_info = _check_ecg(clean, sf, det_rows, is_ecg, r_peaks, th, on_ecg)
-    snr = _check_snr(clean, sf, th)
+        det_rows = used[[i for i in range(n_rows) if not is_ecg[i]] or list(range(n_rows))]
+    ecg, ecg_info = _check_ecg(used, sf, det_rows, is_ecg, r_peaks, th, on_ecg)
+    found_r = ecg_info.pop("_r", None)
+    for i in range(n_rows):
+        checks[i]["jumps"], beats = _check_jumps(x_uv[i], sf, th,
+                                                 None if is_ecg[i] else found_r)
+        jump_beats.append(None if is_ecg[i] else beats)
+    ecg = [_ecg_finding(ecg[i], jump_beats[i], removed[i]) for i in range(n_rows)]
+    snr = _check_snr(used, sf, th, quiet)
+    if notch_hz is None and f0 is not None and mains_freq is None:
+        # not_emg judges the EMG band without hum even when the caller does not notch
+        from .filters import detect_mains, notch as _notch
+
+        line = detect_mains(clean, sf)
+        ne_rows = _notch(clean, sf, freq=line) if line is not None else clean
+    elif notch_hz is None and mains_freq is not None and float(mains_freq) < sf / 2:
+        from .filters import notch as _notch
+
+        ne_rows = _notch(clean, sf, freq=float(mains_freq))
+    else:
+        ne_rows = used
+    not_emg = _check_not_emg(ne_rows, sf, th, names, quiet, is_ecg, found_r)
     if package_num is not None or timestamps is not None:
         drop = find_dropped_samples(sfreq=sf, package_num=package_num, timestamps=timestamps)
     elif dropped is not None:
@@ -1003,9 +1455,18 @@ def quality(
         checks[i]["ecg"] = ecg[i]
         checks[i]["snr"] = snr[i]
         checks[i]["dropped"] = drop_check
+        checks[i]["not_emg"] = not_emg[i]
     channels = [ChannelQuality(names[i], {k: checks[i][k] for k in CHECKS})
                 for i in range(n_rows)]
     info: dict[str, Any] = {"rail_uv": rail_uv, "mains_freq": f0, **ecg_info}
+    if notch is not None:
+        info["notch"] = notch_hz
+    hb = {names[i]: {"n": b["n"], "bpm": round(b["bpm"], 1), "size_uv": round(b["size_uv"])}
+          for i, b in enumerate(jump_beats) if b is not None}
+    if hb:
+        info["ecg_jumps"] = hb
+    if quiet.count(True):
+        info["expect_quiet"] = [names[i] for i in range(n_rows) if quiet[i]]
     if drop is not None:
         info["dropped"] = drop
     return QualityReport(channels=channels, sfreq=sf, n_times=n, thresholds=th, info=info)
