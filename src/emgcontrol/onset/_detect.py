@@ -13,7 +13,7 @@ import numpy as np
 from .._compile_notice import notice, wait_prefetch
 from .._validate import as_float_2d, check_option, check_positive, check_sfreq
 from ..errors import EmgcontrolError, EmgcontrolWarning, ValidationError
-from ._baseline import CLEAR_ACTIVITY_DB, activity_contrast, block_log_power, longest_run, \
+from ._baseline import CLEAR_ACTIVITY_DB, HELD_REST_DB, REST_SPREAD_DB, activity_contrast, block_log_power, longest_run, \
     quiet_mask
 from ._table import Activation, Activations, ChannelStatus
 
@@ -886,6 +886,10 @@ def run_detection(inp: _Input, y: np.ndarray, ok: list[int], reasons: list[str],
     chan_params: dict[str, Any] = {}
     pos = {i: k for k, i in enumerate(ok)}
     dt = 1.0 / sf
+    # the quietest rest level among the channels: a channel whose "rest" is far above
+    # it (same amplifier, same session) may be a muscle active all along
+    usable = sig0[np.isfinite(thr_on)] if n_ok else sig0
+    floor = float(usable.min()) if base_win is None and usable.size >= 2 else math.inf
     for i in range(n_ch):
         name, mus, side = inp.names[i], inp.muscles[i], inp.sides[i]
         if reasons[i] or (i in pos and not math.isfinite(thr_on[pos[i]])):
@@ -894,12 +898,20 @@ def run_detection(inp: _Input, y: np.ndarray, ok: list[int], reasons: list[str],
             continue
         k = pos[i]
         times = to_times(pair_events(events[k] + tail[k]), cfg, n_times)
+        above = 10.0 * math.log10(sig0[k] / floor) if floor > 0 and math.isfinite(floor) \
+            else 0.0
+        reason = ""
         if not times and contrast[k] >= CLEAR_ACTIVITY_DB:
             # bursts stand far above the lowest level, yet nothing rose above the
             # baseline found: that baseline is not a rest (active most of the time)
             reason = (f"no rest period found: give baseline=(start, stop) (its loudest "
                       f"stretches are {contrast[k]:.0f} dB above its lowest level, but no "
                       "quiet level below them was found)")
+        elif above >= HELD_REST_DB or (not times and above >= REST_SPREAD_DB):
+            reason = (f"no rest period found: give baseline=(start, stop) (its quietest "
+                      f"level is {above:.0f} dB above the quietest channel's: active all "
+                      "along, or a poor electrode contact)")
+        if reason:
             chans.append(ChannelStatus(name, mus, side, "not_assessable", reason, None,
                                        None, None, None, None, None, 0))
             continue
