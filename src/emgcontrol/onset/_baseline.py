@@ -37,8 +37,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["quiet_mask", "block_log_power", "rest_level", "activity_contrast",
-           "longest_run", "AUTO_DOF", "AUTO_Z", "MIN_REST_SHARE", "CLEAR_ACTIVITY_DB", "REST_SPREAD_DB",
-           "HELD_REST_DB"]
+           "longest_run", "AUTO_DOF", "AUTO_Z", "MIN_REST_SHARE", "CLEAR_ACTIVITY_DB", "REST_SPREAD_DB"]
 
 AUTO_DOF = 50.0
 """Degrees of freedom per block of the automatic baseline."""
@@ -66,14 +65,6 @@ channel with no activation is not taken as resting: channels of one amplifier sh
 its noise floor (within 1-3 dB on the real recordings in the tests, 1.4-1.6 uV RMS on
 the elderly isometric set); a "rest" four times louder in amplitude is a muscle held
 active over the whole recording (an isometric hold) or a poor contact."""
-
-HELD_REST_DB = 20.0
-"""Rest power (dB) above the quietest channel of the same recording from which a
-channel is not assessable even with activations: a "rest" ten times louder in
-amplitude than the amplifier's floor is a muscle already active (graded activity
-within a hold, on the elderly isometric set 23-33 dB above the floor), and what
-rises above it are not onsets from rest."""
-
 
 def _block_len(n: int, sfreq: float, bandwidth: float, dof: float, min_blocks: int) -> int:
     n_blk = max(int(round(dof / (2.0 * bandwidth) * sfreq)), 4)

@@ -13,7 +13,7 @@ import numpy as np
 from .._compile_notice import notice, wait_prefetch
 from .._validate import as_float_2d, check_option, check_positive, check_sfreq
 from ..errors import EmgcontrolError, EmgcontrolWarning, ValidationError
-from ._baseline import CLEAR_ACTIVITY_DB, HELD_REST_DB, REST_SPREAD_DB, activity_contrast, block_log_power, longest_run, \
+from ._baseline import CLEAR_ACTIVITY_DB, REST_SPREAD_DB, activity_contrast, block_log_power, longest_run, \
     quiet_mask
 from ._table import Activation, Activations, ChannelStatus
 
@@ -907,7 +907,7 @@ def run_detection(inp: _Input, y: np.ndarray, ok: list[int], reasons: list[str],
             reason = (f"no rest period found: give baseline=(start, stop) (its loudest "
                       f"stretches are {contrast[k]:.0f} dB above its lowest level, but no "
                       "quiet level below them was found)")
-        elif above >= HELD_REST_DB or (not times and above >= REST_SPREAD_DB):
+        elif not times and above >= REST_SPREAD_DB:
             reason = (f"no rest period found: give baseline=(start, stop) (its quietest "
                       f"level is {above:.0f} dB above the quietest channel's: active all "
                       "along, or a poor electrode contact)")
