@@ -67,9 +67,9 @@ def samples(tmp_path_factory):
     eio.write_csv(rec, d / "r.csv", sidecar=False)
     out["csv"] = (d / "r.csv", {"sfreq": 250})
     np.save(d / "r.npy", rec.data)
-    out["npy"] = (d / "r.npy", {"sfreq": 250})
+    out["npy"] = (d / "r.npy", {"sfreq": 250, "units": "V"})  # rec.data is in volts
     np.savez(d / "r.npz", x=rec.data, fs=250.0)
-    out["npz"] = (d / "r.npz", {})
+    out["npz"] = (d / "r.npz", {"units": "V"})
     (d / "s.eeg").write_bytes(rng.normal(0, 10, (30, 2)).astype("<f4").tobytes())
     (d / "s.vhdr").write_text(
         "Brain Vision Data Exchange Header File Version 1.0\n[Common Infos]\nCodepage=UTF-8\n"

@@ -263,8 +263,8 @@ def test_brainvision_units_in_the_header(tmp_path):
         "Codepage=UTF-8\nDataFile=s.eeg\n\n[Marker Infos]\nMk1=New Segment,,1,1,0\n",
         encoding="utf-8")
     back = eio.read(tmp_path / "s.vhdr")
-    # MNE types every voltage channel EEG (-> emg) and a channel in g misc
-    assert back.ch_types == ["emg", "emg", "emg", "emg", "misc"]
+    # every voltage channel is emg (ecg by its name), a channel in g acc
+    assert back.ch_types == ["emg", "emg", "emg", "ecg", "acc"]
     truth = dict(zip([c[0] for c in cols], [emg, emg, emg, ecg, acc]))
     # float32 storage rounds each value to the nearest float32: at most half the
     # float32 spacing at the stored value (in the file's unit, then in SI)

@@ -54,6 +54,24 @@ def _marker_label(desc: str) -> str | None:
     return desc
 
 
+def _header_units(vhdr: Path) -> dict[int, str]:
+    """Unit field of each ``ChN=`` line of the header's [Channel Infos] (1-based N)."""
+    out: dict[int, str] = {}
+    section = ""
+    text = vhdr.read_bytes().decode("utf-8", errors="replace")
+    for line in text.splitlines():
+        s = line.strip()
+        if s.startswith("[") and s.endswith("]"):
+            section = s.lower()
+            continue
+        m = re.match(r"ch(\d+)\s*=(.*)", s, flags=re.IGNORECASE)
+        if section == "[channel infos]" and m:
+            props = m.group(2).split(",")
+            if len(props) >= 4:
+                out[int(m.group(1))] = props[3].strip()
+    return out
+
+
 def read_brainvision(path: str | Path, *, muscles: Any = None, ch_types: Any = None,
                      markers: Any = None) -> Recording:
     """Read a BrainVision recording with :func:`mne.io.read_raw_brainvision`.
@@ -108,10 +126,13 @@ def read_brainvision(path: str | Path, *, muscles: Any = None, ch_types: Any = N
         raise FileFormatError("the set holds no sample", p)
     C.check_finite_rows(data, names, p)
     orig = dict(getattr(raw, "_orig_units", None) or {})
+    head_units = _header_units(p)
     mne_types = raw.get_channel_types()
     types, volt = [], []
-    for nm, mt in zip(names, mne_types):
-        unit = str(orig.get(nm, "µV" if mt in ("eeg", "emg", "ecg", "eog") else ""))
+    for k, (nm, mt) in enumerate(zip(names, mne_types)):
+        unit = head_units.get(k + 1) or str(
+            orig.get(nm, "µV" if mt in ("eeg", "emg", "ecg", "eog") else ""))
+        orig[nm] = unit
         is_v = unit.strip().lower() in _VOLT
         volt.append(is_v)
         if is_v:
