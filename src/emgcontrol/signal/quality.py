@@ -52,7 +52,7 @@ check          value       what it detects
                            of the R-peaks that is locked to them (R-peak-locked
                            average against residual, bias-corrected); at least
                            ``"warn"`` when heartbeats show as level changes
-``snr``        dB          95th vs 10th percentile of the 0.25 s moving RMS of
+``snr``        dB          98th vs 10th percentile of the 0.25 s moving RMS of
                            the EMG band: activity against the baseline noise
                            (``"n/a"`` when the channel is active throughout,
                            ``"info"`` when the muscle is expected quiet)
@@ -217,11 +217,16 @@ class QualityThresholds:
         The heartbeat interpretation needs >= 60 % of the level changes to
         pass both tests and >= 50 % of the regular intervals to be single
         beat intervals; the others are still counted as jumps.
+    snr_active_pct : float
+        Percentile of the 0.25 s RMS windows taken as the active level: the
+        98th, so bursts that fill >= 2 % of the recording count (one 1.5 s
+        arm raise per 33 s fills 4.5 %, which the 95th percentile missed);
+        the quiet level is the 10th percentile.
     snr_active_uv : float
-        When the SNR is below ``snr_warn_db`` but even the quietest 10 % of
+        When the SNR is below ``snr_bad_db`` but even the quietest 10 % of
         the 0.25 s windows carry >= 5 uV RMS in the EMG band, the channel
-        has no rest to measure the SNR against (sustained holds): the check is
-        ``"n/a"``, not ``"bad"``.  5 uV is above the EMG-band noise of a
+        may have no rest to measure the SNR against (sustained holds): the
+        check is ``"n/a"``, not ``"bad"``.  5 uV is above the EMG-band noise of a
         connected surface electrode (amplifier + skin interface, about
         0.5-3 uV RMS; the Cyton's input noise is ~0.2 uV RMS).  A channel
         that carries >= 5 uV of noise and nothing else is therefore not
@@ -276,6 +281,7 @@ class QualityThresholds:
     ecg_jump_rr_tolerance: float = 0.15
     ecg_jump_min_corr: float = 0.8
     ecg_jump_min_fraction: float = 0.6
+    snr_active_pct: float = 98.0
     snr_active_uv: float = 5.0
     not_emg_low_pct: float = 50.0
     not_emg_max_uv: float = 2.0
@@ -967,6 +973,8 @@ def _check_mains(x: np.ndarray, sf: float, mains_freq: float | None, th: Quality
         if after is None:
             reason = (f"{f0:g} Hz mains ({hz} Hz) carries {raw:.3g} % of the "
                       f"{lo:g}-{hi:g} Hz power")
+            if notch_desc:
+                reason += f" ({notch_desc})"
             if raw_verdict != "good":
                 reason += ": check electrode contact and the reference, use a notch filter"
             out.append(QualityCheck("mains", raw, "pct", raw_verdict, reason))
@@ -1011,29 +1019,31 @@ def _check_snr(x: np.ndarray, sf: float, th: QualityThresholds,
     rms = _window_rms(y, w)
     out = []
     for i in range(x.shape[0]):
-        p95, p10 = np.percentile(rms[i], [95, 10])
+        p95, p10 = np.percentile(rms[i], [th.snr_active_pct, 10])
         if p10 <= 0:
             snr = math.inf if p95 > 0 else 0.0
         else:
             snr = 20.0 * math.log10(p95 / p10)
         quiet_uv = 1e6 * float(p10)
+        pct = f"{th.snr_active_pct:g}th pct"
         if snr >= th.snr_warn_db:
             verdict = "good"
-            reason = f"{snr:.1f} dB between active (95th pct) and quiet (10th pct) windows"
+            reason = f"{snr:.1f} dB between active ({pct}) and quiet (10th pct) windows"
         elif quiet[i]:
             verdict = "info"
             reason = (f"{snr:.1f} dB between active and quiet windows: no activity stands "
                       "out, as expected for a muscle the task leaves quiet")
-        elif quiet_uv >= th.snr_active_uv:
+        elif snr < th.snr_bad_db and quiet_uv >= th.snr_active_uv:
             verdict = "n/a"
             reason = (f"not assessable: even the quietest 0.25 s windows carry "
                       f"{quiet_uv:.3g} uV RMS above {lo:g} Hz (>= {th.snr_active_uv:g} uV, "
-                      f"above a connected electrode's noise), {snr:.1f} dB below the most "
-                      "active: the muscle is active throughout (no rest to compare with); "
-                      "record a few seconds of rest for an SNR")
+                      f"more than a connected electrode's noise), only {snr:.1f} dB below the "
+                      "most active: the muscle is active throughout (no rest to compare "
+                      "with) or the baseline is noisy; record a few seconds of rest for an "
+                      "SNR")
         elif snr < th.snr_bad_db:
             verdict = "bad"
-            reason = (f"{snr:.1f} dB between active (95th pct) and quiet (10th pct) 0.25 s "
+            reason = (f"{snr:.1f} dB between active ({pct}) and quiet (10th pct) 0.25 s "
                       "windows: no activity stands out from the baseline")
         else:
             verdict = "warn"
@@ -1235,7 +1245,8 @@ def _resolve_quality_notch(x: Any, sf: float, notch: Any, mains_freq: float | No
 
         found = detect_mains(x, sf)
         if found is None:
-            return None, "notch='auto' (no mains line found, so no notch)"
+            return None, ("notch='auto' finds no mains line in the recording, so the "
+                          "processing leaves it in")
         return float(found), f"the {found:g} Hz notch"
     f = check_positive("notch", notch)
     if f >= sf / 2:
@@ -1415,8 +1426,8 @@ def quality(
 
         used = _notch(clean, sf, freq=notch_hz)
     mains, f0 = _check_mains(clean, sf, mains_freq, th,
-                             notched=used if notch is not None else None,
-                             notch_desc=notch_desc)
+                             notched=used if notch_hz is not None else None,
+                             notch_desc=None if notch is None else notch_desc)
     on_ecg = det_rows is not None
     if det_rows is not None:
         det_rows = np.where(np.isfinite(det_rows), det_rows, 0.0)
