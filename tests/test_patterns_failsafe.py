@@ -2,8 +2,8 @@
 needs is usable, and repetitions agree only when they fall on the same side of the
 target.
 
-The sessions are made by a second EMG model written here, independent of
-:mod:`emgcontrol.simulate`: Gaussian noise band-limited by a 3rd-order Butterworth
+The sessions are made by a second EMG model (``second_model.py`` in this folder),
+independent of :mod:`emgcontrol.simulate`: Gaussian noise band-limited by a 3rd-order Butterworth
 band-pass (25-180 Hz), amplitude-modulated by bursts with raised-cosine ramps
 (40 ms up, 80 ms down), over white Gaussian baseline noise; no accelerometer (the
 onsets are searched in the whole trial).  Faults: a railed electrode (held at the
@@ -13,85 +13,19 @@ noise, no EMG).
 
 from __future__ import annotations
 
+import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
-from scipy.signal import butter, sosfilt
 
 from emgcontrol.patterns import Measures, compare, loads_pattern
-from emgcontrol.recording import Event, Recording
+from emgcontrol.recording import Recording
 
-FS = 500.0
-RAIL_V = 4.5 / 24          # Cyton input range, V
-NOISE_V = 2e-6             # baseline noise RMS, V
-EMG_V = 30e-6              # burst RMS, V
-TRIAL_S = 5.0
-N_TRIALS = 6
-
-# cyton-trunk-8 muscles, right arm moving
-CHANNELS = [
-    ("EXG1", "left longissimus"), ("EXG2", "right longissimus"),
-    ("EXG3", "left multifidus"), ("EXG4", "right multifidus"),
-    ("EXG5", "left internal oblique"), ("EXG6", "right internal oblique"),
-    ("EXG7", "right rectus abdominis"), ("EXG8", "right anterior deltoid"),
-]
-IO_L, IO_R, MF_L, MF_R = "EXG5", "EXG6", "EXG3", "EXG4"
-
-
-def _band_noise(rng: np.random.Generator, n: int) -> np.ndarray:
-    sos = butter(3, [25.0, 180.0], btype="bandpass", fs=FS, output="sos")
-    x = sosfilt(sos, rng.standard_normal(n + 500))[500:]
-    return x / x.std()
-
-
-def _envelope(n: int, onsets_s: list[float], dur_s: float = 0.7) -> np.ndarray:
-    env = np.zeros(n)
-    up, down = int(0.04 * FS), int(0.08 * FS)
-    for t in onsets_s:
-        a = round(t * FS)
-        b = a + int(dur_s * FS)
-        env[a:a + up] = np.maximum(env[a:a + up], 0.5 - 0.5 * np.cos(np.pi * np.arange(up) / up))
-        env[a + up:b] = 1.0
-        env[b:b + down] = np.maximum(env[b:b + down],
-                                     0.5 + 0.5 * np.cos(np.pi * np.arange(down) / down))
-    return env
-
-
-def _fault(kind: str, n: int, rng: np.random.Generator) -> np.ndarray:
-    t = np.arange(n) / FS
-    if kind == "railed":
-        return np.full(n, RAIL_V) - np.abs(rng.normal(0, 1e-7, n))
-    if kind == "flat":
-        return np.zeros(n)
-    if kind == "disconnected":
-        drift = np.cumsum(rng.normal(0, 2e-6, n))
-        drift = sosfilt(butter(1, 1.0, fs=FS, output="sos"), drift)
-        return 300e-6 * np.sin(2 * np.pi * 50.0 * t) + drift + rng.normal(0, 1e-6, n)
-    raise AssertionError(kind)
-
-
-def arm_raise_session(latency_ms: dict[str, float], *, fault: tuple[str, str] | None = None,
-                      seed: int = 0) -> tuple[Recording, list[float]]:
-    """An arm-raise recording: per channel its onset relative to the deltoid, ms.
-
-    Returns the recording and the deltoid onsets (s)."""
-    rng = np.random.default_rng(seed)
-    n = int((1.0 + N_TRIALS * TRIAL_S + 1.0) * FS)
-    data = np.zeros((len(CHANNELS), n))
-    starts = [1.0 + k * TRIAL_S for k in range(N_TRIALS)]
-    delt = [s + 2.0 + rng.uniform(-0.2, 0.2) for s in starts]
-    for i, (ch, _) in enumerate(CHANNELS):
-        ons = [d + latency_ms.get(ch, 0.0) / 1000.0 + rng.normal(0, 0.004) for d in delt]
-        data[i] = (EMG_V * _band_noise(rng, n) * _envelope(n, ons)
-                   + rng.normal(0, NOISE_V, n))
-        if fault is not None and fault[1] == ch:
-            data[i] = _fault(fault[0], n, rng)
-    events = [Event(s, TRIAL_S - 0.5, "trial") for s in starts]
-    rec = Recording.from_array(data, FS, [c for c, _ in CHANNELS], units="V",
-                               muscles=[m for _, m in CHANNELS], events=events)
-    return rec, delt
-
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from second_model import (  # noqa: E402
+    CHANNELS, IO_L, IO_R, MF_L, MF_R, N_TRIALS, arm_raise_session)
 
 HEALTHY = {IO_L: -45.0, IO_R: -40.0, MF_L: -30.0, MF_R: -20.0, "EXG1": -10.0,
            "EXG2": -5.0, "EXG7": 20.0}
