@@ -662,11 +662,12 @@ def override_types(types: list[str], names: Sequence[str], ch_types: Any,
 
 
 # ------------------------------------------------------------ units default
-PLAUSIBLE_UV = (0.05, 2e6)
-"""Range of the typical amplitude (99th percentile of |x - median|, plus the
-offset) that sEMG numbers in microvolts take: below 0.05 they would be
-nanovolt-sized (the file is in V or mV), above 2e6 (2 V) no EMG amplifier
-delivers (ADC counts or nV)."""
+PLAUSIBLE_UV = (1.0, 2e6)
+"""Range of the typical amplitude (99th percentile of |x - median|, or the
+offset if larger) that sEMG numbers in microvolts take.  Below 1: the
+recording would stay under the noise floor of any sEMG amplifier (about
+0.3-1 uV RMS, so its 99th percentile is above 1 uV) -- the file is in mV or V;
+above 2e6 (2 V) no EMG amplifier delivers (ADC counts or nV)."""
 
 
 def check_default_units(values: np.ndarray, path: Path, what: str = "the data",
@@ -688,10 +689,11 @@ def check_default_units(values: np.ndarray, path: Path, what: str = "the data",
         return
     lo, hi = PLAUSIBLE_UV
     if level < lo:
-        guess = "'V'" if level < 0.05e-3 else "'mV' or 'V'"
+        guess = "'V'" if level < 1e-3 else "'mV' or 'V'"
         raise FileFormatError(
             f"{what} do not say their unit and their typical size is {level:.3g}: as "
-            f"microvolts (the default) that is {level * 1e3:.3g} nV, not EMG. Pass "
+            f"microvolts (the default) that is {level:.3g} uV, below the noise of any EMG "
+            f"amplifier. Pass "
             f"{keyword}= (probably {guess}; one of V, mV, uV, nV)", path)
     if level > hi:
         raise FileFormatError(
