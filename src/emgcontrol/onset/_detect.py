@@ -841,7 +841,8 @@ def run_detection(inp: _Input, y: np.ndarray, ok: list[int], reasons: list[str],
     min_base = max(cfg.n_w, 4)
     for k, i in enumerate(ok):
         if masks[k].sum() < min_base:
-            reasons[i] = ("no baseline: no quiet stretch found" if base_win is None
+            reasons[i] = ("no rest period found: give baseline=(start, stop) (no quiet "
+                          "stretch found)" if base_win is None
                           else "no baseline: window too short")
     keep = [k for k, i in enumerate(ok) if not reasons[i]]
     ok = [ok[k] for k in keep]
