@@ -1,0 +1,150 @@
+"""False-alarm rates of the signal-quality checks on healthy sessions.
+
+Every session here is healthy: electrodes in contact, EMG where the task puts
+it, the usual mains hum and ECG that the processing chain removes (notch,
+ECG removal).  Any channel that :func:`emgcontrol.signal.quality.quality`
+calls ``"bad"`` or ``"warn"`` is therefore a false alarm.  Two generators:
+
+``simulate``
+    :func:`emgcontrol.simulate.simulate`, all protocols, typical variant,
+    mains 50 Hz, ECG on, OpenBCI front end (DC offset, drift, quantisation) at
+    250 Hz.  Channels expected quiet: those with no task burst (truth).
+``model2``
+    the second EMG model of the tests (``tests/emg_model2.py``: band-pass
+    shaped noise with trapezoid envelopes, its own ECG, mains and drift):
+    task sessions with rest (4 active + 2 quiet channels) and sustained holds
+    with no rest (6 active channels).
+
+Modes (rows of the table):
+
+``before``
+    the ``quality`` module of a git revision given with ``--baseline REV``
+    (e.g. the commit before the chain-aware checks), raw signal, defaults;
+``raw``
+    this version with defaults (raw signal, nothing declared);
+``chain``
+    this version told what the chain does: ``notch="auto"``,
+    ``ecg_removed=True`` and ``expect_quiet`` = the channels with no task
+    activity.
+
+Usage::
+
+    python benchmarks/bench_quality.py                     # 3 seeds per condition
+    python benchmarks/bench_quality.py --n 2 --baseline a22317c
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import subprocess
+import sys
+import tempfile
+import warnings
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "tests"))
+
+import numpy as np  # noqa: E402
+
+import emg_model2 as m2  # noqa: E402
+from emgcontrol.signal.quality import quality  # noqa: E402
+from emgcontrol.simulate import PROTOCOLS, simulate  # noqa: E402
+
+QUALITY_PATH = "src/emgcontrol/signal/quality.py"
+
+
+def load_baseline(rev: str):
+    """The ``quality`` function of ``QUALITY_PATH`` at git revision ``rev``."""
+    text = subprocess.run(["git", "-C", str(ROOT), "show", f"{rev}:{QUALITY_PATH}"],
+                          check=True, capture_output=True, text=True).stdout
+    tmp = Path(tempfile.mkdtemp()) / "_quality_baseline.py"
+    tmp.write_text(text)
+    spec = importlib.util.spec_from_file_location("emgcontrol.signal._quality_baseline", tmp)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod
+    spec.loader.exec_module(mod)
+    return mod.quality
+
+
+def sessions(generator: str, sfreq: float, n: int, snr_db: float):
+    """Yield (name, data or Recording, kwargs for quality, quiet channel names)."""
+    if generator == "simulate":
+        for proto in PROTOCOLS:
+            for seed in range(n):
+                rec, truth = simulate(proto, sfreq=sfreq, seed=seed, snr_db=snr_db,
+                                      openbci=sfreq <= 250.0)
+                df = truth.to_dataframe()
+                active = set(df.loc[df["phase"] != "mvc", "channel"])
+                quiet = [c for c in rec.pick("emg").ch_names if c not in active]
+                yield f"{proto}/{seed}", rec, {}, quiet
+    else:
+        for kind in ("task", "holds"):
+            for seed in range(n):
+                rng = np.random.default_rng(1000 + seed)
+                s = m2.session(sfreq, 40.0, seed=seed, snr_db=snr_db, holds=kind == "holds",
+                               n_active=6 if kind == "holds" else 4,
+                               n_quiet=0 if kind == "holds" else 2,
+                               mains_uv=float(rng.uniform(5, 30)),
+                               mains_hz=float(rng.choice([50.0, 60.0])),
+                               ecg_uv=float(rng.uniform(20, 300)), bpm=float(rng.uniform(55, 100)),
+                               drift_uv=30.0 if sfreq <= 250 else 0.0,
+                               dc_uv=float(rng.uniform(-5e4, 5e4)) if sfreq <= 250 else 0.0)
+                yield (f"{kind}/{seed}", s.data,
+                       {"sfreq": sfreq, "ch_names": s.ch_names, "units": "uV"}, s.quiet)
+
+
+def run(args: argparse.Namespace) -> None:
+    modes: dict[str, object] = {}
+    if args.baseline:
+        modes["before"] = load_baseline(args.baseline)
+    modes["raw"] = quality
+    modes["chain"] = quality
+    print(f"False alarms on healthy sessions ({args.n} seed(s) per condition; % of channels)")
+    head = (f"{'generator':9} {'sfreq':>6} {'SNR':>4} {'mode':7} {'n_ch':>5} {'bad %':>6} "
+            f"{'warn %':>6} {'any %':>6}  main causes (check:verdict count)")
+    print(head)
+    print("-" * len(head))
+    for gen in args.generators:
+        for sf in args.sfreq:
+            for snr in args.snr:
+                data = list(sessions(gen, sf, args.n, snr))
+                for mode, fn in modes.items():
+                    verdicts: Counter[str] = Counter()
+                    causes: Counter[str] = Counter()
+                    for _, x, kw, quiet in data:
+                        extra = ({"notch": "auto", "ecg_removed": True, "expect_quiet": quiet}
+                                 if mode == "chain" else {})
+                        with warnings.catch_warnings():
+                            warnings.simplefilter("ignore")
+                            rep = fn(x, **kw, **extra)
+                        for c in rep.channels:
+                            verdicts[c.verdict] += 1
+                            for k, q in c.checks.items():
+                                if q.verdict in ("bad", "warn"):
+                                    causes[f"{k}:{q.verdict}"] += 1
+                    tot = sum(verdicts.values())
+                    bad = 100.0 * verdicts["bad"] / tot
+                    warn = 100.0 * verdicts["warn"] / tot
+                    top = ", ".join(f"{k} {v}" for k, v in causes.most_common(4)) or "-"
+                    print(f"{gen:9} {sf:6g} {snr:4g} {mode:7} {tot:5d} {bad:6.1f} {warn:6.1f} "
+                          f"{bad + warn:6.1f}  {top}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=3, help="seeds per protocol / session kind")
+    ap.add_argument("--sfreq", type=float, nargs="+", default=[250.0, 1000.0])
+    ap.add_argument("--snr", type=float, nargs="+", default=[20.0, 10.0])
+    ap.add_argument("--generators", nargs="+", default=["simulate", "model2"],
+                    choices=["simulate", "model2"])
+    ap.add_argument("--baseline", default=None,
+                    help="git revision whose quality module gives the 'before' rows")
+    run(ap.parse_args())
+
+
+if __name__ == "__main__":
+    main()
