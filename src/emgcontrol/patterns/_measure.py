@@ -69,9 +69,12 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["Measures", "measure", "HARD_CHECKS", "NOISE_FLOOR_FRACTION"]
 
-HARD_CHECKS = ("nonfinite", "railed", "flat", "clipping", "dc_offset", "jumps")
+HARD_CHECKS = ("nonfinite", "railed", "flat", "clipping", "dc_offset", "jumps", "not_emg")
 """Quality checks whose ``"bad"`` verdict makes a channel unusable: no processing
-repairs them.  Mains and ECG are removed by the chain; a low SNR is handled per
+repairs them (``not_emg``: the channel carries no EMG -- most of its power below
+20 Hz, microvolts after band-pass -- so any %MVC or onset from it would be garbage).
+Mains and ECG are removed by the chain (quality then says ``"corrected"``; jumps that
+recur at the heart rate are ECG, not contact loss); a low SNR is handled per
 criterion."""
 
 NOISE_FLOOR_FRACTION = 0.5
@@ -89,6 +92,13 @@ usable.  On simulated sessions a disconnected electrode reads 1.16 (500 Hz) to 1
 
 ACTIVITY_WINDOW_S = 0.25
 
+LOW_ACTIVITY = 1.5
+"""A usable channel with no onset in a trial whose RMS over the search window stays
+below this multiple of its noise floor shows activity too low to time (a finding:
+the muscle worked little or not at all); the reason says so, with the %MVC where an
+MVC reference exists.  Bursts 3 dB above the noise over 0.3 s of a 1.2 s window read
+about 1.3-1.6; a quiet channel reads 1.0."""
+
 ACTIVITY_PERCENTILE = 99.0
 
 MIN_SPECTRAL_POWER_FRACTION = 0.5
@@ -99,6 +109,10 @@ this share of a typical lumbar EMG spectrum's power (below about 200 Hz sampling
 _ARV_PER_RMS = math.sqrt(2.0 / math.pi)
 """ARV / RMS of a Gaussian signal: the ARV reference derived from an MVC RMS value given
 alone (surface EMG at full recruitment is close to Gaussian)."""
+
+MOVEMENT_EVENT = "movement"
+"""Label of events marking movement onsets; used when a pattern times the movement
+with an accelerometer and the recording has none."""
 
 _NO_ECG_GROUPS = ("thigh", "leg")
 _TRUNK_GROUPS = ("back", "abdominal")
@@ -341,6 +355,8 @@ class _State:
     ref: Any = None          # NormalizationReference or None
     phase_windows: dict[str, tuple[float, float]] = field(default_factory=dict)
     phase_why: dict[tuple[str, int], str] = field(default_factory=dict)
+    ecg_channels: list[str] = field(default_factory=list)
+    no_heartbeat: bool = False
 
     @property
     def notes(self) -> list[str]:
@@ -359,8 +375,20 @@ class _State:
         return entry
 
 
-def _step_channels(s: _State, thresholds: Any) -> None:
-    """Quality of every EMG channel; unusable = a check no processing repairs is bad."""
+def _ecg_candidates(s: _State, ecg: str | None) -> list[str]:
+    """Channels the ECG step would clean if usable: trunk patterns, at >= 100 Hz for
+    >= 2 s, every channel but thigh and leg muscles."""
+    trunk = any(r.info.group in _TRUNK_GROUPS for r in s.pattern.muscles)
+    if ecg is None or not trunk or s.rec.sfreq < 100.0 or s.rec.duration < 2.0:
+        return []
+    return [c.channel for c in s.m.channels if c.in_pattern
+            and _group_of(c.muscle) not in _NO_ECG_GROUPS]
+
+
+def _step_channels(s: _State, thresholds: Any, notch: Any, ecg: str | None) -> None:
+    """Quality of every EMG channel, judged on the signal the chain uses (after its
+    notch, with the ECG it removes, muscles the pattern does not use expected quiet);
+    unusable = a check no processing repairs is bad (:data:`HARD_CHECKS`)."""
     from ..signal.quality import quality
 
     rec, m = s.rec, s.m
@@ -377,9 +405,20 @@ def _step_channels(s: _State, thresholds: Any) -> None:
         if not any(c.muscle == ref.muscle and (ref.side is None or c.side == ref.side)
                    for c in m.channels):
             s.notes.append(f"required muscle not recorded: {ref}")
+    for c in m.channels:
+        c.in_pattern = c.channel in s.wanted
+    s.ecg_channels = _ecg_candidates(s, ecg)
+    quiet = [c.channel for c in m.channels if not c.in_pattern]
     with _collect(s.notes, "quality"):
-        report = quality(rec, picks=[rec.ch_names[i] for i in emg], thresholds=thresholds)
+        report = quality(rec, picks=[rec.ch_names[i] for i in emg], thresholds=thresholds,
+                         notch=notch, ecg_removed=s.ecg_channels if ecg is not None else False,
+                         expect_quiet=quiet)
     m.tables["quality"] = report.to_dict()
+    if ecg is not None:  # heartbeats seen as level changes: the ECG step removes them
+        s.ecg_channels += [ch for ch in report.info.get("ecg_jumps", {})
+                           if ch in s.wanted and ch not in s.ecg_channels]
+        if int(report.info.get("n_r_peaks") or 0) < 3 and not report.info.get("ecg_jumps"):
+            s.no_heartbeat = True
     for c in m.channels:
         cq = report[c.channel]
         hard = [f"{k}: {cq.checks[k].reason}" for k in HARD_CHECKS
@@ -390,7 +429,8 @@ def _step_channels(s: _State, thresholds: Any) -> None:
         c.quality, c.quality_reason = cq.verdict, cq.reason
         c.snr_db = cq.checks["snr"].value
         c.contact_suspect = "; ".join(f"{k}: {cq.checks[k].reason}" for k in suspect) or None
-        c.in_pattern = c.channel in s.wanted
+        c.corrected = [f"{k}: {chk.reason}" for k, chk in cq.checks.items()
+                       if chk.verdict == "corrected"]
     bad = [c for c in m.channels if not c.usable and c.in_pattern]
     for c in bad:
         s.notes.append(f"channel {c.channel} is not usable ({c.reason}): criteria that need "
@@ -400,22 +440,24 @@ def _step_channels(s: _State, thresholds: Any) -> None:
 
 
 def _step_ecg(s: _State, ecg: str | None) -> None:
-    """ECG removal on the usable channels that can carry heartbeats (trunk patterns)."""
+    """ECG removal on the usable channels that can carry heartbeats (trunk patterns)
+    and on any channel whose level changes recur at the heart rate."""
     s.clean = s.rec
-    trunk = any(r.info.group in _TRUNK_GROUPS for r in s.pattern.muscles)
-    usable = s.usable
     if ecg is None:
         s.step("ecg", applied=False, reason="switched off (ecg=None)")
         return
-    if not trunk or not usable:
-        s.step("ecg", applied=False, reason="the pattern uses no trunk muscle" if not trunk
-               else "no usable channel")
+    if s.no_heartbeat:
+        s.step("ecg", applied=False, reason="no heartbeat found in the recording (quality "
+               "check: fewer than 3 R-peaks)")
         return
-    picks = [ch for ch in usable if _group_of(s.m.channel(ch).muscle) not in _NO_ECG_GROUPS]
+    picks = [ch for ch in s.ecg_channels if ch in s.usable]
     method = "template" if ecg == "auto" else ecg
-    if not picks or s.rec.sfreq < 100.0 or s.rec.duration < 2.0:
-        s.step("ecg", applied=False, reason="needs >= 2 s at >= 100 Hz" if picks
-               else "no channel that carries heartbeats")
+    if not picks:
+        trunk = any(r.info.group in _TRUNK_GROUPS for r in s.pattern.muscles)
+        s.step("ecg", applied=False, reason=(
+            "the pattern uses no trunk muscle" if not trunk else
+            "needs >= 2 s at >= 100 Hz" if s.rec.sfreq < 100.0 or s.rec.duration < 2.0
+            else "no usable channel that carries heartbeats"))
         return
     from ..signal.ecg import remove_ecg
 
@@ -515,10 +557,34 @@ def _step_trials(s: _State) -> None:
     labels = sorted({str(c.params["relative_to"])[6:] for c in s.pattern.criteria
                      if c.kind == "latency" and isinstance(c.params["relative_to"], str)
                      and c.params["relative_to"].startswith("event:")})
+    gaps = _gaps(s.rec)
     for k, (a, b) in enumerate(s.windows):
+        lost = sum(n for t, n in gaps if a <= t <= b)
         s.m.trials.append(TrialRow(trial=k, start_s=a, stop_s=b, events={
-            lab: _first_event(s.rec, lab, a, b) for lab in labels}))
+            lab: _first_event(s.rec, lab, a, b) for lab in labels},
+            gap_s=lost / s.rec.sfreq if lost else None))
     s.step("trials", source=source, n=len(s.windows))
+    if gaps:
+        total = sum(n for _, n in gaps)
+        hit = [t.trial for t in s.m.trials if t.gap_s]
+        s.notes.append(
+            f"{total} sample(s) ({100.0 * total / max(s.rec.n_times + total, 1):.2g} % of "
+            f"the recording) were dropped in transmission, in {len(gaps)} gap(s)"
+            + (f"; trial(s) {', '.join(str(k + 1) for k in hit)} hold a gap and are not "
+               "assessable for timing" if hit else "; no trial holds a gap")
+            + ": check the radio link (distance, dongle, battery) and record again if "
+              "timing matters")
+
+
+def _gaps(rec: Recording) -> list[tuple[float, int]]:
+    """Dropped-sample gaps of a recording: (time s, samples missing), from its
+    ``meta["dropped_samples"]`` or its ``"dropped_samples"`` events."""
+    meta = rec.meta.get("dropped_samples") if isinstance(rec.meta, Mapping) else None
+    if isinstance(meta, Mapping) and isinstance(meta.get("gaps"), list):
+        return [(float(g.get("time_s", 0.0)), int(g.get("n_missing", 0)))
+                for g in meta["gaps"] if int(g.get("n_missing", 0)) > 0]
+    return [(e.onset, max(int(round(e.duration * rec.sfreq)), 1)) for e in rec.events
+            if e.label == "dropped_samples"]
 
 
 def _uses_movement(pattern: TargetPattern) -> bool:
@@ -532,13 +598,21 @@ def _step_movement(s: _State) -> None:
     rec, m, msrc = s.rec, s.m, s.pattern.movement.source
     if msrc == "accelerometer":
         if "acc" not in rec.ch_types:
-            s.step("movement", source="none", reason="no accelerometer channel")
+            if any(e.label == MOVEMENT_EVENT for e in rec.events):
+                _movement_from_events(s, MOVEMENT_EVENT, "no accelerometer channel: "
+                                      f"movement onsets from the {MOVEMENT_EVENT!r} events")
+                return
+            s.step("movement", source="none", reason="no accelerometer channel and no "
+                   f"{MOVEMENT_EVENT!r} events")
             if _uses_movement(s.pattern):
-                s.notes.append("no accelerometer: movement onsets unknown (onsets are "
-                               "searched in the whole trial; movement-anchored phases are "
-                               "not assessable)")
+                s.notes.append(
+                    "no accelerometer and no 'movement' events: movement onsets unknown "
+                    "(onsets are searched in the whole trial; criteria and phases timed to "
+                    "the movement are not assessable): record with the accelerometer, or "
+                    "mark each movement onset with a 'movement' event")
             for t in m.trials:
-                t.movement_reason = "movement onset unknown: no accelerometer channel"
+                t.movement_reason = ("movement onset unknown: no accelerometer channel and "
+                                     "no 'movement' event")
             return
         from ..metrics import detect_movement_onset
 
@@ -558,15 +632,20 @@ def _step_movement(s: _State) -> None:
             else:
                 t.movement_reason = f"movement onset: {r['reason']}"
     elif msrc.startswith("event:"):
-        lab = msrc[6:]
-        for t, (a, b) in zip(m.trials, s.windows):
-            t.movement_onset_s = _first_event(rec, lab, a, b)
-            t.movement_source = msrc
-            if t.movement_onset_s is None:
-                t.movement_reason = f"no {lab!r} event in the trial"
-        s.step("movement", source=msrc)
+        _movement_from_events(s, msrc[6:], None)
     else:
         s.step("movement", source="none")
+
+
+def _movement_from_events(s: _State, label: str, note: str | None) -> None:
+    for t, (a, b) in zip(s.m.trials, s.windows):
+        t.movement_onset_s = _first_event(s.rec, label, a, b)
+        t.movement_source = f"event:{label}"
+        if t.movement_onset_s is None:
+            t.movement_reason = f"no {label!r} event in the trial"
+    s.step("movement", source=f"event:{label}", **({"note": note} if note else {}))
+    if note:
+        s.notes.append(note)
 
 
 def _anchor_time(s: _State, anchor: str, k: int) -> tuple[float | None, str | None]:
@@ -629,6 +708,14 @@ def _step_onsets(s: _State, onset_params: Mapping[str, Any] | None) -> None:
                     and w[0] <= r["onset"] <= w[1]]
             row = _onset_row(k, c, mine, w)
             row.note = note
+            gap = m.trials[k].gap_s
+            if gap and row.status == OK:
+                row.onset_s = row.offset_s = None
+                row.status, row.reason = NOT_ASSESSABLE, (
+                    f"{1000.0 * gap:.0f} ms of samples were dropped in transmission inside "
+                    "this trial: its timing cannot be trusted")
+            elif row.status != OK and c.usable and not c.onset_reason:
+                row.reason = _no_onset_reason(s, c, w, row.reason)
             if mo is not None and row.onset_s is not None:
                 row.latency_movement_ms = 1000.0 * (row.onset_s - mo)
             m.onsets.append(row)
@@ -637,6 +724,33 @@ def _step_onsets(s: _State, onset_params: Mapping[str, Any] | None) -> None:
 
         fo = compute_firing_order(acts, channels=det)
         m.tables["firing_order"] = jsonable(fo.summary)
+
+
+def _no_onset_reason(s: _State, c: ChannelRow, w: tuple[float, float],
+                     reason: str | None) -> str:
+    """Why a usable channel shows no onset in a window: the activity there, against
+    the channel's noise floor and (with an MVC reference) in %MVC -- activity too low
+    to time is a finding about the muscle, not an electrode fault."""
+    n = c.noise_rms_v
+    i = s.filt.ch_names.index(c.channel)
+    a, b = (max(0, int(round(t * s.filt.sfreq))) for t in w)
+    y = s.filt.data[i, a:b]
+    if not n or y.size < 4:
+        return str(reason)
+    rms = float(np.sqrt(np.mean(np.square(y))))
+    ratio = rms / n
+    pct = ""
+    if s.ref is not None:
+        r = s.ref.lookup(c.channel, c.muscle, c.side)
+        val = r.get("rms_v") if r is not None and r.get("status", "ok") == "ok" else None
+        if val and math.isfinite(val):
+            pct = f", about {100.0 * math.sqrt(max(rms * rms - n * n, 0.0)) / val:.0f} %MVC"
+    if ratio < LOW_ACTIVITY:
+        return (f"activity too low to time: the RMS in the search window is "
+                f"{ratio:.2f} x the noise floor{pct} (timing needs a clear rise above "
+                "the noise)")
+    return (f"{reason} although the activity in the window is {ratio:.1f} x the noise "
+            f"floor{pct}: no clear rise from rest to time")
 
 
 def _step_reference(s: _State, mvc: Any, notch: Any) -> None:
@@ -935,16 +1049,16 @@ def measure(
                               f"(channel types: {', '.join(sorted(set(rec.ch_types)))})")
     needs = _needs(pattern)
     s = _State(rec=rec, pattern=pattern, m=Measures(pattern=pattern.id, sfreq=rec.sfreq))
-    _step_channels(s, quality_thresholds)     # quality -> usable channels
+    _step_channels(s, quality_thresholds, notch, ecg)  # quality -> usable channels
     _step_ecg(s, ecg)                         # ECG removal
     _step_filter(s, notch)                    # band-pass + notch
     _step_noise(s)                            # noise floors; no activity -> unusable
     _step_trials(s)                           # trials
     _step_movement(s)                         # movement onsets
-    if "onsets" in needs:
-        _step_onsets(s, onset_params)         # onsets
     if needs & {"amounts", "cocontraction"}:
         _step_reference(s, mvc, notch)        # MVC reference
+    if "onsets" in needs:
+        _step_onsets(s, onset_params)         # onsets
     _step_phases(s)                           # phase windows
     _step_amounts(s)                          # amounts
     _step_cocontraction(s)                    # protocol measures
