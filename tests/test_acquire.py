@@ -309,7 +309,7 @@ def test_lost_board_gives_up_with_the_partial_file(tmp_path):
 def _parser():
     import argparse
 
-    from emgcontrol.acquire.cli_commands import add_acquire_commands
+    from emgcontrol.cli._acquire import add_acquire_commands
 
     p = argparse.ArgumentParser(prog="emgcontrol")
     add_acquire_commands(p.add_subparsers(dest="command", required=True))
@@ -346,7 +346,7 @@ def test_cli_boards_and_record(tmp_path, capsys):
 
 def test_import_does_not_load_brainflow():
     code = ("import sys, emgcontrol.acquire, emgcontrol.feedback, "
-            "emgcontrol.acquire.cli_commands; "
+            "emgcontrol.cli._acquire; "
             "print(sorted(m for m in ('brainflow', 'matplotlib', 'scipy', 'numba', 'pandas') "
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,

@@ -255,7 +255,7 @@ def test_main_prints_each_warning_once_and_restores_the_warning_state(tmp_path, 
                                                                       monkeypatch):
     import warnings
 
-    from emgcontrol import cli
+    from emgcontrol.cli import _commands
 
     def noisy(args):
         for _ in range(3):
@@ -263,7 +263,7 @@ def test_main_prints_each_warning_once_and_restores_the_warning_state(tmp_path, 
         warnings.warn("other", UserWarning)
         return 0
 
-    monkeypatch.setattr(cli, "_info", noisy)
+    monkeypatch.setattr(_commands, "info_command", noisy)
     before = (warnings.showwarning, list(warnings.filters))
     with warnings.catch_warnings():
         warnings.simplefilter("always")  # repeats reach the handler: it must drop them
@@ -281,7 +281,7 @@ def _help(capsys, *argv):
 
 
 def test_help_texts_state_the_defaults_of_the_code(capsys):
-    from emgcontrol.feedback._processor import LIVE_ONSET_METHOD
+    from emgcontrol.feedback import LIVE_ONSET_METHOD
     from emgcontrol.onset import DEFAULT_METHOD, METHODS
 
     text = _help(capsys, "onsets")

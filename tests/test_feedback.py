@@ -303,7 +303,7 @@ def test_cli_live(capsys):
     pytest.importorskip("brainflow")
     import argparse
 
-    from emgcontrol.acquire.cli_commands import add_acquire_commands
+    from emgcontrol.cli._acquire import add_acquire_commands
 
     p = argparse.ArgumentParser(prog="emgcontrol")
     add_acquire_commands(p.add_subparsers(dest="command", required=True))

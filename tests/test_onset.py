@@ -11,7 +11,7 @@ import pytest
 
 from emgcontrol import Recording, ValidationError
 from emgcontrol.onset import (ACTIVATION_COLUMNS, CHANNEL_COLUMNS, DEFAULT_METHOD, METHODS,
-                              Activations, describe_method, detect_onsets, onsets_command)
+                              Activations, describe_method, detect_onsets)
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 MUSCLES = ["left rectus_abdominis", "right longissimus", "right biceps_femoris",
@@ -252,6 +252,7 @@ def test_impossible_parameters_raise():
 
 
 def test_onsets_command_text_and_json(tmp_path):
+    from emgcontrol.cli._commands import onsets_text as onsets_command
     from emgcontrol.io import write_csv
 
     rec, truth = session(506, 500, 20)

@@ -27,6 +27,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from . import datasets, io, montage, simulate
+from ._version import __version__
 from .errors import (
     DroppedSamplesWarning,
     EmgcontrolError,
@@ -49,7 +50,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from .onset import warmup
     from .signal.quality import quality
 
-__version__ = "0.1.0.dev0"
 
 _LAZY_MODULES = {"signal", "onset", "metrics", "patterns", "report", "assess", "batch",
                  "acquire", "feedback"}

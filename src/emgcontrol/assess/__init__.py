@@ -8,7 +8,8 @@ prone-hip-extension session streams about 30 s), compares it with the
 protocol's target pattern (:func:`emgcontrol.patterns.compare`), stores it in
 the patient's progress (:class:`emgcontrol.patterns.ProgressStore`) and writes
 the report (:class:`emgcontrol.report.Report`: ``report.html``, ``report.pdf``,
-``results.json``).  :func:`assess_command` is the ``emgcontrol assess`` command.
+``results.json``).  The ``emgcontrol assess`` command (:mod:`emgcontrol.cli`) calls
+:func:`assess`.
 
 Markers become windows with :func:`events_from_markers` (``"trial"`` ...
 ``"trial_end"``, ``"mvc:<muscle>"`` ... ``"mvc_end"``); :func:`mvc_reference`
@@ -31,7 +32,6 @@ from __future__ import annotations
 
 from ..patterns import (END_SUFFIX, MIN_CONTRACTION_RATIO, events_from_markers, mvc_reference,
                         mvc_windows)
-from ._cli import ASSESS_HELP, add_assess_arguments, assess_command
 from ._run import STORE_ENV, Assessment, assess, default_store
 from ._session import (MVC_INSTRUCTIONS, PROTOCOL_INSTRUCTIONS, TRIAL_SECONDS, SessionPlan,
                        SessionRecording, mvc_muscles, plan_session, record_session)
@@ -48,9 +48,6 @@ __all__ = [
     "events_from_markers",
     "mvc_windows",
     "default_store",
-    "add_assess_arguments",
-    "assess_command",
-    "ASSESS_HELP",
     "STORE_ENV",
     "END_SUFFIX",
     "MIN_CONTRACTION_RATIO",

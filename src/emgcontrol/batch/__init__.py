@@ -5,7 +5,7 @@ chain as ``emgcontrol assess --input FILE``: :func:`emgcontrol.assess.assess`,
 whose report gives the ``results.json`` content) with one task per recording on
 a local Dask cluster (default) or on any ``dask.distributed`` scheduler, shows a
 progress bar, and collects the results into one table: one row per recording x
-criterion.  ``emgcontrol batch`` is the command (:func:`batch_command`).
+criterion.  ``emgcontrol batch`` is the command (in :mod:`emgcontrol.cli`).
 
 What is written (``out="results.parquet"``):
 
@@ -34,12 +34,12 @@ imports nothing heavy.
 
 Examples
 --------
->>> from emgcontrol import batch
->>> res = batch.run("cohort/*.bdf", "prone-hip-extension",
-...                 out="results.parquet")                       # doctest: +SKIP
+>>> from emgcontrol.batch import run
+>>> res = run("cohort/*.bdf", "prone-hip-extension",
+...           out="results.parquet")                             # doctest: +SKIP
 >>> res.table.groupby("criterion")["verdict"].value_counts()     # doctest: +SKIP
->>> res = batch.run("cohort/*.bdf", "arm-raise", out="arm.parquet",
-...                 client="tcp://scheduler:8786")               # doctest: +SKIP
+>>> res = run("cohort/*.bdf", "arm-raise", out="arm.parquet",
+...           client="tcp://scheduler:8786")                     # doctest: +SKIP
 
 On the command line::
 
@@ -50,7 +50,6 @@ On the command line::
 
 from __future__ import annotations
 
-from ._cli import BATCH_EPILOG, BATCH_HELP, add_batch_arguments, batch_command
 from ._run import (COLUMNS, ITEM_FORMAT, ITEM_VERSION, RECORDING_SUFFIXES, BatchResult,
                    content_hash, expand_paths, output_paths, run, run_one, warm_up)
 
@@ -66,8 +65,4 @@ __all__ = [
     "RECORDING_SUFFIXES",
     "ITEM_FORMAT",
     "ITEM_VERSION",
-    "add_batch_arguments",
-    "batch_command",
-    "BATCH_HELP",
-    "BATCH_EPILOG",
 ]

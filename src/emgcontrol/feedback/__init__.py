@@ -34,7 +34,7 @@ from __future__ import annotations
 from ._display import CallbackDisplay, Display, MatplotlibDisplay, TerminalDisplay, make_display
 from ._loop import (FeedbackResult, capture_reference, filter_stages, latency_stats,
                     reference_from_capture, run_feedback, warmup)
-from ._processor import FeedbackEvent, FeedbackProcessor, FeedbackState
+from ._processor import LIVE_ONSET_METHOD, FeedbackEvent, FeedbackProcessor, FeedbackState
 from ._targets import (BUILTIN_TARGETS, OrderTarget, Targets, ZoneTarget, get_targets,
                        match_channels)
 
@@ -60,4 +60,5 @@ __all__ = [
     "MatplotlibDisplay",
     "CallbackDisplay",
     "make_display",
+    "LIVE_ONSET_METHOD",
 ]

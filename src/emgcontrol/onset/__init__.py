@@ -3,10 +3,10 @@
 :func:`detect_onsets` turns a Recording (or an array) into an
 :class:`Activations` table: one row per burst (channel, muscle, side, trial,
 onset, offset, duration, peak, area) and one per channel (status, threshold,
-baseline).  :class:`OnsetDetector` runs the same numba kernels block by block
-on a live stream.  :func:`onsets_command` is the ``emgcontrol onsets`` command;
-:func:`warmup` compiles (or loads from numba's cache) the signal kernels and
-the detectors, as ``emgcontrol warmup`` does.
+baseline); ``emgcontrol onsets`` prints that table.  :class:`OnsetDetector`
+runs the same numba kernels block by block on a live stream.  :func:`warmup`
+compiles (or loads from numba's cache) the signal kernels and the detectors,
+as ``emgcontrol warmup`` does.
 
 Methods: ``"hodges"`` (Hodges & Bui 1996; the default), ``"aglr"``
 (approximate generalised likelihood ratio, Staude et al. 2001), ``"tkeo"``
@@ -19,7 +19,6 @@ Importing this package imports neither numba nor scipy.
 from __future__ import annotations
 
 from ._baseline import quiet_mask
-from ._cli import onsets_command
 from ._detect import DEFAULT_METHOD, DEFAULTS, METHODS, describe_method, detect_onsets
 from ._stream import OnsetDetector, OnsetEvent
 from ._table import ACTIVATION_COLUMNS, CHANNEL_COLUMNS, Activation, Activations, ChannelStatus
@@ -32,7 +31,6 @@ __all__ = [
     "ChannelStatus",
     "OnsetDetector",
     "OnsetEvent",
-    "onsets_command",
     "describe_method",
     "quiet_mask",
     "METHODS",

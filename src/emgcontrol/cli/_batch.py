@@ -1,6 +1,7 @@
 """The ``emgcontrol batch`` command: arguments and the command function.
 
-Wire it into a parser::
+Wire it into a parser with :func:`add_batch_command` (``sub`` from
+``add_subparsers()``), or add the arguments to a parser of your own::
 
     p = sub.add_parser("batch", help=BATCH_HELP, description=BATCH_HELP)
     add_batch_arguments(p)
@@ -16,8 +17,10 @@ import sys
 from typing import Any
 
 from ..errors import ValidationError
+from ._help import pattern_ids
 
-__all__ = ["add_batch_arguments", "batch_command", "BATCH_HELP", "BATCH_EPILOG"]
+__all__ = ["add_batch_command", "add_batch_arguments", "batch_command", "BATCH_HELP",
+           "BATCH_EPILOG"]
 
 BATCH_HELP = ("assess a cohort of recordings against a protocol on Dask: one table "
               "(parquet + CSV) and one JSON per recording")
@@ -43,6 +46,13 @@ kept: run the command again to continue).
 """
 
 
+def add_batch_command(subparsers: Any) -> None:
+    """Add ``batch`` to an ``add_subparsers()`` object."""
+    p = subparsers.add_parser("batch", help=BATCH_HELP, description=BATCH_HELP)
+    add_batch_arguments(p)
+    p.set_defaults(func=batch_command)
+
+
 def add_batch_arguments(p: argparse.ArgumentParser) -> None:
     """Add the arguments of ``emgcontrol batch`` to a (sub)parser."""
     p.formatter_class = argparse.RawDescriptionHelpFormatter
@@ -51,8 +61,7 @@ def add_batch_arguments(p: argparse.ArgumentParser) -> None:
                    help="recording files, directories or glob patterns (quote them to let "
                         "emgcontrol expand them; ** recurses)")
     p.add_argument("--protocol", "-p", required=True,
-                   help="prone-hip-extension, flexion-relaxation, arm-raise, sorensen, lift, "
-                        "a pattern id or a pattern .toml file")
+                   help=f"{', '.join(pattern_ids())}, a pattern id or a pattern .toml file")
     p.add_argument("--out", "-o", required=True, metavar="FILE",
                    help="results table, .parquet or .csv (both are written, and the JSON "
                         "files in <stem>.d/)")
@@ -112,7 +121,7 @@ def batch_command(args: argparse.Namespace) -> int:
     """
     import warnings
 
-    from ._run import expand_paths, output_paths, run
+    from ..batch import expand_paths, output_paths, run
 
     level: Any = args.level
     if level != "full":

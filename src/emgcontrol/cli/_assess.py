@@ -1,8 +1,9 @@
 """The ``emgcontrol assess`` command: arguments and the command function.
 
-Wire it into a parser::
+Wire it into a parser with :func:`add_assess_command` (``sub`` from
+``add_subparsers()``), or add the arguments to a parser of your own::
 
-    p = sub.add_parser("assess", help="...")
+    p = sub.add_parser("assess", help=ASSESS_HELP)
     add_assess_arguments(p)
     p.set_defaults(func=assess_command)
 
@@ -17,8 +18,10 @@ import sys
 from typing import Any
 
 from ..errors import ValidationError
+from ._help import pattern_ids
 
-__all__ = ["add_assess_arguments", "assess_command", "ASSESS_HELP", "ASSESS_EPILOG"]
+__all__ = ["add_assess_command", "add_assess_arguments", "assess_command", "ASSESS_HELP",
+           "ASSESS_EPILOG"]
 
 ASSESS_HELP = "assess a movement against a target pattern: HTML/PDF report + results.json"
 
@@ -40,13 +43,19 @@ _CONN = ("serial_port", "mac_address", "ip_address", "ip_port", "serial_number",
          "other_info", "timeout")
 
 
+def add_assess_command(subparsers: Any) -> None:
+    """Add ``assess`` to an ``add_subparsers()`` object."""
+    p = subparsers.add_parser("assess", help=ASSESS_HELP, description=ASSESS_HELP)
+    add_assess_arguments(p)
+    p.set_defaults(func=assess_command)
+
+
 def add_assess_arguments(p: argparse.ArgumentParser) -> None:
     """Add the arguments of ``emgcontrol assess`` to a (sub)parser."""
     p.formatter_class = argparse.RawDescriptionHelpFormatter
     p.epilog = ASSESS_EPILOG
     p.add_argument("protocol", metavar="PROTOCOL",
-                   help="prone-hip-extension, flexion-relaxation, arm-raise, sorensen, lift, "
-                        "or a pattern .toml file")
+                   help=f"{', '.join(pattern_ids())}, or a pattern .toml file")
     src = p.add_argument_group("what to assess")
     src.add_argument("--input", metavar="FILE",
                      help="an existing recording (BDF/EDF, BrainFlow CSV, OpenBCI txt, ...); "
@@ -146,7 +155,7 @@ def _pairs(values: list[str] | None, flag: str) -> dict[str, Any]:
 
 def assess_command(args: argparse.Namespace) -> int:
     """``emgcontrol assess PROTOCOL [...]``: run :func:`emgcontrol.assess.assess`."""
-    from ._run import assess
+    from ..assess import assess
 
     quiet = getattr(args, "quiet", False)
 

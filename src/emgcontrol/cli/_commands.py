@@ -1,52 +1,24 @@
-"""The ``emgcontrol`` command: a thin layer over the public API.
+"""The ``info``, ``simulate``, ``onsets`` and ``warmup`` commands.
 
-Subcommands
------------
-info FILE [--json]
-    Channels, muscles, sampling rate, duration, events and dropped samples.
-simulate PROTOCOL --out FILE [--variant NAME] [--sfreq HZ] [--snr DB] [--seed N]
-         [--mvc] [--trials N] [--board NAME] [--format F]
-    Write a simulated session (BDF, EDF, BrainFlow CSV or CSV table) and its
-    ground truth (``FILE.truth.json``).
-simulate PROTOCOL --list-variants
-    Print the protocol's variants, one a line: name and what it simulates.
-onsets FILE [--method M] [--json]
-    Detected activations: channel, muscle, onset, offset, peak, area.
-assess PROTOCOL [--input FILE | --board NAME] [--out DIR] ...
-    Assess a recording (or a session recorded now) against a target pattern:
-    report.html, report.pdf, results.json.
-boards [--all] [--json]
-    The BrainFlow boards, with sampling rates and EMG channels.
-record --out FILE [--board NAME] [--duration S] [--montage M] ...
-    Record from a board (default: the built-in simulated board) straight to a
-    BrainFlow CSV file (.csv or .txt) and its JSON sidecar.
-live [--board NAME] [--pattern P] [--duration S] [--display terminal|matplotlib|none] ...
-    Live biofeedback: envelopes in %MVC against target zones, onsets and order checks.
-batch RECORDING... --protocol P --out results.parquet [--scheduler ADDRESS] [--workers N]
-    Assess a cohort on Dask: one row per recording x criterion, one JSON per recording.
-warmup [--methods M[,M...]|all] [--large]
-    Compile the numba kernels once (or load them from the cache) and say where
-    the cache is; later commands start without compiling.
-
-Errors from emgcontrol (bad file, bad argument) are printed as one line on
-stderr with exit code 2; they never show a traceback.  Warnings are printed as
-one line each on stderr, ``warning: <message>``, once per message.
+Each ``*_command`` function takes the parsed ``argparse.Namespace`` and
+returns the exit code; errors are emgcontrol exceptions, which
+:func:`emgcontrol.cli.main` prints as one line (exit code 2).  The parsers are
+built by :func:`add_file_commands` and :func:`add_warmup_command`.  Nothing
+heavy is imported here.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import sys
-import warnings
-from collections.abc import Iterator, Sequence
+import os
 from pathlib import Path
 from typing import Any
 
-from .errors import EmgcontrolError
+from ..errors import EmgcontrolError
 
-__all__ = ["main", "build_parser"]
+__all__ = ["add_file_commands", "add_warmup_command", "info_command", "simulate_command",
+           "onsets_command", "warmup_command", "onsets_text", "WRITE_FORMATS", "FORMAT_NAMES"]
 
 WRITE_FORMATS = {".bdf": "bdf", ".edf": "edf", ".csv": "brainflow", ".txt": "brainflow"}
 """Output format by file extension (``--format`` overrides it)."""
@@ -56,8 +28,8 @@ FORMAT_NAMES = {"bdf": "BDF+ (24 bit)", "edf": "EDF+ (16 bit)",
 """Formats ``emgcontrol simulate`` writes (values of ``--format``)."""
 
 
-def _info(args: argparse.Namespace) -> int:
-    from .io import read
+def info_command(args: argparse.Namespace) -> int:
+    from ..io import read
 
     rec = read(args.file)
     desc = rec.to_dict()
@@ -106,14 +78,13 @@ def _brainflow_board(n_exg: int, n_acc: int, sfreq: float, board: str | None
     channels, one that streams at ``sfreq`` (fewest EXG rows, EMG boards first), else
     the smallest that holds them, the rate then being stated in the sidecar.
     """
-    from .errors import ValidationError
-    from .io._boards import BOARD_IDS
-    from .io.brainflow_csv import board_layout
+    from ..errors import ValidationError
+    from ..io.brainflow_csv import board_layout
 
     def holds(lay: dict[str, Any]) -> bool:
         return n_exg <= len(lay["exg"]) and n_acc <= len(lay["accel"])
 
-    layouts = [board_layout(name) for name in _BOARD_PREFERENCE if name in BOARD_IDS]
+    layouts = [board_layout(name) for name in _BOARD_PREFERENCE]
     if board is not None:
         try:
             lay = board_layout(board)
@@ -141,24 +112,24 @@ def _brainflow_board(n_exg: int, n_acc: int, sfreq: float, board: str | None
 
 def _write(rec: Any, out: Path, fmt: str, board: str | None = None) -> str:
     """Write ``rec`` to ``out``; return a description of the file for the output line."""
-    from . import io
+    from ..io import write_bdf, write_brainflow_csv, write_csv, write_edf
 
     if board is not None and fmt != "brainflow":
         raise EmgcontrolError(f"--board applies to BrainFlow CSV output only; --out {out} is "
                               f"{FORMAT_NAMES[fmt]}")
     if fmt == "bdf":
-        io.write_bdf(rec, out)
+        write_bdf(rec, out)
     elif fmt == "edf":
-        io.write_edf(rec, out)
+        write_edf(rec, out)
     elif fmt == "csv":
-        io.write_csv(rec, out)
+        write_csv(rec, out)
     else:
         types = rec.ch_types
         n_exg = sum(t in ("emg", "ecg") for t in types)
         n_acc = sum(t == "acc" for t in types)
         lay = _brainflow_board(n_exg, n_acc, rec.sfreq, board)
         native = abs(lay["sfreq"] - rec.sfreq) <= 1e-6 * rec.sfreq
-        io.write_brainflow_csv(rec, out, board=lay["name"], native_rate=native)
+        write_brainflow_csv(rec, out, board=lay["name"], native_rate=native)
         text = f"BrainFlow CSV in the row layout of board {lay['name']!r}"
         if not native:
             text += (f"; the rate is stated in {out.name}.json, as board {lay['name']!r} "
@@ -168,10 +139,10 @@ def _write(rec: Any, out: Path, fmt: str, board: str | None = None) -> str:
     return FORMAT_NAMES[fmt]
 
 
-def _simulate(args: argparse.Namespace) -> int:
-    from . import simulate as sim
+def simulate_command(args: argparse.Namespace) -> int:
+    from ..simulate import SFREQ_RANGE, SNR_RANGE, simulate, variant_summaries
 
-    summaries = sim.variant_summaries(args.protocol)  # checks the protocol name
+    summaries = variant_summaries(args.protocol)  # checks the protocol name
     if args.list_variants:
         width = max(len(v) for v in summaries)
         print("\n".join(f"{name:<{width}}  {text}" for name, text in summaries.items()))
@@ -184,21 +155,21 @@ def _simulate(args: argparse.Namespace) -> int:
     if sfreq is None:
         sfreq = 1000.0
         if args.board is not None and fmt == "brainflow":
-            from .io.brainflow_csv import board_layout
+            from ..io.brainflow_csv import board_layout
 
             try:
                 sfreq = board_layout(args.board)["sfreq"]
             except EmgcontrolError as err:
                 raise EmgcontrolError(f"--board {args.board}: {err}") from None
-    lo, hi = sim.SFREQ_RANGE
+    lo, hi = SFREQ_RANGE
     if not lo <= sfreq <= hi:
         raise EmgcontrolError(f"--sfreq {sfreq:g}: the simulator writes {lo:g} to {hi:g} Hz")
-    lo, hi = sim.SNR_RANGE
+    lo, hi = SNR_RANGE
     if not lo <= args.snr <= hi:
         raise EmgcontrolError(f"--snr {args.snr:g}: the simulator takes {lo:g} to {hi:g} dB")
     if args.trials is not None and not 1 <= args.trials <= 100:
         raise EmgcontrolError(f"--trials must be 1 to 100; got {args.trials}")
-    rec, truth = sim.simulate(args.protocol, args.variant, sfreq=sfreq,
+    rec, truth = simulate(args.protocol, args.variant, sfreq=sfreq,
                               snr_db=args.snr, seed=args.seed, mvc=args.mvc,
                               n_trials=args.trials)
     what = _write(rec, out, fmt, args.board)
@@ -212,15 +183,13 @@ def _simulate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _onsets(args: argparse.Namespace) -> int:
-    from .onset import onsets_command
-
-    print(onsets_command(args.file, method=args.method, as_json=args.json))
+def onsets_command(args: argparse.Namespace) -> int:
+    print(onsets_text(args.file, method=args.method, as_json=args.json))
     return 0
 
 
-def _warmup(args: argparse.Namespace) -> int:
-    from .onset import warmup_steps
+def warmup_command(args: argparse.Namespace) -> int:
+    from ..onset import warmup_steps
 
     methods = args.methods if args.methods == "all" else [
         m.strip() for m in args.methods.split(",") if m.strip()]
@@ -237,41 +206,65 @@ def _warmup(args: argparse.Namespace) -> int:
     return 0
 
 
-def _assess(args: argparse.Namespace) -> int:
-    from .assess import assess_command
+def onsets_text(path: str | os.PathLike[str], method: str | None = None,
+                as_json: bool = False, **kwargs: Any) -> str:
+    """Read a recording, detect onsets and return the table as text or JSON.
 
-    return assess_command(args)
+    This is the output of ``emgcontrol onsets FILE [--method M] [--json]``.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Any file :func:`emgcontrol.read` understands.
+    method : str, optional
+        Detection method (default: :data:`~emgcontrol.onset.DEFAULT_METHOD`).
+    as_json : bool
+        Return JSON: a list of activation row objects (channel, muscle, side,
+        trial, onset, offset, duration, peak, area; times in s, peak in V, area
+        in V*s).  Otherwise two plain-text tables: channels (status, threshold,
+        baseline) and activations.
+    **kwargs :
+        Passed to :func:`~emgcontrol.onset.detect_onsets`.
+
+    Returns
+    -------
+    str
+        The text to print.
+
+    Raises
+    ------
+    RecordingFileNotFoundError, FileFormatError
+        From the reader.
+    ValidationError
+        Bad method or parameter.
+    """
+    from ..io import read
+    from ..onset import detect_onsets
+
+    rec = read(path)
+    acts = detect_onsets(rec, method=method, **kwargs)
+    if as_json:
+        return json.dumps(acts.to_dict()["activations"], indent=2)
+    return f"{os.fspath(path)}\n" + acts.to_text()
 
 
-def _batch(args: argparse.Namespace) -> int:
-    from .batch import batch_command
-
-    return batch_command(args)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """Return the argument parser of the ``emgcontrol`` command."""
-    from . import __version__
-
-    parser = argparse.ArgumentParser(
-        prog="emgcontrol",
-        description="Surface-EMG muscle-recruitment analysis: amount, selection, timing.")
-    parser.add_argument("--version", action="version", version=f"emgcontrol {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    p = sub.add_parser("info", help="describe a recording file")
+# ------------------------------------------------------------------- parsers
+def add_file_commands(subparsers: Any) -> None:
+    """Add ``info``, ``simulate`` and ``onsets`` to an ``add_subparsers()`` object."""
+    p = subparsers.add_parser("info", help="describe a recording file")
     p.add_argument("file", type=Path,
                    help="any recording emgcontrol reads (the format is recognised from the "
                         "content)")
     p.add_argument("--json", action="store_true",
                    help="print JSON (channels, events, metadata, history)")
-    p.set_defaults(func=_info)
+    p.set_defaults(func=info_command)
 
-    from .simulate import PROTOCOLS, SFREQ_RANGE
+    from ..simulate import PROTOCOLS, SFREQ_RANGE
 
-    p = sub.add_parser("simulate", help="write a simulated session with its ground truth",
-                       description="Write a simulated session with its ground truth "
-                                   "(FILE.truth.json: onsets, amplitudes, order, ...).")
+    p = subparsers.add_parser("simulate",
+                              help="write a simulated session with its ground truth",
+                              description="Write a simulated session with its ground truth "
+                                          "(FILE.truth.json: onsets, amplitudes, order, ...).")
     p.add_argument("protocol", help=", ".join(PROTOCOLS))
     p.add_argument("--variant", default="typical",
                    help="healthy 'typical' (default) or a fault variant (see --list-variants)")
@@ -285,7 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "brainflow, or csv for a CSV table with a header (default: from "
                         "the extension)")
     p.add_argument("--board", metavar="NAME",
-                   help="BrainFlow CSV row layout: cyton, cyton-daisy, ganglion, synthetic "
+                   help=f"BrainFlow CSV row layout: {', '.join(_BOARD_PREFERENCE)} "
                         "(default: a board that holds the channels, at --sfreq if one "
                         "streams at that rate; a rate the board does not stream at is "
                         "stated in the sidecar)")
@@ -301,34 +294,23 @@ def build_parser() -> argparse.ArgumentParser:
                         "--input FILE` can normalise amplitudes (%%MVC)")
     p.add_argument("--trials", type=int, metavar="N",
                    help="repetitions (default: the protocol's, 5; 1 for sorensen)")
-    p.set_defaults(func=_simulate)
+    p.set_defaults(func=simulate_command)
 
-    from .onset import DEFAULT_METHOD, METHODS
+    from ..onset import DEFAULT_METHOD, METHODS
 
-    p = sub.add_parser("onsets", help="detect muscle activations (onsets, offsets)")
+    p = subparsers.add_parser("onsets", help="detect muscle activations (onsets, offsets)")
     p.add_argument("file", type=Path, help="any recording emgcontrol reads")
     p.add_argument("--method", default=None, choices=METHODS,
                    help=f"detector: {', '.join(METHODS)} (default: {DEFAULT_METHOD})")
     p.add_argument("--json", action="store_true", help="print JSON: a list of row objects")
-    p.set_defaults(func=_onsets)
+    p.set_defaults(func=onsets_command)
 
-    from .acquire.cli_commands import add_acquire_commands
 
-    add_acquire_commands(sub)
+def add_warmup_command(subparsers: Any) -> None:
+    """Add ``warmup`` to an ``add_subparsers()`` object."""
+    from ..onset import DEFAULT_METHOD, METHODS
 
-    from .assess._cli import ASSESS_HELP, add_assess_arguments
-
-    p = sub.add_parser("assess", help=ASSESS_HELP, description=ASSESS_HELP)
-    add_assess_arguments(p)
-    p.set_defaults(func=_assess)
-
-    from .batch._cli import BATCH_HELP, add_batch_arguments
-
-    p = sub.add_parser("batch", help=BATCH_HELP, description=BATCH_HELP)
-    add_batch_arguments(p)
-    p.set_defaults(func=_batch)
-
-    p = sub.add_parser(
+    p = subparsers.add_parser(
         "warmup", help="compile the numba kernels once (later runs load them from the cache)",
         description="Compile the signal kernels and onset detectors for this machine, or "
                     "load them from numba's on-disk cache if that was done before, and "
@@ -339,51 +321,4 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--large", action="store_true",
                    help="also the detectors' parallel versions for arrays of more than "
                         "2 M samples (several seconds more each)")
-    p.set_defaults(func=_warmup)
-    return parser
-
-
-@contextlib.contextmanager
-def _warnings_as_lines() -> Iterator[None]:
-    """Print warnings as ``warning: <message>`` lines on stderr, each message once.
-
-    The warning filters and ``warnings.showwarning`` are restored on exit, so
-    calling :func:`main` from Python leaves no global state changed.
-    """
-    seen: set[str] = set()
-
-    def show(message: Any, category: type[Warning], filename: str, lineno: int,
-             file: Any = None, line: str | None = None) -> None:
-        text = " ".join(str(message).split())
-        if text in seen:
-            return
-        seen.add(text)
-        try:
-            print(f"warning: {text}", file=sys.stderr if file is None else file, flush=True)
-        except (OSError, ValueError):  # pragma: no cover - stderr closed
-            pass
-
-    with warnings.catch_warnings():
-        warnings.showwarning = show
-        yield
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
-        with _warnings_as_lines():
-            return int(args.func(args))
-    except EmgcontrolError as err:
-        print(f"emgcontrol {args.command}: error: {err}", file=sys.stderr)
-        return 2
-    except BrokenPipeError:  # output piped into `head` and the like
-        import os
-
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    p.set_defaults(func=warmup_command)

@@ -7,7 +7,9 @@ Wire them into a parser with :func:`add_acquire_commands`::
 
 Each command function takes the parsed ``argparse.Namespace`` and returns the
 exit code; errors are emgcontrol exceptions for the CLI's usual handling.
-Nothing heavy is imported here.
+``live`` joins a board session (:mod:`emgcontrol.acquire`) to the biofeedback
+loop (:mod:`emgcontrol.feedback`) here, above both.  Nothing heavy is imported
+here.
 """
 
 from __future__ import annotations
@@ -18,10 +20,10 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Sequence
 from typing import Any
 
 from ..errors import ValidationError
+from ._help import one_of, pattern_ids, simulated_protocols
 
 __all__ = ["add_acquire_commands", "add_board_arguments", "boards_command", "record_command",
            "live_command", "boards_text", "board_options_from_args"]
@@ -79,9 +81,8 @@ def add_board_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--reconnect-attempts", type=int, default=3,
                    help="reconnection attempts after a loss (default 3)")
     s = p.add_argument_group("simulated board (--board simulated)")
-    s.add_argument("--protocol", default=None,
-                   help="prone-hip-extension (default), flexion-relaxation, arm-raise, "
-                        "sorensen or lift")
+    protocols, default = simulated_protocols()
+    s.add_argument("--protocol", default=None, help=one_of(protocols, default))
     s.add_argument("--variant", default=None,
                    help="variant (default typical; see `emgcontrol simulate PROTOCOL "
                         "--list-variants`)")
@@ -131,7 +132,7 @@ def board_options_from_args(args: argparse.Namespace) -> dict[str, Any]:
         except ValueError:
             raise ValidationError(
                 f"--cable-pull must be T:D (seconds:seconds); got {args.cable_pull!r}") from None
-    from ._boards import SIMULATED, resolve_board
+    from ..acquire import SIMULATED, resolve_board
 
     name, _ = resolve_board(args.board)
     if sim and name != SIMULATED:
@@ -176,7 +177,7 @@ def add_acquire_commands(subparsers: Any) -> None:
 
     p = subparsers.add_parser("live", help="live biofeedback: %%MVC bars with target zones, "
                                            "onsets and order checks")
-    p.add_argument("--pattern", help="target pattern: name (e.g. prone-hip-extension) or "
+    p.add_argument("--pattern", help=f"target pattern: name (e.g. {pattern_ids()[0]}) or "
                                      ".toml file (default: the simulated protocol's)")
     p.add_argument("--duration", type=float, help="seconds (default: until Ctrl+C)")
     p.add_argument("--display", default="terminal",
@@ -195,7 +196,7 @@ def add_acquire_commands(subparsers: Any) -> None:
     p.add_argument("--save-figure", help="with --display matplotlib: save the final figure")
     p.add_argument("--notch", type=float, default=50.0,
                    help="mains frequency to notch in Hz (default 50; 0: none)")
-    from ..feedback._processor import LIVE_ONSET_METHOD
+    from ..feedback import LIVE_ONSET_METHOD
     from ..onset import METHODS
 
     p.add_argument("--onset-method", choices=METHODS,
@@ -211,7 +212,7 @@ def add_acquire_commands(subparsers: Any) -> None:
 # ------------------------------------------------------------------- commands
 def boards_text(all_boards: bool = False, as_json: bool = False) -> str:
     """The output of ``emgcontrol boards``."""
-    from ._boards import SFREQ_CAVEATS, list_boards
+    from ..acquire import SFREQ_CAVEATS, list_boards
 
     boards = list_boards(all_boards=all_boards)
     if as_json:
@@ -296,8 +297,7 @@ def _keyboard_markers(session: Any, stop: threading.Event, out: Any) -> threadin
 
 def record_command(args: argparse.Namespace) -> int:
     """``emgcontrol record --out FILE [--duration S] [--board NAME] [--montage M] ...``."""
-    from ._record import record
-    from ._session import BoardSession
+    from ..acquire import BoardSession, record
 
     check_record_path(args.out)
     opts = board_options_from_args(args)
@@ -343,8 +343,8 @@ def record_command(args: argparse.Namespace) -> int:
 
 def live_command(args: argparse.Namespace) -> int:
     """``emgcontrol live [--board NAME] [--pattern P] [--duration S] [--display ...]``."""
+    from ..acquire import BoardSession
     from ..feedback import MatplotlibDisplay, TerminalDisplay, run_feedback
-    from ._session import BoardSession
 
     if args.out is not None:
         check_record_path(args.out)
@@ -384,22 +384,3 @@ def live_command(args: argparse.Namespace) -> int:
     elif display is None:
         print(result.summary())
     return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:  # pragma: no cover - for manual runs
-    """Run the three commands alone: ``python -m emgcontrol.acquire.cli_commands``."""
-    from ..errors import EmgcontrolError
-
-    parser = argparse.ArgumentParser(prog="emgcontrol")
-    sub = parser.add_subparsers(dest="command", required=True)
-    add_acquire_commands(sub)
-    args = parser.parse_args(argv)
-    try:
-        return int(args.func(args))
-    except EmgcontrolError as err:
-        print(f"emgcontrol {args.command}: error: {err}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
