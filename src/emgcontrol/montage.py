@@ -90,7 +90,7 @@ _VOCABULARY: tuple[Muscle, ...] = (
        "At half the distance between the sacral vertebrae and the greater trochanter, on "
        "the greatest prominence of the buttock; electrodes in the direction of the line "
        "from the posterior superior iliac spine to the middle of the posterior thigh "
-       "(SENIAM).", "gmax", "glute max", "gluteus max", "gm"),
+       "(SENIAM).", "gmax", "glute max", "gluteus max", "glut max"),
     _m("gluteus_medius", "Gluteus medius", "GMed", "hip",
        "At 50 % on the line from the iliac crest to the greater trochanter; electrodes "
        "along that line (SENIAM).", "gmed", "glute med", "gluteus med"),
@@ -136,7 +136,122 @@ _VOCABULARY: tuple[Muscle, ...] = (
        "medial gastrocnemius", "gas"),
     _m("gastrocnemius_lateralis", "Gastrocnemius, lateral head", "GL", "leg",
        "At 1/3 of the line between the head of the fibula and the heel; electrodes along "
-       "the leg (SENIAM).", "gastrocnemius lateral", "lg", "lateral gastrocnemius"),
+       "the leg (SENIAM).", "gastrocnemius lateral", "lg", "lateral gastrocnemius",
+       "gastrocnemius lateralis", "lat gastroc"),
+    # ---- lower limb (SENIAM) and muscles common in gait and lower-limb data sets
+    _m("soleus", "Soleus", "SOL", "leg",
+       "At 2/3 of the line between the medial condyle of the femur and the medial "
+       "malleolus; electrodes along that line (SENIAM).", "sol", "so"),
+    _m("peroneus_longus", "Peroneus (fibularis) longus", "PL", "leg",
+       "At 25 % on the line between the tip of the head of the fibula and the tip of the "
+       "lateral malleolus; electrodes along that line (SENIAM).", "pl", "fibularis longus",
+       "peroneus longus", "peroneal", "peroneals", "per long"),
+    _m("peroneus_brevis", "Peroneus (fibularis) brevis", "PB", "leg",
+       "At 25 % on the line from the tip of the lateral malleolus to the head of the "
+       "fibula, anterior to the tendon of peroneus longus; electrodes along that line "
+       "(SENIAM).", "pb", "fibularis brevis", "per brev"),
+    _m("tensor_fasciae_latae", "Tensor fasciae latae", "TFL", "hip",
+       "In the proximal 1/6 of the line from the anterior superior iliac spine to the "
+       "lateral femoral condyle; electrodes along that line (SENIAM).", "tfl",
+       "tensor fascia latae", "tensor fasciae lata", "tensor fascia lata"),
+    _m("semimembranosus", "Semimembranosus", "SM", "thigh",
+       "Over the medial hamstrings at 50 % of the line between the ischial tuberosity and "
+       "the medial epicondyle of the tibia, medial to semitendinosus; surface electrodes "
+       "record both medial hamstrings (SENIAM places them for semitendinosus).", "sm",
+       "semimembranous"),
+    _m("adductor_longus", "Adductor longus", "AL", "thigh",
+       "On the medial thigh over the belly palpated about 4 cm distal to the pubic "
+       "tubercle during resisted adduction; electrodes along the muscle towards the "
+       "middle of the medial femur (gait literature; not in SENIAM).", "al",
+       "adductors", "adductor", "hip adductors"),
+    _m("adductor_magnus", "Adductor magnus", "AM", "thigh",
+       "On the posteromedial thigh at about half the distance from the ischial tuberosity "
+       "to the medial femoral epicondyle, medial to the hamstrings; electrodes along the "
+       "thigh (gait literature; not in SENIAM).", "am", "add mag"),
+    _m("gracilis", "Gracilis", "GR", "thigh",
+       "On the medial thigh at about half the distance from the pubic symphysis to the "
+       "medial knee, over the thin belly felt during resisted knee flexion and "
+       "adduction; electrodes along the thigh (literature; not in SENIAM).", "gr", "gra"),
+    _m("sartorius", "Sartorius", "SAR", "thigh",
+       "About 5 cm distal and medial to the anterior superior iliac spine, over the belly "
+       "felt during resisted hip flexion with external rotation; electrodes along the "
+       "muscle (literature; not in SENIAM).", "sar", "sa thigh"),
+    _m("vastus_intermedius", "Vastus intermedius", "VI", "thigh",
+       "Not reachable under rectus femoris; surface studies place electrodes on the "
+       "lateral thigh at about 1/3 of the line from the patella to the greater "
+       "trochanter, lateral to rectus femoris (literature; not in SENIAM).", "vi"),
+    _m("tibialis_posterior", "Tibialis posterior", "TP", "leg",
+       "Deep: needle or fine-wire electrodes; surface electrodes on the medial calf, "
+       "posterior to the tibia at mid-leg, mostly record soleus and flexor digitorum "
+       "longus (literature).", "tp", "tib post"),
+    _m("extensor_digitorum_longus", "Extensor digitorum longus", "EDL", "leg",
+       "Lateral to tibialis anterior at about 1/3 to 1/2 of the line from the head of the "
+       "fibula to the ankle; electrodes along the leg (literature; not in SENIAM).",
+       "edl"),
+    _m("iliopsoas", "Iliopsoas (iliacus)", "IP", "hip",
+       "Mostly deep: surface electrodes just below the inguinal ligament, lateral to the "
+       "femoral artery and medial to sartorius, pick up iliacus with cross-talk from "
+       "sartorius and rectus femoris (literature).", "ip", "iliacus", "psoas", "hip flexor"),
+    _m("gluteus_minimus", "Gluteus minimus", "GMin", "hip",
+       "Deep to gluteus medius: fine-wire electrodes; surface electrodes over the anterior "
+       "gluteal region between the iliac crest and the greater trochanter record it "
+       "with gluteus medius (literature).", "gmin", "glute min", "gluteus min"),
+    # ---- trunk
+    _m("thoracic_erector_spinae", "Thoracic erector spinae (longissimus at T9)", "TES",
+       "back",
+       "About 5 cm lateral to the T9 spinous process, electrodes vertical (trunk "
+       "literature, e.g. McGill; not in SENIAM).", "tes", "thoracic es",
+       "thoracic erector spinae", "erector spinae t9", "longissimus t9"),
+    _m("quadratus_lumborum", "Quadratus lumborum", "QL", "back",
+       "Mostly deep: surface electrodes just above the iliac crest, lateral to the erector "
+       "spinae (about 8-10 cm from the midline at L3-L4), record it with cross-talk from "
+       "the obliques and erector spinae (literature).", "ql"),
+    _m("latissimus_dorsi", "Latissimus dorsi", "LD", "back",
+       "About 4 cm below the inferior angle of the scapula, half way between the spine "
+       "and the lateral edge of the torso; electrodes oblique, about 25 degrees from "
+       "horizontal, along the fibres (literature; not in SENIAM).", "ld", "lats", "lat",
+       "latissimus"),
+    # ---- shoulder and arm (SENIAM)
+    _m("middle_deltoid", "Deltoid, middle part", "MD", "shoulder",
+       "From the acromion to the lateral epicondyle of the elbow, over the greatest "
+       "bulge of the muscle; electrodes along that line (SENIAM).", "md", "deltoid medius",
+       "medial deltoid", "lateral deltoid", "deltoideus medius", "mdelt"),
+    _m("posterior_deltoid", "Deltoid, posterior part", "PD", "shoulder",
+       "About two finger widths behind the angle of the acromion; electrodes along the "
+       "line between the acromion and the little finger (SENIAM).", "pd",
+       "deltoid posterior", "deltoideus posterior", "pdelt"),
+    _m("upper_trapezius", "Trapezius, descending (upper) part", "UT", "shoulder",
+       "At 50 % on the line from the acromion to the spine of the C7 vertebra; "
+       "electrodes along that line (SENIAM).", "ut", "upper trap", "trapezius upper",
+       "trapezius descendens", "trapezius", "trap"),
+    _m("middle_trapezius", "Trapezius, transverse (middle) part", "MT", "shoulder",
+       "At 50 % between the medial border of the scapula and the spine at the level of "
+       "T3; electrodes along that line (SENIAM).", "mt", "middle trap",
+       "trapezius middle", "trapezius transversalis"),
+    _m("lower_trapezius", "Trapezius, ascending (lower) part", "LTr", "shoulder",
+       "At 2/3 of the line from the trigonum spinae of the scapula to the T8 spinous "
+       "process; electrodes along that line (SENIAM).", "ltr", "lower trap",
+       "trapezius lower", "trapezius ascendens"),
+    _m("serratus_anterior", "Serratus anterior", "SA", "shoulder",
+       "Below the axilla at the level of the inferior angle of the scapula, anterior to "
+       "latissimus dorsi, over ribs 6-8; electrodes along the ribs (literature; not in "
+       "SENIAM).", "sa", "serratus"),
+    _m("pectoralis_major", "Pectoralis major", "PM", "chest",
+       "On the chest wall about 2 cm medial to the anterior axillary fold, over the "
+       "sternocostal part; electrodes horizontal, along the fibres (literature; not in "
+       "SENIAM).", "pm", "pec major", "pectoralis", "pecs"),
+    _m("biceps_brachii", "Biceps brachii", "BB", "arm",
+       "On the line between the medial acromion and the fossa cubiti at 1/3 from the "
+       "fossa cubiti; electrodes along that line (SENIAM).", "bb", "biceps",
+       "biceps brachii"),
+    _m("triceps_brachii", "Triceps brachii, long head", "TB", "arm",
+       "At 50 % on the line between the posterior crest of the acromion and the "
+       "olecranon, two finger widths medial to that line; electrodes along it (SENIAM).",
+       "tb", "triceps", "triceps long head", "tbl"),
+    _m("triceps_brachii_lateral", "Triceps brachii, lateral head", "TBlat", "arm",
+       "At 50 % on the line between the posterior crest of the acromion and the "
+       "olecranon, two finger widths lateral to that line; electrodes along it (SENIAM).",
+       "triceps lateral head", "tblat"),
 )
 
 MUSCLES: Mapping[str, Muscle] = {m.id: m for m in _VOCABULARY}
