@@ -665,3 +665,19 @@ def test_edf_plus_d_gaps_between_records_are_dropped_samples(tmp_path):
          "source": "record onsets"}]
     assert sorted(e.label for e in back.events) == ["dropped_samples", "go"]
     np.testing.assert_allclose(back.data, rec.data, atol=float(np.ptp(rec.data)) / 65535)
+
+
+def test_markers_name_openbci_and_brainflow_marker_codes(tmp_path):
+    n = 500
+    exg, acc, idx, unix = cyton_arrays(n)
+    marker = np.zeros(n)
+    marker[[50, 300]] = [1, 2]
+    (tmp_path / "m.txt").write_text(openbci_v6_text(exg, acc, idx, unix, marker))
+    plain = eio.read(tmp_path / "m.txt")
+    assert [(e.onset, e.label) for e in plain.events] == [(0.2, "1"), (1.2, "2")]
+    for rec in (eio.read(tmp_path / "m.txt", markers={1: "trial", 2: "mvc"}),
+                eio.read_openbci_txt(tmp_path / "m.txt", markers="1=trial,2=mvc")):
+        assert [(e.onset, e.label) for e in rec.events] == [(0.2, "trial"), (1.2, "mvc")]
+    eio.write_brainflow_csv(plain, tmp_path / "b.csv", board="cyton", sidecar=False)
+    back = eio.read_brainflow_csv(tmp_path / "b.csv", board="cyton", markers={2: "mvc"})
+    assert [(e.onset, e.label) for e in back.events] == [(0.2, "1"), (1.2, "mvc")]

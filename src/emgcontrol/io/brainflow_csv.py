@@ -127,6 +127,7 @@ def read_brainflow_csv(
     board: Any = None,
     muscles: Any = None,
     sfreq: float | None = None,
+    markers: Any = None,
 ) -> Recording:
     """Read a BrainFlow CSV file (``DataFilter.write_file`` output).
 
@@ -144,6 +145,9 @@ def read_brainflow_csv(
     sfreq : float, optional
         Only to check: BrainFlow files run at the board's rate, or at the rate
         their sidecar states (files written with ``native_rate=False``).
+
+    markers : mapping, optional
+        ``{code: label}`` for the marker events, e.g. ``{1: "trial", 2: "mvc"}``.
 
     Returns
     -------
@@ -268,9 +272,10 @@ def read_brainflow_csv(
     if sf != lay["sfreq"]:
         meta["board_sfreq"] = lay["sfreq"]
     params = {"path": str(p), "board": lay["name"], "sidecar": side is not None}
-    return C.finish_recording(data, sf, ch_names, ch_types, path=p,
-                              step="read_brainflow_csv", params=params, meta=meta,
-                              events=events, muscles=mus, lines=line_nos)
+    rec = C.finish_recording(data, sf, ch_names, ch_types, path=p,
+                             step="read_brainflow_csv", params=params, meta=meta,
+                             events=events, muscles=mus, lines=line_nos)
+    return C.apply_markers(rec, markers, p)
 
 
 def _marker_codes(events: Sequence[Event]) -> dict[str, float]:

@@ -156,6 +156,7 @@ def read_openbci_txt(
     board: str | None = None,
     muscles: Any = None,
     sfreq: float | None = None,
+    markers: Any = None,
 ) -> Recording:
     """Read an OpenBCI GUI text export (``%OpenBCI Raw ...``), GUI v1 to v6.
 
@@ -171,6 +172,9 @@ def read_openbci_txt(
         Muscle under each EXG channel (by position, or ``{"EXG1": "left multifidus"}``).
     sfreq : float, optional
         Only to check: a value different from the header's rate is an error.
+
+    markers : mapping, optional
+        ``{code: label}`` for the marker events, e.g. ``{1: "trial", 2: "mvc"}``.
 
     Returns
     -------
@@ -362,6 +366,7 @@ def read_openbci_txt(
               "dropped_leading_zero_rows": n_zero}
     if generation == "v1-4" and acc.size:
         params["accel"] = "held last value where the file wrote 0,0,0"
-    return C.finish_recording(data, sf, ch_names, ch_types, path=p, step="read_openbci_txt",
-                              params=params, meta=meta, events=events, muscles=mus,
-                              lines=line_nos)
+    rec = C.finish_recording(data, sf, ch_names, ch_types, path=p, step="read_openbci_txt",
+                             params=params, meta=meta, events=events, muscles=mus,
+                             lines=line_nos)
+    return C.apply_markers(rec, markers, p)
