@@ -34,9 +34,11 @@ nothing has no usable rest (it is reported "not assessable", never an empty
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-__all__ = ["quiet_mask", "block_log_power", "rest_level", "activity_contrast",
+__all__ = ["quiet_mask", "quiet_blocks", "local_rest_gain", "block_log_power", "rest_level", "activity_contrast",
            "longest_run", "AUTO_DOF", "AUTO_Z", "MIN_REST_SHARE", "CLEAR_ACTIVITY_DB", "REST_SPREAD_DB"]
 
 AUTO_DOF = 50.0
@@ -199,13 +201,37 @@ def quiet_mask(y: np.ndarray, sfreq: float, bandwidth: float, *, dof: float = AU
     ndarray of bool, shape (n_times,)
         May be all False when no block qualifies (e.g. a silent channel).
     """
-    n = y.shape[-1]
     lp, n_blk, s_noise = block_log_power(y, sfreq, bandwidth, dof=dof, skip=skip,
                                          min_blocks=min_blocks)
-    mask = np.zeros(n, dtype=bool)
+    return quiet_blocks(lp, n_blk, y.shape[-1], s_noise, z=z, guard=guard)[0]
+
+
+def quiet_blocks(lp: np.ndarray, n_blk: int, n_times: int, s_noise: float, *,
+                 z: float = AUTO_Z, guard: int = 1) -> tuple[np.ndarray, float, float]:
+    """Quiet-sample mask, rest level and spread from block log-powers.
+
+    Parameters
+    ----------
+    lp, n_blk, s_noise :
+        Output of :func:`block_log_power`.
+    n_times : int
+        Length of the channel, samples.
+    z : float
+        Inclusion limit in spreads.
+    guard : int
+        Blocks dropped on each side of a non-quiet block.
+
+    Returns
+    -------
+    mask : ndarray of bool, shape (n_times,)
+        Quiet samples (all False when no block is finite).
+    c, s : float
+        Rest level and spread (:func:`rest_level`; NaN without finite blocks).
+    """
+    mask = np.zeros(n_times, dtype=bool)
     valid = np.isfinite(lp)
     if not valid.any():
-        return mask
+        return mask, math.nan, math.nan
     c, s = rest_level(lp[valid], s_noise)
     keep = valid & (lp <= c + z * s)
     quiet = keep.copy()
@@ -215,7 +241,70 @@ def quiet_mask(y: np.ndarray, sfreq: float, bandwidth: float, *, dof: float = AU
     if not quiet.any():  # everything is near activity: keep the core blocks
         quiet = keep
     mask[:lp.size * n_blk] = np.repeat(quiet, n_blk)
-    return mask
+    return mask, c, s
+
+
+LOCAL_SEGMENT_S = 2.0
+"""Length (s) of the segments over which the local rest level is held constant."""
+
+LOCAL_HALF_WINDOW_S = 20.0
+"""Half-width (s) of the window around a segment in which its local rest is sought."""
+
+
+def local_rest_gain(lp: np.ndarray, c: float, s: float, s_noise: float, *, n_seg: int,
+                    n_half: int, z: float = AUTO_Z) -> np.ndarray:
+    """Power of the local rest level over the channel's rest level, per segment.
+
+    Each segment of ``n_seg`` blocks is looked at from two windows of
+    ``n_half`` blocks: the one ending with it (the rest an onset rises from)
+    and the one starting with it (the rest an offset returns to); at the ends
+    of the record the windows are shifted inside it.  A window
+    holding at least :data:`MIN_REST_SHARE` of blocks in the channel's quiet
+    band (``<= c + z * s``) has the channel's rest (gain 1).  In a window that
+    never comes back to that level (the rest level rose: electrode drift, a
+    postural tone, a noisier stretch) the local rest is its lowest
+    well-populated mode (:func:`rest_level`), and the segment's gain is
+    ``exp(c_local - c)``, the larger of its two windows: thresholds scaled by
+    it make activations end where the signal returns to *its* rest, not to a
+    level measured elsewhere, and keep a step of the rest level from counting
+    as an onset.
+
+    Returns
+    -------
+    ndarray, shape (ceil(n_blocks / n_seg),)
+        Gain (power ratio >= 1) of each segment.
+    """
+    nb = lp.size
+    n_seg = max(int(n_seg), 1)
+    n_segs = max(-(-nb // n_seg), 1)
+    gain = np.ones(n_segs)
+    finite = np.isfinite(lp)
+    if not finite.any() or not math.isfinite(c):
+        return gain
+    quiet = finite & (lp <= c + z * s)
+    cf = np.concatenate([[0], np.cumsum(finite)])
+    cq = np.concatenate([[0], np.cumsum(quiet)])
+    limit = c + z * s
+    cache: dict[tuple[int, int], float] = {}
+
+    def window_gain(lo: int, hi: int) -> float:
+        # windows keep their length at the ends of the record (shifted inside it)
+        if lo < 0:
+            lo, hi = 0, min(hi - lo, nb)
+        if hi > nb:
+            lo, hi = max(lo - (hi - nb), 0), nb
+        nf = cf[hi] - cf[lo]
+        if nf < 8 or cq[hi] - cq[lo] >= max(8.0, MIN_REST_SHARE * nf):
+            return 1.0
+        if (lo, hi) not in cache:
+            c_loc, _ = rest_level(lp[lo:hi][finite[lo:hi]], s_noise)
+            cache[(lo, hi)] = math.exp(c_loc - c) if c_loc > limit else 1.0
+        return cache[(lo, hi)]
+
+    for i in range(n_segs):
+        a, b = i * n_seg, min((i + 1) * n_seg, nb)
+        gain[i] = max(window_gain(b - n_half, b), window_gain(a, a + n_half))
+    return gain
 
 
 def longest_run(mask: np.ndarray) -> tuple[int, int]:

@@ -13,8 +13,9 @@ import numpy as np
 from .._compile_notice import notice, wait_prefetch
 from .._validate import as_float_2d, check_option, check_positive, check_sfreq
 from ..errors import EmgcontrolError, EmgcontrolWarning, ValidationError
-from ._baseline import CLEAR_ACTIVITY_DB, REST_SPREAD_DB, activity_contrast, block_log_power, longest_run, \
-    quiet_mask
+from ._baseline import (CLEAR_ACTIVITY_DB, LOCAL_HALF_WINDOW_S, LOCAL_SEGMENT_S, REST_SPREAD_DB,
+                        activity_contrast, block_log_power, local_rest_gain, longest_run,
+                        quiet_blocks)
 from ._table import Activation, Activations, ChannelStatus
 
 __all__ = ["detect_onsets", "METHODS", "DEFAULT_METHOD", "DEFAULTS", "describe_method"]
@@ -816,6 +817,41 @@ def detect_onsets(
     return run_detection(inp, y, ok, reasons, cfg, base_win, baseline_dof, baseline_z)
 
 
+def _run_local(st: KernelState, y: np.ndarray, thr_on: np.ndarray, thr_off: np.ndarray,
+               sig0: np.ndarray, gains: Sequence[np.ndarray], n_seg: int
+               ) -> tuple[list[list[tuple[int, int]]], np.ndarray, np.ndarray, np.ndarray]:
+    """Pass 2 in segments of ``n_seg`` samples, thresholds scaled by the local rest.
+
+    The kernel keeps its whole state between calls, so running it segment by
+    segment is the same detector with thresholds that change at segment
+    boundaries: ``gain`` is a power ratio, so the on/off thresholds of an
+    amplitude statistic (hodges, aglr) scale with its square root, those of an
+    energy (tkeo) with it, and the baseline power ``sig0`` (likelihood
+    refinement, Bonato's normalisation) with it.
+    """
+    n_ch, n = y.shape
+    power = {"hodges": 0.5, "aglr": 0.5, "tkeo": 1.0, "bonato": 0.0}[st.cfg.method]
+    parallel = y.size >= PARALLEL_MIN_SAMPLES
+    events: list[list[tuple[int, int]]] = [[] for _ in range(n_ch)]
+    n_segs = -(-n // n_seg)
+    g = np.ones((n_ch, n_segs))
+    for k, gk in enumerate(gains):
+        m = min(gk.size, n_segs)
+        g[k, :m] = gk[:m]
+        if m < n_segs:
+            g[k, m:] = gk[-1]
+    on_k = off_k = s0_k = sig0
+    for j in range(n_segs):
+        a, b = j * n_seg, min((j + 1) * n_seg, n)
+        on_k = thr_on * g[:, j] ** power
+        off_k = thr_off * g[:, j] ** power
+        s0_k = sig0 * g[:, j]
+        ev, _ = st.run(y[:, a:b], on_k, off_k, s0_k, parallel=parallel)
+        for c in range(n_ch):
+            events[c].extend(ev[c])
+    return events, on_k, off_k, s0_k
+
+
 def run_detection(inp: _Input, y: np.ndarray, ok: list[int], reasons: list[str], cfg: Config,
                   base_win: tuple[float, float] | None, baseline_dof: float = 50.0,
                   baseline_z: float = 3.0) -> Activations:
@@ -829,12 +865,20 @@ def run_detection(inp: _Input, y: np.ndarray, ok: list[int], reasons: list[str],
     skip = cfg.n_w + cfg.n_arm
     masks = np.zeros(y.shape, dtype=bool)
     contrast = np.zeros(len(ok))
+    gains: list[np.ndarray] = [np.ones(1)] * len(ok)
+    n_seg_samples = n_times
     for k, i in enumerate(ok):
         if base_win is None:
-            masks[k] = quiet_mask(y[k], sf, cfg.bandwidth, dof=baseline_dof, z=baseline_z,
-                                  skip=skip)
-            contrast[k] = activity_contrast(
-                block_log_power(y[k], sf, cfg.bandwidth, dof=baseline_dof, skip=skip)[0])
+            lp, n_blk, s_noise = block_log_power(y[k], sf, cfg.bandwidth, dof=baseline_dof,
+                                                 skip=skip)
+            masks[k], c_rest, s_rest = quiet_blocks(lp, n_blk, n_times, s_noise,
+                                                    z=baseline_z)
+            contrast[k] = activity_contrast(lp)
+            n_seg = max(int(round(LOCAL_SEGMENT_S * sf / n_blk)), 1)
+            n_seg_samples = n_seg * n_blk
+            gains[k] = local_rest_gain(lp, c_rest, s_rest, s_noise, n_seg=n_seg,
+                                       n_half=int(round(LOCAL_HALF_WINDOW_S * sf / n_blk)),
+                                       z=baseline_z)
         else:
             a, b = int(round(base_win[0] * sf)), int(round(base_win[1] * sf))
             masks[k, a:b] = True
@@ -849,6 +893,7 @@ def run_detection(inp: _Input, y: np.ndarray, ok: list[int], reasons: list[str],
     y = np.ascontiguousarray(y[keep])
     masks = masks[keep]
     contrast = contrast[keep]
+    gains = [gains[k] for k in keep]
 
     # ---- pass 1: statistic; thresholds
     n_ok = len(ok)
@@ -877,8 +922,13 @@ def run_detection(inp: _Input, y: np.ndarray, ok: list[int], reasons: list[str],
 
     # ---- pass 2: events
     st = KernelState(cfg, n_ok)
-    events, _ = st.run(y, thr_on, thr_off, sig0)
-    tail = st.flush(sig0)
+    sig0_end = sig0
+    if not any(np.any(g != 1.0) for g in gains):
+        events, _ = st.run(y, thr_on, thr_off, sig0)
+    else:  # thresholds follow the local rest level, segment by segment
+        events, _, _, sig0_end = _run_local(st, y, thr_on, thr_off, sig0, gains,
+                                            n_seg_samples)
+    tail = st.flush(sig0_end)
     n_env = max(1, int(round(ENVELOPE_WINDOW_S * sf)))
 
     # ---- table
