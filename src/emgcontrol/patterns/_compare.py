@@ -339,8 +339,11 @@ def _judge(c: Criterion, m: Measures, G: _Groups, *, min_agreement: float,
     measured = float(np.median(vals)) if vals else None
     session = None
     kind = REGISTRY[c.kind]
+    # error the trials' spread does not show (e.g. onset bias between channels)
+    sys_err, sys_why = (kind.systematic(c, m, used) if kind.systematic is not None
+                        else (0.0, ""))
     if kind.session is not None and vals:
-        session = kind.session(c, rows, margin_k)
+        session = kind.session(c, rows, margin_k, sys_err, sys_why)
         if session is not None:
             measured = session["measured"]
             used = {**used, "pairs": session["pairs"]}
@@ -385,6 +388,12 @@ def _judge(c: Criterion, m: Measures, G: _Groups, *, min_agreement: float,
                           f"uncertainty of the limit (+/- {margin_k * se:.2g} {c.unit} from "
                           f"the spread of {n_ok} trials): more repetitions or a cleaner "
                           "signal are needed to judge")
+                verdict = "not_assessable"
+            elif session is None and dist < margin_k * math.hypot(se, sys_err):
+                reason = (f"the median ({measured:.3g} {c.unit}) is {dist:.0f} {c.unit} from "
+                          f"the limit, within the measurement uncertainty (+/- "
+                          f"{margin_k * math.hypot(se, sys_err):.0f} {c.unit}: {sys_why}): a "
+                          "higher sampling rate or a cleaner signal is needed to judge")
                 verdict = "not_assessable"
             else:
                 miss = [r for r in rows if r["value"] is None]

@@ -136,8 +136,15 @@ class CriterionKind:
     spread : callable or None
         ``spread(criterion, lo, hi, n, inside_text) -> str or None``: how the
         repetitions ranged, when the generic wording does not fit.
+    systematic : callable or None
+        ``systematic(criterion, measures, used) -> (error, why)``: an error of the
+        session value that the trials' spread does not show (in the unit; e.g. the
+        onset bias between two channels at the recording's rate and SNR) and its
+        explanation; the margin rule then needs the value ``margin_k`` combined
+        errors away from the limit.
     session : callable or None
-        ``session(criterion, trial_rows, margin_k) -> dict or None``: a session value
+        ``session(criterion, trial_rows, margin_k, sys_err, sys_why) -> dict or None``:
+        a session value
         not taken as the median of the trials' values (``measured``, ``uncertain``:
         why no verdict can be given or None, ``pairs``: details); the trial-agreement
         and margin rules then do not apply, the kind's own rule does.
@@ -155,6 +162,7 @@ class CriterionKind:
     timing: bool = False
     spread: Callable[..., str | None] | None = None
     session: Callable[..., dict[str, Any] | None] | None = None
+    systematic: Callable[..., tuple[float, str]] | None = None
 
     def rule_of(self, key: str, combine: str) -> GroupRule:
         """The rule for a group field (``"sequence[i]"`` -> ``"sequence"``)."""

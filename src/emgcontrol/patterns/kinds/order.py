@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import math
+
 import numpy as np
 
 from ._base import CriterionKind, Evaluation, GroupRule, TrialValue, first_onset, median_se
@@ -70,12 +72,14 @@ def evaluate(c: Any, m: Any, chans: Mapping[str, list[str]], trials: Sequence[in
     return out
 
 
-def session(c: Any, rows: list[dict[str, Any]], margin_k: float) -> dict[str, Any] | None:
+def session(c: Any, rows: list[dict[str, Any]], margin_k: float, sys_err: float = 0.0,
+            sys_why: str = "") -> dict[str, Any] | None:
     """Session value of a sequence: order of the median pairwise onset differences.
 
-    A pair is uncertain when its median lies within ``margin_k`` standard errors of
-    the tolerance; when the uncertain pairs could move the concordance across the
-    target, no verdict is given."""
+    A pair is uncertain when its median lies within ``margin_k`` combined errors of
+    the tolerance (the standard error of the median from the trials and ``sys_err``,
+    the onset bias between channels); when the uncertain pairs could move the
+    concordance across the target, no verdict is given."""
     if "sequence" not in c.params:
         return None
     tol = float(c.params["tolerance_ms"] or 0.0)
@@ -91,12 +95,14 @@ def session(c: Any, rows: list[dict[str, Any]], margin_k: float) -> dict[str, An
         d = [1000.0 * (r["onsets_s"][j] - r["onsets_s"][i]) for r in ok]
         med = float(np.median(d))
         se = median_se(d) if margin_k > 0 else 0.0
+        err = math.hypot(se, sys_err) if margin_k > 0 else 0.0
         good = med >= -tol - 1e-9
-        unsure = len(d) >= 2 and abs(med + tol) < margin_k * se
+        unsure = len(d) >= 2 and abs(med + tol) < margin_k * err
         conc += good
         unc_c += good and unsure
         unc_d += (not good) and unsure
-        details.append({"pair": [i, j], "median_ms": med, "se_ms": se, "in_order": good,
+        details.append({"pair": [i, j], "median_ms": med, "se_ms": se,
+                        "bias_ms": sys_err, "in_order": good,
                         "uncertain": unsure})
     n = len(pairs)
     measured = conc / n
@@ -104,8 +110,60 @@ def session(c: Any, rows: list[dict[str, Any]], margin_k: float) -> dict[str, An
     uncertain = None
     if (lo_possible >= min_conc - 1e-9) != (hi_possible >= min_conc - 1e-9):
         uncertain = (f"{unc_c + unc_d} of {n} muscle pairs are within the measurement "
-                     "uncertainty of the tolerance: the order cannot be told apart")
+                     "uncertainty of the tolerance" + (f" ({sys_why})" if sys_why else "")
+                     + ": the order cannot be told apart")
     return {"measured": measured, "uncertain": uncertain, "pairs": details}
+
+
+CHANNEL_BIAS_SD_MS: dict[float, tuple[tuple[float, float], ...]] = {
+    250.0: ((3.0, 20.0), (6.0, 20.0), (10.0, 19.0), (20.0, 15.0)),
+    500.0: ((3.0, 15.0), (6.0, 12.0), (10.0, 12.0), (20.0, 12.0)),
+    1000.0: ((3.0, 13.0), (6.0, 13.0), (10.0, 13.0), (20.0, 13.0)),
+}
+"""Spread (SD, ms) across channels of the chain's per-channel onset bias, by rate
+(Hz) and SNR (dB): the part of an onset error that the trials' spread does not show
+and a difference of two channels' onsets does not cancel.  Measured by
+``python benchmarks/bench_onset_bias.py`` (4 simulated prone-hip-extension sessions,
+24 channels per cell, 2026-12): 250 Hz 19.7 / 19.6 / 18.5 / 14.6 ms at 3 / 6 / 10 /
+20 dB, 500 Hz 14.5 / 11.4 / 10.2 / 11.9, 1000 Hz 10.1 / 9.6 / 8.8 / 13.1; rounded up
+to an envelope that does not grow with the SNR.  Between the rates interpolated in
+1/rate, below 250 Hz scaled by 250/rate."""
+
+
+def channel_bias_sd_ms(sfreq: float, snr_db: float | None) -> float:
+    """:data:`CHANNEL_BIAS_SD_MS` at a rate and SNR (None: the lowest SNR's)."""
+    def at(rate: float) -> float:
+        rows = CHANNEL_BIAS_SD_MS[rate]
+        if snr_db is None or snr_db <= rows[0][0]:
+            return rows[0][1]
+        for (s0, v0), (s1, v1) in zip(rows, rows[1:]):
+            if snr_db <= s1:
+                return v0 + (v1 - v0) * (snr_db - s0) / (s1 - s0)
+        return rows[-1][1]
+    rates = sorted(CHANNEL_BIAS_SD_MS)
+    if sfreq <= rates[0]:
+        return at(rates[0]) * rates[0] / sfreq
+    for lo, hi in zip(rates, rates[1:]):
+        if sfreq <= hi:
+            w = (1.0 / sfreq - 1.0 / hi) / (1.0 / lo - 1.0 / hi)
+            return w * at(lo) + (1.0 - w) * at(hi)
+    return at(rates[-1])
+
+
+def systematic(c: Any, m: Any, used: Mapping[str, Any]) -> tuple[float, str]:
+    """Onset bias (ms) of a difference between two channels' onsets at the
+    recording's rate and the lower SNR of the channels used."""
+    if not m.sfreq:
+        return 0.0, ""
+    chans = {ch for k, v in used.items() if isinstance(v, list) and k not in (
+        "excluded",) for ch in v if isinstance(ch, str)}
+    snrs = [r.snr_db for r in m.channels if r.channel in chans]
+    snr = (min(s for s in snrs if s is not None) if snrs and all(s is not None for s in snrs)
+           else None)
+    err = math.sqrt(2.0) * channel_bias_sd_ms(float(m.sfreq), snr)
+    at = "an unknown SNR" if snr is None else f"{snr:.0f} dB SNR"
+    return err, (f"onsets of two muscles differ by up to +/- {err:.0f} ms of bias at "
+                 f"{float(m.sfreq):g} Hz and {at}")
 
 
 def sentence(c: Any, ok: bool, measured: float | None, target: str, rep: str) -> str:
@@ -146,4 +204,4 @@ KIND = CriterionKind(
     group_rules={"first": GroupRule("combine", -1), "then": GroupRule("combine", +1),
                  "sequence": GroupRule("all")},
     parse=parse, evaluate=evaluate, sentence=sentence, timing=True, spread=spread,
-    session=session)
+    session=session, systematic=systematic)
