@@ -132,3 +132,23 @@ def test_impossible_baseline_windows_name_the_argument(baseline):
     x = emg(np.zeros(int(20 * SF)), 2e-6, seed=8)[np.newaxis]
     with pytest.raises(ValidationError, match="baseline"):
         detect_onsets(x, SF, baseline=baseline)
+
+
+def test_activation_running_into_the_next_trial_is_split_at_its_start():
+    """Trials every 5 s; one burst runs from 7.5 s to 11.5 s, across the start of
+    the third trial (10 s): two rows, split there, each in its own trial."""
+    from emgcontrol import Recording
+
+    n = int(25 * SF)
+    bursts = [(2.5, 3.5), (7.5, 11.5), (17.5, 18.5)]
+    x = emg(envelope(n, bursts, 30e-6), 1.5e-6, seed=9)
+    rec = Recording.from_array(x[np.newaxis], SF, ["M"], units="V").add_events(
+        [(5.0 * k, 5.0, "trial") for k in range(5)])
+    acts = detect_onsets(rec)
+    rows = [(round(a.onset, 2), round(a.offset, 2), a.trial) for a in acts]
+    assert len(rows) == 4, rows
+    assert rows[1][2] == 1 and rows[2][2] == 2
+    assert rows[1][1] == rows[2][0] == 10.0
+    assert abs(rows[1][0] - 7.5) < 0.05 and abs(rows[2][1] - 11.5) < 0.15
+    # without trials, the same burst is one row
+    assert len(detect_onsets(x[np.newaxis], SF)) == 3

@@ -455,6 +455,26 @@ def to_times(pairs: Sequence[tuple[int, int]], cfg: Config, n_times: int
     return out
 
 
+def split_at_trials(times: Sequence[tuple[float, float]],
+                    trials: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Split activations that run from one trial into the next at the later trial's start.
+
+    An activation that starts before a trial and is still on when the trial
+    starts (the muscle never returned to rest between two trials) becomes two
+    rows: up to the trial start, and from it; the second row's onset is the
+    trial boundary, not a rise from rest.
+    """
+    starts = sorted(t0 for t0, _ in trials)
+    out: list[tuple[float, float]] = []
+    for on, off in times:
+        for b in starts:
+            if on < b < off:
+                out.append((on, b))
+                on = b
+        out.append((on, off))
+    return out
+
+
 # --------------------------------------------------------------------------
 # input handling
 # --------------------------------------------------------------------------
@@ -948,7 +968,8 @@ def run_detection(inp: _Input, y: np.ndarray, ok: list[int], reasons: list[str],
                                        None, None, None, None, None, 0))
             continue
         k = pos[i]
-        times = to_times(pair_events(events[k] + tail[k]), cfg, n_times)
+        times = split_at_trials(to_times(pair_events(events[k] + tail[k]), cfg, n_times),
+                                inp.trials)
         above = 10.0 * math.log10(sig0[k] / floor) if floor > 0 and math.isfinite(floor) \
             else 0.0
         reason = ""
@@ -973,9 +994,9 @@ def run_detection(inp: _Input, y: np.ndarray, ok: list[int], reasons: list[str],
                 else np.zeros(0)
             trial = None
             for j, (t0, t1) in enumerate(inp.trials):
-                if t0 <= t_on <= t1:
-                    trial = j
-                    break
+                if t0 <= t_on <= t1:  # at a boundary of two trials: the later one
+                    if trial is None or t0 > inp.trials[trial][0]:
+                        trial = j
             rows.append(Activation(name, mus, side, trial, t_on, t_off, t_off - t_on,
                                    float(seg.max()) if seg.size else 0.0,
                                    float(seg.sum() * dt)))

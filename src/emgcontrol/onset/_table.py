@@ -9,6 +9,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from typing import TYPE_CHECKING, Any
 
+from .._util import jsonable
 from ..errors import ValidationError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -42,7 +43,9 @@ class Activation:
     trial : int or None
         Index (0-based, in time order) of the ``"trial"`` event whose window
         ``[onset, onset + duration]`` contains the activation onset; None when
-        the recording has no trial events or the onset lies outside all trials.
+        the recording has no trial events or the onset lies outside all trials
+        (an onset on the boundary of two trials belongs to the later one).  An
+        activation still on when a trial starts is split there into two rows.
     onset, offset : float
         Start and end of the activation, seconds from the first sample.
     duration : float
@@ -267,7 +270,7 @@ class Activations:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready ``{"meta", "channels", "activations"}``."""
-        return {"meta": _jsonable(self._meta),
+        return {"meta": jsonable(self._meta),
                 "channels": [c.to_dict() for c in self._channels],
                 "activations": [{k: _clean(v) for k, v in r.to_dict().items()}
                                 for r in self._rows]}
@@ -334,17 +337,3 @@ def _format_table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> list[st
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
     return [fmt.format(*head), fmt.format(*("-" * w for w in widths))] + \
         [fmt.format(*r) for r in rows]
-
-
-def _jsonable(v: Any) -> Any:
-    import numpy as np
-
-    if isinstance(v, Mapping):
-        return {str(k): _jsonable(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_jsonable(x) for x in v]
-    if isinstance(v, np.generic):
-        v = v.item()
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    return v
