@@ -122,6 +122,19 @@ def test_timing_rows_follow_the_measures_and_the_target_order(session):
     assert max(med[c] for c in first if c in med) < med["GMax R"]
 
 
+
+def test_figures_read_a_typed_comparison_and_its_stored_form_alike(session):
+    """A stored results dict is read by Comparison.from_dict at the border: the same
+    rows as the Comparison; anything else is refused with what came."""
+    _, _, comp = session
+    stored = json.loads(json.dumps(comp.to_dict()))
+    assert timing_rows(stored) == timing_rows(comp)
+    assert amount_rows(stored) == amount_rows(comp)
+    with pytest.raises(ValidationError, match="not an emgcontrol comparison"):
+        timing_rows({"criteria": []})
+    with pytest.raises(ValidationError, match="got list"):
+        plot_timing([1, 2])
+
 def test_amount_rows_are_medians_of_the_measured_trials(session):
     _, _, comp = session
     data = amount_rows(comp)

@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
+    from ..patterns import Comparison
     from ..recording import Recording
 
 __all__ = ["TraceSignals", "trace_signals", "plot_traces", "plot_timing", "plot_amounts",
@@ -63,29 +64,28 @@ def _check_ax(ax: Any) -> None:
         raise ValidationError(f"ax must be a matplotlib Axes; got {type(ax).__name__}")
 
 
+def as_comparison(comparison: Any) -> Comparison:
+    """The typed Comparison behind a report argument: a Comparison as it is, its
+    ``to_dict()`` output (a stored results file) read by :meth:`Comparison.from_dict`;
+    anything else is refused, naming what came."""
+    from ..patterns import Comparison
+
+    if isinstance(comparison, Comparison):
+        return comparison
+    if isinstance(comparison, Mapping):
+        return Comparison.from_dict(comparison)
+    raise ValidationError(
+        "comparison must be an emgcontrol.patterns.Comparison (or its to_dict() output); "
+        f"got {type(comparison).__name__}")
+
+
 def _measures(comparison: Any) -> dict[str, Any]:
-    """The measures dict of a Comparison (or of its ``to_dict()`` output)."""
-    if comparison is None:
-        return {}
-    m = getattr(comparison, "measures", None)
-    if m is None and isinstance(comparison, Mapping):
-        m = comparison.get("measures")
-    if m is None:
-        raise ValidationError(
-            "comparison must be an emgcontrol.patterns.Comparison (or its to_dict() output); "
-            f"got {type(comparison).__name__}")
-    return dict(m)
+    """The measures dict of a Comparison (None: empty)."""
+    return {} if comparison is None else dict(as_comparison(comparison).measures)
 
 
 def _criteria(comparison: Any) -> list[dict[str, Any]]:
-    crit = getattr(comparison, "criteria", None)
-    if crit is None and isinstance(comparison, Mapping):
-        crit = comparison.get("criteria")
-    if crit is None:
-        raise ValidationError(
-            "comparison must be an emgcontrol.patterns.Comparison (or its to_dict() output); "
-            f"got {type(comparison).__name__}")
-    return [c.to_dict() if hasattr(c, "to_dict") else dict(c) for c in crit]
+    return [c.to_dict() for c in as_comparison(comparison).criteria]
 
 
 def _groups(c: Mapping[str, Any]) -> dict[str, list[str]]:
@@ -160,8 +160,7 @@ def trace_signals(recording: Recording, comparison: Any = None, *,
         raise ValidationError(f"recording must be a Recording; got {type(recording).__name__}")
     proc: Mapping[str, Any] = {}
     if comparison is not None:
-        proc = getattr(comparison, "processing", None) or (
-            comparison.get("processing", {}) if isinstance(comparison, Mapping) else {})
+        proc = as_comparison(comparison).processing
     params: dict[str, Any] = {"envelope": {"method": "rms", "window_s": envelope_window,
                                            "alignment": "centred"}}
     clean = recording
@@ -673,9 +672,7 @@ def amount_rows(comparison: Any, *, phase: str | None = None,
 
 def _pattern_criteria(comparison: Any) -> dict[str, Any]:
     """Criterion id -> pattern Criterion of the comparison's pattern ({} if not found)."""
-    pat = getattr(comparison, "pattern", None)
-    if pat is None and isinstance(comparison, Mapping):
-        pat = comparison.get("pattern")
+    pat = as_comparison(comparison).pattern
     if not isinstance(pat, Mapping) or not pat.get("id"):
         return {}
     from ..patterns import get_pattern
