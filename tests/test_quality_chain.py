@@ -140,11 +140,19 @@ def test_contact_loss_on_a_channel_with_large_ecg_is_still_counted(sfreq):
     s = m2.session(sfreq, 30.0, seed=20, ecg_uv=3000.0, bpm=70.0, n_quiet=0)
     x = s.data.copy()
     x[0, int(9.63 * sfreq):int(19.31 * sfreq)] += 8000.0  # contact lost for ~10 s
+    # knocks (30 ms, 8-15 mV) on row 1, some of them on heartbeats: still contact problems
+    rng = np.random.default_rng(21)
+    knocks = np.concatenate([s.r_times[[5, 17]] + 0.01, rng.uniform(1, 29, 4)])
+    for t0 in knocks:
+        i = int(t0 * sfreq)
+        x[1, i:i + int(0.03 * sfreq)] += rng.choice([-1, 1]) * rng.uniform(8000, 15000)
     rep = quality(x, sfreq, ch_names=s.ch_names, units="uV")
     assert rep[0]["jumps"].verdict == "bad"
     assert rep[0]["jumps"].value == pytest.approx(2 / 0.5)  # the two steps, not the beats
     assert "heartbeat" in rep[0]["jumps"].reason  # and the beats are named as such
-    assert verdicts(rep, "jumps")[1:] == ["good"] * 3
+    assert rep[1]["jumps"].verdict == "bad"
+    assert rep[1]["jumps"].value == pytest.approx(6 / 0.5)  # every knock
+    assert verdicts(rep, "jumps")[2:] == ["good"] * 2
 
 
 def test_real_ecg_contaminated_recording_has_no_contact_loss():

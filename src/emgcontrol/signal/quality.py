@@ -217,6 +217,13 @@ class QualityThresholds:
         The heartbeat interpretation needs >= 60 % of the level changes to
         pass both tests and >= 50 % of the regular intervals to be single
         beat intervals; the others are still counted as jumps.
+    ecg_jump_max_size_ratio : float
+        When R-peaks were found, a level change within 0.1 s of one whose
+        level is back 0.4-0.6 s later is that heartbeat only when it is at
+        most 3 x the channel's median level change at R-peaks: QRS amplitude
+        varies by well under +/-50 % from beat to beat (the largest beat of the
+        real ECG-contaminated emgGO recording is 2.1 x the median); a knock
+        that falls on a beat is larger and stays a jump.
     snr_active_pct : float
         Percentile of the 0.25 s RMS windows taken as the active level: the
         98th, so bursts that fill >= 2 % of the recording count (one 1.5 s
@@ -290,6 +297,7 @@ class QualityThresholds:
     ecg_jump_rr_tolerance: float = 0.15
     ecg_jump_min_corr: float = 0.8
     ecg_jump_min_fraction: float = 0.6
+    ecg_jump_max_size_ratio: float = 3.0
     snr_active_pct: float = 98.0
     snr_active_uv: float = 5.0
     snr_same_shape_pct: float = 40.0
@@ -813,14 +821,16 @@ def _check_jumps(x_uv: np.ndarray, sf: float, th: QualityThresholds,
     clusters = np.split(idx, np.flatnonzero(np.diff(idx) > 0.1 * sf) + 1) if len(idx) else []
     starts = np.array([c[np.argmax(np.abs(step[c]))] + w for c in clusters], dtype=int)
     sizes = np.array([float(np.max(np.abs(step[c]))) for c in clusters])
-    beats = _heartbeat_events(x_uv, starts, sf, th, r_peaks)
+    beats = _heartbeat_events(x_uv, starts, sf, th, r_peaks,
+                              (np.abs(step), w, sizes) if len(starts) else None)
     hb = beats["mask"] if beats is not None else np.zeros(len(starts), bool)
     other = starts[~hb]
     count = len(other)
     rate = count / minutes
     verdict = _grade_high(rate, th.jumps_warn_per_min, th.jumps_bad_per_min)
     if count == 0:
-        reason = f"no sudden level change of >= {th.jump_uv:,.0f} uV"
+        reason = (f"no sudden level change of >= {th.jump_uv:,.0f} uV" if beats is None else
+                  f"no contact-loss level change of >= {th.jump_uv:,.0f} uV")
     else:
         size = float(np.max(sizes[~hb]))
         reason = (f"{count} sudden level change(s) of up to {size:,.0f} uV ({rate:.2g} per "
@@ -835,14 +845,20 @@ def _check_jumps(x_uv: np.ndarray, sf: float, th: QualityThresholds,
 
 
 def _heartbeat_events(x_uv: np.ndarray, ev: np.ndarray, sf: float, th: QualityThresholds,
-                      r_peaks: np.ndarray | None = None) -> dict[str, Any] | None:
+                      r_peaks: np.ndarray | None = None,
+                      steps: tuple[np.ndarray, int, np.ndarray] | None = None
+                      ) -> dict[str, Any] | None:
     """Which level changes are heartbeats.
 
     A level change is a heartbeat when it belongs to a train with regular
     intervals and one repeated shape (see the ``ecg_jump_*`` thresholds), or,
     when R-peaks were found in the recording, when it lies within 0.1 s of
-    one and the level is back 0.4-0.6 s later (a QRS, not a step).  Returns
-    None when no level change is a heartbeat, else ``{"mask", "bpm", "n"}``.
+    one, the level is back 0.4-0.6 s later (a QRS, not a step) and it is no
+    larger than ``ecg_jump_max_size_ratio`` x the channel's median heartbeat
+    change (``steps``: the
+    absolute level-change statistic, its offset in samples and the events'
+    sizes; a knock that happens to fall on a beat is larger).  Returns None
+    when no level change is a heartbeat, else ``{"mask", "bpm", "n"}``.
     """
     if len(ev) == 0:
         return None
@@ -863,7 +879,14 @@ def _heartbeat_events(x_uv: np.ndarray, ev: np.ndarray, sf: float, th: QualityTh
             if b1 > b0 and a1 > a0:
                 back[i] = abs(np.median(x_uv[a0:a1]) - np.median(x_uv[b0:b1])) \
                     < 0.5 * th.jump_uv
-        mask |= near & back
+        locked = near & back
+        if steps is not None and locked.any():
+            a_step, off, sizes = steps
+            h = int(round(0.1 * sf))
+            typical = np.median([np.max(a_step[max(0, p - off - h): max(1, p - off + h)])
+                                 for p in r if 0 <= p - off < len(a_step)] or [np.inf])
+            locked &= sizes <= th.ecg_jump_max_size_ratio * typical
+        mask |= locked
         if not math.isfinite(bpm):
             bpm = 60.0 * sf / float(np.median(np.diff(r)))
     if not mask.any():
@@ -1455,8 +1478,8 @@ def quality(
         checks[i]["flat"] = _check_flat(x_uv[i], sf, rail_uv, th)
         checks[i]["clipping"] = _check_clipping(clean[i], sf, th)
         checks[i]["dc_offset"] = _check_dc(x_uv[i], rail_uv, th)
-    notch_hz, notch_desc = _resolve_quality_notch(x if _is_recording(x) else clean, sf, notch,
-                                                  mains_freq)
+    notch_hz, notch_desc = _resolve_quality_notch(
+        x if _is_recording(x) and np.isfinite(data).all() else clean, sf, notch, mains_freq)
     used = clean
     if notch_hz is not None:
         from .filters import notch as _notch
