@@ -1,4 +1,8 @@
-"""Argument checks used at the public border (messages name the argument)."""
+"""Argument checks used at the public border (messages name the argument).
+
+Array coercion (:func:`as_float_2d`) lives in :mod:`emgcontrol._util` and is
+re-exported here for the modules that import it from this one.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from ._util import as_float_2d  # noqa: F401 - re-exported
 from .errors import NonFiniteDataError, ValidationError
 
 
@@ -58,26 +63,3 @@ def check_finite(data: np.ndarray, ch_names: Sequence[str] | None = None) -> Non
         f"channel {name!r} holds {n_bad} non-finite sample(s); the first is {kind} "
         f"at sample {int(sample)}"
     )
-
-
-def as_float_2d(name: str, data: Any) -> np.ndarray:
-    """Convert ``data`` to a C-contiguous float64 array of shape (n_channels, n_times).
-
-    A 1-D array is taken as a single channel.  Integer and float32 input is
-    converted without loss; complex, object or string arrays are refused.
-    """
-    try:
-        arr = np.asarray(data)
-    except Exception as err:  # ragged lists raise ValueError in numpy
-        raise ValidationError(f"{name} cannot be converted to an array: {err}") from None
-    if arr.dtype == object or arr.dtype.kind not in "biuf":
-        raise ValidationError(
-            f"{name} must hold real numbers; got an array of dtype {arr.dtype}"
-        )
-    if arr.ndim == 1:
-        arr = arr[np.newaxis, :]
-    if arr.ndim != 2:
-        raise ValidationError(
-            f"{name} must be 2-D (n_channels, n_times) or 1-D; got shape {arr.shape}"
-        )
-    return np.ascontiguousarray(arr, dtype=np.float64)

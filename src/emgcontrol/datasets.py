@@ -135,7 +135,7 @@ def make(name: str, folder: str | os.PathLike[str]) -> Path:
     Path
         The recording file.
     """
-    from . import io
+    from .io import write_bdf, write_brainflow_csv, write_edf
     from .simulate import simulate
 
     sample = _get(name)
@@ -146,11 +146,11 @@ def make(name: str, folder: str | os.PathLike[str]) -> Path:
     path = folder / sample.filename
     ext = path.suffix.lower()
     if ext == ".bdf":
-        io.write_bdf(rec, path)
+        write_bdf(rec, path)
     elif ext == ".edf":
-        io.write_edf(rec, path)
+        write_edf(rec, path)
     else:
-        io.write_brainflow_csv(rec, path, board=sample.board)
+        write_brainflow_csv(rec, path, board=sample.board)
     truth.save(path.with_name(path.name + ".truth.json"))
     return path
 

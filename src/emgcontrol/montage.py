@@ -32,6 +32,7 @@ __all__ = [
     "list_muscles",
     "make_montage",
     "get_preset",
+    "as_montage",
 ]
 
 SIDES = ("left", "right")
@@ -483,3 +484,55 @@ def get_preset(name: str) -> Montage:
         )
     muscles, desc = _PRESET_SPECS[name]
     return make_montage(muscles, name=name, description=desc)
+
+
+def as_montage(spec: Montage | str | Mapping[str, str] | Sequence[str], *,
+               name: str = "montage") -> Montage:
+    """A Montage from a Montage, a preset name, a muscle list or ``{channel: muscle}``.
+
+    The one way every layer (simulator, boards, assessment, cohorts) reads a
+    montage argument.
+
+    Parameters
+    ----------
+    spec : Montage, str, mapping or sequence
+        A :class:`Montage` (returned as it is); a preset name (:data:`PRESETS`);
+        a text with muscles in channel order, ``"left multifidus,right
+        multifidus"``, or channel assignments, ``"EXG1=left multifidus,EXG2=..."``
+        (as typed on the command line); a mapping channel -> muscle; or a
+        sequence of muscles in channel order.
+    name : str
+        Argument name for the messages (``"montage"``, ``"muscles"``).
+
+    Returns
+    -------
+    Montage
+
+    Raises
+    ------
+    ValidationError
+        Unknown preset (with close matches), no muscle at all, or a value of
+        another type.
+    UnknownMuscleError
+        A muscle name that is not in the vocabulary.
+    """
+    if isinstance(spec, Montage):
+        return spec
+    if isinstance(spec, str):
+        s = spec.strip()
+        if s in _PRESET_SPECS:
+            return get_preset(s)
+        if "," in s or "=" in s:
+            parts = [x.strip() for x in s.split(",") if x.strip()]
+            if parts and all("=" in x for x in parts):
+                return make_montage(dict(x.split("=", 1) for x in parts))
+            if parts:
+                return make_montage(parts)
+        return get_preset(s)  # raises with close matches
+    if isinstance(spec, (Mapping, Sequence)):
+        if len(spec) == 0:
+            raise ValidationError(f"{name} must name at least one muscle; got none")
+        return make_montage(spec)
+    raise ValidationError(
+        f"{name} must be a Montage, a preset name, a list of muscles or a mapping "
+        f"channel -> muscle; got {type(spec).__name__} {spec!r}"[:300])

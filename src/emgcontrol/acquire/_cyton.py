@@ -20,12 +20,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ValidationError
+from ..hardware import ADS1299_VREF_V  # noqa: F401 - kept importable from here
+from ..hardware import CYTON_DEFAULT_GAIN, CYTON_GAINS, cyton_rail_v
 
 __all__ = ["CytonChannel", "cyton_channel_command", "parse_cyton_command", "GAINS",
            "INPUT_TYPES", "CHANNEL_LETTERS", "rail_uv"]
 
-GAINS: tuple[int, ...] = (1, 2, 4, 6, 8, 12, 24)
-"""PGA gains of the Cyton's ADS1299, in code order (``G`` = 0-6)."""
+GAINS: tuple[int, ...] = CYTON_GAINS
+"""PGA gains of the Cyton's ADS1299, in code order (``G`` = 0-6);
+:data:`emgcontrol.hardware.CYTON_GAINS`."""
 
 INPUT_TYPES: tuple[str, ...] = ("normal", "shorted", "bias_meas", "mvdd", "temp", "testsig",
                                 "bias_drp", "bias_drn")
@@ -34,13 +37,14 @@ INPUT_TYPES: tuple[str, ...] = ("normal", "shorted", "bias_meas", "mvdd", "temp"
 CHANNEL_LETTERS: str = "12345678QWERTYUI"
 """Channel characters 1-16 (Daisy channels 9-16 are ``Q``-``I``)."""
 
-ADS1299_VREF_V = 4.5
-"""Reference voltage of the ADS1299: the input range is +/- 4.5 V / gain."""
-
 
 def rail_uv(gain: int) -> float:
-    """Input range (rail) in microvolts at a PGA gain: 4.5 V / gain."""
-    return ADS1299_VREF_V / float(gain) * 1e6
+    """Input range (rail) in microvolts at a PGA gain: 4.5 V / gain.
+
+    The microvolt form of :func:`emgcontrol.hardware.cyton_rail_v`, for the live
+    channel monitor, which works in BrainFlow's microvolts.
+    """
+    return cyton_rail_v(gain) * 1e6
 
 
 @dataclass(frozen=True)
@@ -70,7 +74,7 @@ class CytonChannel:
 
     channel: int
     power_down: bool = False
-    gain: int = 24
+    gain: int = CYTON_DEFAULT_GAIN
     input_type: str = "normal"
     bias: bool = True
     srb2: bool = False
@@ -88,9 +92,9 @@ class CytonChannel:
         return rail_uv(self.gain)
 
 
-def cyton_channel_command(channel: int, *, power_down: bool = False, gain: int = 24,
-                          input_type: str = "normal", bias: bool = True, srb2: bool = False,
-                          srb1: bool = False) -> str:
+def cyton_channel_command(channel: int, *, power_down: bool = False,
+                          gain: int = CYTON_DEFAULT_GAIN, input_type: str = "normal",
+                          bias: bool = True, srb2: bool = False, srb1: bool = False) -> str:
     """Build the Cyton command that sets one channel (e.g. ``"x1060100X"``).
 
     Parameters

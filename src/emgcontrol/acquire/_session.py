@@ -33,7 +33,7 @@ import numpy as np
 
 from .._validate import check_positive
 from ..errors import EmgcontrolError, ValidationError
-from ..montage import Montage, MuscleRef
+from ..montage import MuscleRef, as_montage
 from ._boards import (CONNECTION_PARAMS, PLAYBACK, SIMULATED, BoardInfo,
                       board_info, check_connection_params, resolve_board)
 from ._monitor import ChannelFlag, ChannelMonitor, CounterTracker
@@ -371,6 +371,7 @@ class BoardSession:
             self.params_master = conn["master_board"]
 
     def _setup_layout(self) -> None:
+        from ..hardware import CYTON_DEFAULT_GAIN
         from ..io.brainflow_csv import board_layout
         from ._cyton import channel_settings, rail_uv
 
@@ -421,7 +422,7 @@ class BoardSession:
             self.channel_settings = channel_settings(self._channel_settings_spec,
                                                      len(lay["exg"]))
         if cyton_family:
-            rails = [rail_uv(24)] * len(lay["exg"])
+            rails = [rail_uv(CYTON_DEFAULT_GAIN)] * len(lay["exg"])
             for cs in self.channel_settings:
                 rails[cs.channel - 1] = cs.rail_uv
             self.rails_uv = rails
@@ -994,29 +995,6 @@ class BoardSession:
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, side)
-
-
-def as_montage(spec: Any) -> Montage:
-    """A Montage from a Montage, preset name, list of muscles or {channel: muscle}."""
-    from ..montage import PRESETS, get_preset, make_montage
-
-    if isinstance(spec, Montage):
-        return spec
-    if isinstance(spec, str):
-        s = spec.strip()
-        if s in PRESETS:
-            return get_preset(s)
-        if "," in s or "=" in s:
-            parts = [x.strip() for x in s.split(",") if x.strip()]
-            if all("=" in x for x in parts):
-                return make_montage(dict(x.split("=", 1) for x in parts))
-            return make_montage(parts)
-        return get_preset(s)  # raises with close matches
-    if isinstance(spec, (Mapping, Sequence)):
-        return make_montage(spec)
-    raise ValidationError(
-        "montage must be a Montage, a preset name, a list of muscles or a mapping "
-        f"channel -> muscle; got {spec!r}")
 
 
 def open_board(board: Any = SIMULATED, **kwargs: Any) -> BoardSession:

@@ -298,20 +298,21 @@ class SimulatedBoard:
             out["n_trials"] = self.recording.meta.get("n_trials")
         return out
 
-    def reference(self, *, pipeline_stages: Sequence[Any] | None = None,
-                  window_s: float = 0.5) -> Any:
-        """MVC reference of the simulated subject, measured like a live MVC capture.
+    def mvc_recording(self) -> Recording:
+        """The simulated subject's MVC block: raw, as a live MVC capture would record it.
 
-        The simulator's MVC block for the same subject (same seed) is filtered by
-        ``pipeline_stages`` (causal, as the live feedback filters) and passed to
-        :func:`emgcontrol.metrics.compute_mvc_reference` (largest ``window_s`` RMS
-        within each muscle's MVC plateau).
+        The simulator's MVC contractions for the same subject (same seed, faults,
+        montage and rate as the stream), with their ``"mvc"`` events, cropped
+        0.5 s after the last contraction.  The caller filters it and computes the
+        reference from it (the live feedback does so with its own causal filter
+        and :func:`emgcontrol.metrics.compute_mvc_reference`); the board itself
+        computes no metric.
 
         Returns
         -------
-        emgcontrol.metrics.NormalizationReference
+        Recording
+            Unfiltered, in volts.
         """
-        from ..metrics import compute_mvc_reference
         from ..simulate import simulate
 
         self.build()
@@ -323,9 +324,7 @@ class SimulatedBoard:
         rec, _ = simulate(self.protocol, self.variant, sfreq=self.recording.sfreq, **kw)
         mvc_events = [e for e in rec.events if e.label == "mvc"]
         stop = max(e.onset + e.duration for e in mvc_events) + 0.5
-        rec = rec.crop(tmax=min(stop, rec.duration - 1.0 / rec.sfreq))
-        rec = _filter_causal(rec, pipeline_stages)
-        return compute_mvc_reference(rec, method="mvc", window_s=window_s, label="mvc")
+        return rec.crop(tmax=min(stop, rec.duration - 1.0 / rec.sfreq))
 
     def close(self) -> None:
         """Remove temporary files."""
@@ -338,15 +337,3 @@ def _preset_or(name: str) -> Any:
     from ..montage import PRESETS, get_preset
 
     return get_preset(name) if name in PRESETS else name
-
-
-def _filter_causal(rec: Recording, stages: Sequence[Any] | None) -> Recording:
-    """Apply causal pipeline stages to the EMG channels of a recording."""
-    from ..signal import BandPass, Pipeline
-
-    stages = list(stages) if stages is not None else [BandPass()]
-    idx = [i for i, t in enumerate(rec.ch_types) if t in ("emg", "ecg")]
-    pipe = Pipeline(stages, rec.sfreq, len(idx))
-    data = rec.data.copy()
-    data[idx] = pipe.process(rec.data[idx])
-    return rec.with_step("causal_filter", {"stages": pipe.params()}, data=data)

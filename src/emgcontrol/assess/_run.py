@@ -87,7 +87,7 @@ class Assessment:
                 why = why if len(why) <= 90 else why[:87] + "..."
                 detail = f"not assessable: {why}"
             else:
-                from ..report._style import fmt_value
+                from ..report import fmt_value
 
                 detail = f"{fmt_value(x.measured, x.unit)} (target {x.target})"
             lines.append(f"  {tag[x.verdict]} {x.id:<{width}}  {detail}")
@@ -118,7 +118,8 @@ def _warm_up_imports() -> None:
         from matplotlib.backends import backend_agg, backend_pdf  # noqa: F401
         from matplotlib.figure import Figure
 
-        from .. import metrics, onset  # noqa: F401
+        from ..metrics import compute_mvc_reference  # noqa: F401
+        from ..onset import detect_onsets  # noqa: F401
         from ..signal import ecg, quality  # noqa: F401
 
         fig = Figure(figsize=(2, 1))
@@ -350,7 +351,7 @@ def assess(
 
         rec = read(input)
         if montage is not None:
-            from ..acquire import as_montage
+            from ..montage import as_montage
 
             rec = rec.set_montage(as_montage(montage))
         # an "mvc" marker without "mvc_end" lasts MVC_MARKER_S, not up to the task
@@ -411,7 +412,7 @@ def assess(
             mvc_info["file"] = str(mvc)
             session.setdefault("recordings", {})["mvc"] = str(mvc)
         if montage is not None and not any(m is not None for m in mvc_rec.muscles):
-            from ..acquire import as_montage
+            from ..montage import as_montage
 
             mvc_rec = mvc_rec.set_montage(as_montage(montage))
     elif mvc_rec is None and any((e.label == "mvc" or e.label.startswith("mvc:"))

@@ -251,7 +251,7 @@ def _read(path: Path, montage: Any = None) -> Any:
 
     rec = read(path)
     if montage is not None and not any(m is not None for m in rec.muscles):
-        from ..acquire import as_montage
+        from ..montage import as_montage
 
         rec = rec.set_montage(as_montage(montage))
     return events_from_markers(rec)

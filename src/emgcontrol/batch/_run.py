@@ -255,7 +255,7 @@ def _set_numba_threads(n: int | None) -> None:
 
 
 def _batch_block(path: Any, digest: str | None, settings: Mapping[str, Any] | None) -> dict:
-    from .. import __version__
+    from .._version import __version__
 
     return {"format": ITEM_FORMAT, "version": ITEM_VERSION, "path": str(path),
             "content_hash": digest, "settings": dict(settings or {}), "status": "ok",
@@ -673,7 +673,7 @@ def _settings(protocol: Any, options: Mapping[str, Any] | None, level: Any,
               montage: Any) -> tuple[dict[str, Any], str, str | None]:
     """Resolve the pattern now (bad protocol/options/level/montage fail before any
     work) and describe what decides whether an earlier result can be reused."""
-    from ..metrics._common import jsonable
+    from .._util import jsonable
     from ..patterns import get_pattern
 
     if not isinstance(protocol, (str, os.PathLike)):
@@ -689,7 +689,7 @@ def _settings(protocol: Any, options: Mapping[str, Any] | None, level: Any,
         pattern.get_level(level)
     mont_desc: Any = None
     if montage is not None:
-        from ..acquire import as_montage
+        from ..montage import as_montage
 
         m = as_montage(montage)
         mont_desc = m.to_dict() if hasattr(m, "to_dict") else str(m)

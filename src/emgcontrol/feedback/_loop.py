@@ -465,7 +465,7 @@ def _resolve_reference(reference: Any, session: Any, stages: Sequence[Any]) -> A
     if isinstance(reference, str) and reference in ("auto", "capture", "mvc", "rvc"):
         if reference == "auto":
             if session.simulation is not None:
-                return session.simulation.reference(pipeline_stages=stages)
+                return simulated_reference(session.simulation, stages)
             return None
         return reference
     from ..recording import Recording
@@ -475,8 +475,63 @@ def _resolve_reference(reference: Any, session: Any, stages: Sequence[Any]) -> A
 
         reference = read(reference)
     if isinstance(reference, Recording):
-        from ..acquire._simulated import _filter_causal
         from ..metrics import compute_mvc_reference
 
-        return compute_mvc_reference(_filter_causal(reference, stages))
+        return compute_mvc_reference(filter_causal(reference, stages))
     return reference
+
+
+def filter_causal(rec: Any, stages: Sequence[Any] | None) -> Any:
+    """Apply causal pipeline stages to the EMG (and ECG) channels of a recording.
+
+    What the live feedback does to its stream, applied offline to a reference
+    recording so that its %MVC scale matches the live envelopes.
+
+    Parameters
+    ----------
+    rec : Recording
+        The recording (volts).
+    stages : sequence of stages, optional
+        :mod:`emgcontrol.signal` pipeline stages (default: ``[BandPass()]``).
+
+    Returns
+    -------
+    Recording
+        A new recording with a ``causal_filter`` history step.
+    """
+    from ..signal import BandPass, Pipeline
+
+    stages = list(stages) if stages is not None else [BandPass()]
+    idx = [i for i, t in enumerate(rec.ch_types) if t in ("emg", "ecg")]
+    pipe = Pipeline(stages, rec.sfreq, len(idx))
+    data = rec.data.copy()
+    data[idx] = pipe.process(rec.data[idx])
+    return rec.with_step("causal_filter", {"stages": pipe.params()}, data=data)
+
+
+def simulated_reference(simulation: Any, stages: Sequence[Any] | None = None, *,
+                        window_s: float = 0.5) -> Any:
+    """MVC reference of a simulated board's subject, measured like a live MVC capture.
+
+    The board's MVC block (:meth:`emgcontrol.acquire.SimulatedBoard.mvc_recording`:
+    same subject, seed and rate) is filtered by ``stages`` (causal, as the live
+    feedback filters) and passed to :func:`emgcontrol.metrics.compute_mvc_reference`
+    (largest ``window_s`` RMS within each muscle's MVC plateau).
+
+    Parameters
+    ----------
+    simulation : SimulatedBoard
+        ``BoardSession.simulation`` of a session on the simulated board.
+    stages : sequence of stages, optional
+        The feedback's causal filter stages (default: ``[BandPass()]``).
+    window_s : float
+        RMS window, s (default 0.5).
+
+    Returns
+    -------
+    emgcontrol.metrics.NormalizationReference
+    """
+    from ..metrics import compute_mvc_reference
+
+    rec = filter_causal(simulation.mvc_recording(), stages)
+    return compute_mvc_reference(rec, method="mvc", window_s=window_s, label="mvc")

@@ -317,20 +317,16 @@ def get_targets(spec: Any) -> Targets | None:
     import os
 
     if isinstance(spec, (str, os.PathLike)):
+        from ..patterns import get_pattern, load_pattern
+
         text = os.fspath(spec)
-        patterns = _patterns_module()
         if text.lower().endswith(".toml"):
-            if patterns is None or not hasattr(patterns, "load_pattern"):
-                raise ValidationError(
-                    f"cannot read the pattern file {text}: emgcontrol.patterns is not "
-                    "available in this installation")
-            return Targets.from_pattern(patterns.load_pattern(text))
-        if patterns is not None and hasattr(patterns, "get_pattern"):
-            try:
-                return Targets.from_pattern(patterns.get_pattern(text))
-            except (ValidationError, KeyError, LookupError):
-                if text not in BUILTIN_TARGETS:
-                    raise
+            return Targets.from_pattern(load_pattern(text))
+        try:
+            return Targets.from_pattern(get_pattern(text))
+        except (ValidationError, KeyError, LookupError):
+            if text not in BUILTIN_TARGETS:
+                raise
         if text in BUILTIN_TARGETS:
             t = Targets.from_mapping(BUILTIN_TARGETS[text], name=text)
             return Targets(t.name, t.zones, t.order, t.unit, source="built-in live defaults")
@@ -340,14 +336,6 @@ def get_targets(spec: Any) -> Targets | None:
     raise ValidationError(
         f"targets must be Targets, a pattern, a pattern name or file, or a mapping; got "
         f"{type(spec).__name__}")
-
-
-def _patterns_module() -> Any:
-    try:
-        from .. import patterns
-    except ImportError:
-        return None
-    return patterns
 
 
 def match_channels(spec: str, ch_names: Sequence[str],

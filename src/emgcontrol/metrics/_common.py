@@ -16,8 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._util import jsonable
+from .._util import window_samples as n_samples  # noqa: F401 - used by the metrics
 from .._validate import check_positive
 from ..errors import EmgcontrolWarning, ValidationError
+from ..hardware import CYTON_RAIL_V
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -29,8 +32,9 @@ __all__ = ["MetricTable", "Segment", "STATUS_OK", "STATUS_NA", "RAIL_V", "FLAT_S
 STATUS_OK = "ok"
 STATUS_NA = "not_assessable"
 
-RAIL_V = 4.5 / 24
-"""Default amplifier rail, V: the OpenBCI Cyton input range at gain 24 (+/-187.5 mV).
+RAIL_V = CYTON_RAIL_V
+"""Default amplifier rail, V: the OpenBCI Cyton input range at gain 24 (+/-187.5 mV,
+:data:`emgcontrol.hardware.CYTON_RAIL_V`).
 No surface EMG comes near it (sEMG stays below ~5 mV), so a sample at >= 90 % of it
 is a saturated input whatever the amplifier."""
 
@@ -42,30 +46,9 @@ RAIL_FRACTION = 0.9
 RAILED_MIN_SHARE = 0.01  # >= 1 % of the samples at the rail: the amplitude is unusable
 
 
-# --------------------------------------------------------------------- JSON
-def jsonable(value: Any) -> Any:
-    """Plain JSON types: numpy scalars/arrays converted, non-finite floats -> None."""
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return jsonable(value.tolist())
-    if value is None or isinstance(value, (bool, str)):
-        return value
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        f = float(value)
-        return f if math.isfinite(f) else None
-    try:  # pandas NA / NaT and the like
-        if value != value:  # noqa: PLR0124 - NaN-like
-            return None
-    except Exception:  # pragma: no cover - exotic objects
-        pass
-    return str(value)
+# JSON conversion (:func:`jsonable`) and window lengths (:func:`n_samples`, seconds to
+# samples) live in emgcontrol._util; they are imported above and used throughout the
+# metrics under these names.
 
 
 # -------------------------------------------------------------------- table
@@ -381,16 +364,6 @@ def channel_info(rec: Recording, i: int) -> dict[str, Any]:
 
 
 # ----------------------------------------------------------- moving windows
-def n_samples(name: str, seconds: Any, sfreq: float) -> int:
-    """``round(seconds * sfreq)`` samples, at least 1 (else ValidationError)."""
-    s = check_positive(name, seconds)
-    n = int(round(s * sfreq))
-    if n < 1:
-        raise ValidationError(
-            f"{name}={s:g} s is shorter than one sample at {sfreq:g} Hz")
-    return n
-
-
 def moving_mean_valid(v: np.ndarray, n: int) -> np.ndarray:
     """Means of every full window of ``n`` samples of ``v`` (last axis).
 

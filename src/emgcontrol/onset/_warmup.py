@@ -69,12 +69,10 @@ def prefetch() -> None:
     process runs (see ``emgcontrol._compile_notice``): the rest of the usual
     offline chain, while that process compiles its zero-phase filter.
     """
-    from ..signal import _kernels as ks
+    from ..signal import warmup_filter
 
     _detector_steps([DEFAULT_METHOD], large=False)
-    sos = np.array([[0.2, 0.4, 0.2, 1.0, -0.3, 0.1]])
-    x = np.linspace(-1.0, 1.0, 128).reshape(2, 64)
-    ks.sosfilt(sos, np.zeros((2, 1, 2)), x, np.empty_like(x))
+    warmup_filter()
 
 
 def warmup_steps(methods: Iterable[str] | str | None = None, *, offline: bool = True,
@@ -85,7 +83,7 @@ def warmup_steps(methods: Iterable[str] | str | None = None, *, offline: bool = 
     -------
     list of WarmupStep
     """
-    from ..signal import _kernels as ks
+    from ..signal import kernel_cache_dir
     from ..signal import warmup as signal_warmup
 
     if methods is None:
@@ -104,7 +102,7 @@ def warmup_steps(methods: Iterable[str] | str | None = None, *, offline: bool = 
     t0 = time.perf_counter()
     signal_warmup(offline=offline)
     steps.append(WarmupStep("signal kernels", time.perf_counter() - t0,
-                            _cache_dir(ks.sosfilt)))
+                            kernel_cache_dir()))
     steps += _detector_steps(names, large)
     return steps
 

@@ -35,6 +35,7 @@ from ._figures import (TraceSignals, amount_rows, plot_amounts, plot_criteria, p
                        plot_timing, plot_traces, timing_rows, trace_signals)
 from ._items import INFO_KEYS, NOT_RECORDED, reporting_items
 from ._report import RESULTS_FORMAT, RESULTS_VERSION, Report, make_report
+from ._style import fmt_value
 
 __all__ = [
     "plot_traces",
@@ -53,4 +54,5 @@ __all__ = [
     "NOT_RECORDED",
     "RESULTS_FORMAT",
     "RESULTS_VERSION",
+    "fmt_value",
 ]

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ValidationError
-from ..metrics._common import jsonable
+from .._util import jsonable
 from ._figures import (TraceSignals, amount_rows, plot_amounts, plot_criteria, plot_progress,
                        plot_timing, plot_traces, timing_rows, trace_signals)
 from ._items import NOT_RECORDED, reporting_items
@@ -307,7 +307,7 @@ class Report:
         criterion with ``id, verdict, measured, target, unit, reason, sentence``,
         per-trial values...), so :meth:`Comparison.from_dict` reads it back.
         """
-        from .. import __version__
+        from .._version import __version__
 
         d = self.comparison.to_dict()
         counts = {v: sum(1 for c in self.comparison.criteria if c.verdict == v)
@@ -713,7 +713,7 @@ class Report:
         for r in self._references():
             a(f"<li>{_esc(r)}</li>")
         a("</ol></section>")
-        from .. import __version__
+        from .._version import __version__
 
         a(f"<footer>Made by emgcontrol {_esc(__version__)} on {_esc(self.created)}. "
           "This report supports clinical reasoning; it does not replace it.</footer>")

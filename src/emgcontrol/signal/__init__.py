@@ -86,7 +86,9 @@ from .stream import (
     Rectify,
     SOSFilter,
     Stage,
+    kernel_cache_dir,
     warmup,
+    warmup_filter,
 )
 
 __all__ = [
@@ -130,6 +132,8 @@ __all__ = [
     "LinearEnvelope",
     "TKEO",
     "warmup",
+    "warmup_filter",
+    "kernel_cache_dir",
     # ECG removal
     "remove_ecg",
     "find_r_peaks",

@@ -10,6 +10,7 @@ import numpy as np
 
 from .._compile_notice import notice, start_prefetch
 from .._threads import run_row_groups
+from .._util import as_real_array, window_samples
 from .._validate import check_option, check_positive
 from ..errors import NonFiniteDataError, ValidationError
 
@@ -141,19 +142,8 @@ def tkeo_centred_rows(x: np.ndarray, y: np.ndarray, chk: np.ndarray) -> None:
 
 def as_array(name: str, x: Any) -> np.ndarray:
     """Convert array-like ``x`` to a float64 ndarray (ints and float32 widened)."""
-    try:
-        arr = np.asarray(x)
-    except Exception as err:  # ragged sequences raise ValueError
-        raise ValidationError(f"{name} cannot be converted to an array: {err}") from None
-    if arr.dtype == object or arr.dtype.kind not in "biuf":
-        raise ValidationError(
-            f"{name} must hold real numbers; got an array of dtype {arr.dtype}"
-        )
-    if arr.ndim == 0:
-        raise ValidationError(f"{name} must have at least one dimension (time); got a scalar")
-    if arr.dtype != np.float64:
-        arr = arr.astype(np.float64)
-    return arr
+    return as_real_array(name, x,
+                         scalar="must have at least one dimension (time); got a scalar")
 
 
 class Rows:
@@ -286,14 +276,7 @@ def check_freq_below_nyquist(name: str, value: Any, sfreq: float) -> float:
 
 def n_window(window: Any, sfreq: float, name: str = "window") -> int:
     """Window length in samples, ``round(window * sfreq)``; at least one sample."""
-    w = check_positive(name, window)
-    n = int(round(w * sfreq))
-    if n < 1:
-        raise ValidationError(
-            f"{name}={w:g} s is shorter than one sample at sfreq={sfreq:g} Hz "
-            f"(needs >= {0.5 / sfreq:g} s)"
-        )
-    return n
+    return window_samples(name, window, sfreq)
 
 
 def is_recording(x: Any) -> bool:

@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._util import as_rows as _as_2d  # ``(n_rows, n_times)`` float64 and the shape
 from .._validate import check_finite, check_option, check_positive, check_sfreq
 from ..errors import EmgcontrolWarning, ValidationError
 
@@ -179,20 +180,6 @@ def _is_recording(x: Any) -> bool:
     from ..recording import Recording
 
     return isinstance(x, Recording)
-
-
-def _as_2d(name: str, x: Any) -> tuple[np.ndarray, tuple[int, ...]]:
-    """Return ``x`` as a float64 (n_rows, n_times) array and its original shape."""
-    try:
-        arr = np.asarray(x)
-    except Exception as err:  # pragma: no cover - ragged input
-        raise ValidationError(f"{name} cannot be converted to an array: {err}") from None
-    if arr.dtype == object or arr.dtype.kind not in "biuf":
-        raise ValidationError(f"{name} must hold real numbers; got an array of dtype {arr.dtype}")
-    if arr.ndim == 0:
-        raise ValidationError(f"{name} must have a time axis; got a scalar")
-    shape = arr.shape
-    return np.ascontiguousarray(arr.reshape(-1, shape[-1]), dtype=np.float64), shape
 
 
 def _row_names(n: int, names: Sequence[str] | None) -> list[str]:

@@ -37,15 +37,13 @@ explicitly at or above Nyquist is an error.
 from __future__ import annotations
 
 import math
-import os
-import sys
-import warnings
 from typing import Any
 
 import numpy as np
 
+from .._util import warn as _warn  # attributed to the caller outside the package
 from .._validate import check_positive
-from ..errors import EmgcontrolWarning, ValidationError
+from ..errors import ValidationError
 from ._common import (
     FILTER_TYPES,
     Rows,
@@ -94,17 +92,6 @@ MAINS_RATIO_THRESHOLD = 10.0
 # --------------------------------------------------------------------------
 # helpers
 # --------------------------------------------------------------------------
-
-
-def _warn(message: str) -> None:
-    """Warn with the stack level of the first caller outside emgcontrol."""
-    pkg = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-    frame = sys._getframe(1)
-    level = 2
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(pkg):
-        frame = frame.f_back
-        level += 1
-    warnings.warn(message, EmgcontrolWarning, stacklevel=level)
 
 
 def _check_sos(sos: Any) -> np.ndarray:

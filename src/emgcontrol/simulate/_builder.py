@@ -10,7 +10,8 @@ import numpy as np
 
 from .._validate import check_option
 from ..errors import ValidationError
-from ..montage import Montage, MuscleRef, get_preset, make_montage
+from ..hardware import ADC_MAX_CODE, CYTON_DEFAULT_GAIN
+from ..montage import Montage, MuscleRef, as_montage
 from ..recording import Recording
 from . import _components as comp
 from ._params import CYTON_LSB_V, CYTON_RAIL_V, FALLBACK_DEFAULTS, MUSCLE_DEFAULTS
@@ -99,21 +100,6 @@ def _check_nonneg(name: str, value: Any, upper: float | None = None) -> float:
         rng_txt = f"between 0 and {upper:g}" if upper is not None else ">= 0"
         raise ValidationError(f"{name} must be a finite number {rng_txt}; got {value!r}")
     return out
-
-
-def as_montage(muscles: Any) -> Montage:
-    """A Montage from a Montage, a preset name, a mapping or a list of muscles."""
-    if isinstance(muscles, Montage):
-        return muscles
-    if isinstance(muscles, str):
-        return get_preset(muscles)
-    if isinstance(muscles, (Mapping, Sequence)):
-        if len(muscles) == 0:
-            raise ValidationError("muscles must name at least one muscle; got none")
-        return make_montage(muscles)
-    raise ValidationError(
-        "muscles must be a Montage, a preset name, a mapping channel -> muscle or a "
-        f"list of muscles; got {type(muscles).__name__}")
 
 
 def _defaults(ref: MuscleRef | None):
@@ -257,8 +243,8 @@ def simulate_custom(
     * **faults** on chosen channels (see :data:`FAULT_KINDS`);
     * in **OpenBCI mode** (``openbci``): a DC offset of 10-60 mV with slow drift,
       clipping at the rails and 24-bit quantisation with the Cyton LSB
-      4.5 V / 24 / (2**23 - 1) = 0.0224 uV; the accelerometer is held at 25 Hz and
-      quantised to 0.002/16 g.
+      4.5 V / 24 / (2**23 - 1) = 0.0224 uV (:mod:`emgcontrol.hardware`); the
+      accelerometer is held at 25 Hz and quantised to 0.002/16 g.
 
     Three accelerometer channels (``ACC X/Y/Z``, type ``"acc"``, in g) follow the
     ``movements`` (minimum-jerk rotations of a segment starting at ``posture_deg``
@@ -352,7 +338,7 @@ def simulate_custom(
     if not math.isfinite(float(posture_deg)):
         raise ValidationError(f"posture_deg must be finite; got {posture_deg!r}")
 
-    montage = as_montage(muscles)
+    montage = as_montage(muscles, name="muscles")
     names = montage.ch_names
     refs = montage.muscles
     n_ch = len(names)
@@ -514,7 +500,7 @@ def simulate_custom(
             emg[i] += dc[i] + (0.0 if faults.get(names[i]) == "flat" else drift)
         emg = comp.quantise_cyton(emg)
     for i, sign in railed.items():
-        emg[i] = CYTON_RAIL_V if sign > 0 else -(2**23) * CYTON_LSB_V
+        emg[i] = CYTON_RAIL_V if sign > 0 else -(ADC_MAX_CODE + 1) * CYTON_LSB_V
 
     # ---- accelerometer
     data = emg
@@ -569,7 +555,7 @@ def simulate_custom(
                 "montage": montage.name}
     if openbci:
         rec_meta.update({"board": "cyton" if n_ch <= 8 else "cyton-daisy",
-                         "gain": 24, "lsb_v": CYTON_LSB_V})
+                         "gain": CYTON_DEFAULT_GAIN, "lsb_v": CYTON_LSB_V})
     rec_meta.update(dict(meta or {}))
     params = {"protocol": str(protocol), "variant": variant, "sfreq": sfreq,
               "snr_db": snr_db, "seed": seed, "mains_hz": truth.mains_hz,

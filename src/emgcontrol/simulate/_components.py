@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..hardware import ADC_MAX_CODE
 from ._params import CYTON_ACC_LSB_G, CYTON_ACC_RATE_HZ, CYTON_LSB_V
 
 G = 9.80665  # standard gravity, m/s**2
@@ -265,5 +266,5 @@ def dropout_intervals(duration: float, rng: np.random.Generator) -> list[list[fl
 # -------------------------------------------------------------------- OpenBCI
 def quantise_cyton(x: np.ndarray) -> np.ndarray:
     """Clip to the Cyton's 24-bit range at gain 24 and round to its LSB (V)."""
-    codes = np.clip(np.round(x / CYTON_LSB_V), -(2**23), 2**23 - 1)
+    codes = np.clip(np.round(x / CYTON_LSB_V), -(ADC_MAX_CODE + 1), ADC_MAX_CODE)
     return codes * CYTON_LSB_V

@@ -12,6 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from ..hardware import ADC_MAX_CODE
+from ..hardware import CYTON_LSB_V as _CYTON_LSB_V
+
 __all__ = ["MuscleDefaults", "MUSCLE_DEFAULTS", "CYTON_LSB_V", "CYTON_RAIL_V",
            "CYTON_ACC_LSB_G", "CYTON_ACC_RATE_HZ"]
 
@@ -78,11 +81,13 @@ MUSCLE_DEFAULTS: Mapping[str, MuscleDefaults] = {
 FALLBACK_DEFAULTS = _d(250, 95, 0, 0)
 """Parameters for a muscle id missing from :data:`MUSCLE_DEFAULTS`."""
 
-CYTON_LSB_V: float = 4.5 / 24 / (2**23 - 1)
-"""OpenBCI Cyton (ADS1299, Vref 4.5 V, gain 24) voltage of one 24-bit code step, V."""
+CYTON_LSB_V: float = _CYTON_LSB_V
+"""OpenBCI Cyton (ADS1299, Vref 4.5 V, gain 24) voltage of one 24-bit code step, V
+(:data:`emgcontrol.hardware.CYTON_LSB_V`)."""
 
-CYTON_RAIL_V: float = (2**23 - 1) * CYTON_LSB_V
-"""Positive full scale of the Cyton at gain 24 (+187,500 uV), V."""
+CYTON_RAIL_V: float = ADC_MAX_CODE * CYTON_LSB_V
+"""Positive full scale of the Cyton at gain 24 (+187,500 uV, the largest code times
+the LSB: :data:`emgcontrol.hardware.CYTON_RAIL_V`), V."""
 
 CYTON_ACC_LSB_G: float = 0.002 / 2**4
 """Cyton accelerometer (LIS3DH) scale as BrainFlow applies it, g per count."""

@@ -25,10 +25,10 @@ from typing import Any, Callable
 import numpy as np
 
 from ..errors import ValidationError
-from ..montage import Montage, make_montage
+from ..montage import Montage, as_montage, make_montage
 from ..recording import Event, Recording
-from ._builder import (_clipped_normal, as_montage, check_sfreq_range, check_snr,
-                       resolve_seed, simulate_custom, stream)
+from ._builder import (_clipped_normal, check_sfreq_range, check_snr, resolve_seed,
+                       simulate_custom, stream)
 from ._truth import Burst, GroundTruth, Movement
 
 __all__ = ["PROTOCOLS", "list_variants", "variant_summaries", "describe", "simulate"]

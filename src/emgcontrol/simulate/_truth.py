@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .._util import jsonable
 from ..errors import FileFormatError, RecordingFileNotFoundError, ValidationError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -273,7 +273,7 @@ class GroundTruth:
                 value = [list(g) for g in value]
             elif isinstance(value, tuple):
                 value = [dict(v) if isinstance(v, Mapping) else v for v in value]
-            out[f.name] = _jsonable(value)
+            out[f.name] = jsonable(value)
         return out
 
     @classmethod
@@ -376,29 +376,6 @@ class GroundTruth:
         return (f"<GroundTruth | {self.protocol}/{self.variant}, {len(self.channels)} EMG "
                 f"channels, {len(self.trials)} trials, {n_task} activations, "
                 f"{self.sfreq:g} Hz, SNR {self.snr_db:g} dB, seed {self.seed}>")
-
-
-def _jsonable(value: Any) -> Any:
-    """Convert numpy scalars/containers to plain JSON types; non-finite -> None."""
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, bool) or value is None or isinstance(value, str):
-        return value
-    if isinstance(value, int):
-        return value
-    try:
-        import numpy as np
-
-        if isinstance(value, np.integer):
-            return int(value)
-        if isinstance(value, np.ndarray):
-            return _jsonable(value.tolist())
-    except ImportError:  # pragma: no cover
-        pass
-    f = float(value)
-    return f if math.isfinite(f) else None
 
 
 def _truth_path(path: str | os.PathLike[str]) -> Path:
