@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import signal as sps
 
 import emg_model2 as m2
@@ -439,3 +441,21 @@ def test_new_verdicts_do_not_lower_the_channel_verdict_and_are_explained():
     assert d["channels"][0]["checks"]["mains"]["verdict"] == "corrected"
     assert rep.to_dataframe()["not_emg_verdict"].tolist() == ["good", "good", "info"]
     assert "<td" in rep._repr_html_()
+
+
+@settings(max_examples=6, deadline=None, derandomize=True)
+@given(perm=st.permutations(range(5)), gain=st.floats(0.5, 4.0), seed=st.integers(0, 50))
+def test_channel_order_and_gain_do_not_change_the_new_checks(perm, gain, seed):
+    """Per-channel results follow the channels; the low-frequency share ignores gain."""
+    s = m2.session(250.0, 20.0, seed=seed, n_active=3, n_quiet=1, ecg_uv=2500.0, mains_uv=20.0)
+    x = np.vstack([s.data, m2.non_emg_channel(250.0, 20.0, seed=seed, kind="force")])
+    names = s.ch_names + ["F"]
+    kw = {"units": "uV", "notch": "auto", "expect_quiet": s.quiet}
+    rep = quality(x, 250.0, ch_names=names, **kw)
+    rep_p = quality(x[list(perm)], 250.0, ch_names=[names[i] for i in perm], **kw)
+    for check in ("jumps", "ecg", "mains", "snr", "not_emg"):
+        for i in range(5):
+            assert rep_p[names[perm[i]]][check].verdict == rep[names[perm[i]]][check].verdict
+    scaled = quality(x * gain, 250.0, ch_names=names, **kw)
+    for nm in names:
+        assert scaled[nm]["not_emg"].value == pytest.approx(rep[nm]["not_emg"].value, rel=1e-6)

@@ -257,9 +257,11 @@ class QualityThresholds:
         away from heartbeats (+/-0.1 s of R-peaks when found), must stay at or
         below 2 uV: the EMG of a contracting muscle exceeds 5 uV, while a
         non-EMG signal only shows amplifier noise and filter leakage there
-        (about 1 uV).  Both conditions make the check ``"bad"``; a channel
-        listed in ``expect_quiet`` gets ``"info"`` instead (a silent muscle
-        over drifting skin looks the same).
+        (about 1 uV).  The band is measured with the mains line notched
+        (the processing's notch, else the line :func:`detect_mains` finds),
+        so hum does not pass for EMG.  Both conditions make the check
+        ``"bad"``; a channel listed in ``expect_quiet`` gets ``"info"``
+        instead (a silent muscle over drifting skin looks the same).
     """
 
     rail_fraction: float = 0.90
