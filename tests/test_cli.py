@@ -307,3 +307,17 @@ def test_recording_commands_refuse_a_name_that_promises_another_format(command, 
     err = capsys.readouterr().err
     assert "--out" in err and "BrainFlow CSV" in err and err.count("\n") == 1
     assert not out.exists()
+
+
+def test_protocol_help_is_built_from_the_protocol_lists(capsys, tmp_path, monkeypatch):
+    from emgcontrol.patterns import BUILTIN_PROTOCOLS, ENV_VAR
+
+    (tmp_path / "clinic-squat.toml").write_text("# listed by its file name\n")
+    monkeypatch.setenv(ENV_VAR, str(tmp_path))
+    for command in ("assess", "batch"):
+        text = _help(capsys, command)
+        listed = ", ".join(BUILTIN_PROTOCOLS) + ", clinic-squat"
+        assert listed in text, (command, text)
+    text = _help(capsys, "record")
+    assert all(p in text for p in ec.simulate.PROTOCOLS)
+    assert f"{ec.acquire.SimulatedBoard.protocol} (default)" in text
