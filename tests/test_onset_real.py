@@ -205,3 +205,28 @@ def test_isometric_hold_never_silently_empty(test_idx, muscle):
             assert "no rest period found: give baseline=(start, stop)" in st.reason
             n_refused += 1
     assert n_covered + n_refused == len(_elderly_files())
+
+
+def test_heartbeat_screen_separates_real_heartbeats_from_limb_emg():
+    """The cheap periodicity test sends the heartbeat-contaminated files to R-peak
+    detection and lets seated/standing limb recordings skip it."""
+    from emgcontrol.onset._detect import HEARTBEAT_SCREEN_MIN, heartbeat_score
+    from scipy.io import loadmat
+
+    hb = []
+    for name in ("Sample Data.mat", "ECG Contaminated.mat"):
+        path = DATA / "emggo-samples" / name
+        if not path.exists():
+            pytest.skip(f"{path} not available")
+        m = loadmat(path, squeeze_me=True, struct_as_record=False)["EMG"]
+        x = np.atleast_2d(np.asarray(m.channelData, dtype=float))
+        x = x.T if x.shape[0] > x.shape[1] else x
+        hb.append(heartbeat_score(x, float(m.fs)).max())
+    assert min(hb) >= HEARTBEAT_SCREEN_MIN + 0.1
+    for path in _uci_files("sen") + _uci_files("pie"):
+        x, _ = load_uci(path)
+        assert heartbeat_score(x, 1000.0).max() < HEARTBEAT_SCREEN_MIN, path.name
+        acts = detect_onsets(x, 1000.0, ch_names=UCI_CHANNELS)
+        assert acts.meta["params"]["ecg"].startswith("not applied: no heartbeat rhythm")
+    x, fs = _load_emggo()
+    assert detect_onsets(x[np.newaxis], fs).meta["params"]["ecg"] == "template"

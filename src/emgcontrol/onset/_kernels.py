@@ -154,16 +154,25 @@ def ml_onset(seg, start, sig0, n_ramp):  # pragma: no cover - jitted
     cp[n] = 0.0
     for k in range(n - 1, -1, -1):
         cp[k] = cp[k + 1] - 0.5 * (seg[k] / vpl + lp)
+    # the ramp's variances do not depend on T: their inverses and the running sum
+    # of their logs are computed once, so each candidate costs n_ramp multiply-adds
+    # (no log or division per term: 30-50x less work per onset)
+    w = np.empty(n_ramp)
+    lv = np.empty(n_ramp + 1)
+    lv[0] = 0.0
+    for j in range(n_ramp):
+        f = (j + 0.5) / n_ramp
+        v = sig0 + a2 * f * f
+        w[j] = 1.0 / v
+        lv[j + 1] = lv[j] + math.log(v)
     best = -math.inf
     best_t = 0
     for t in range(n):
-        ll = cb[t]
         end = min(n, t + n_ramp)
+        acc = 0.0
         for k in range(t, end):
-            f = (k - t + 0.5) / n_ramp
-            v = sig0 + a2 * f * f
-            ll -= 0.5 * (seg[k] / v + math.log(v))
-        ll += cp[end]
+            acc += seg[k] * w[k - t]
+        ll = cb[t] - 0.5 * (acc + lv[end - t]) + cp[end]
         if ll > best:
             best = ll
             best_t = t
