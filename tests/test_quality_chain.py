@@ -193,6 +193,7 @@ def test_mains_after_the_notch_is_corrected(sfreq, f0):
     raw_v = np.array([c["mains"].value for c in raw.channels])
     if sfreq >= 200.0:  # at 125 Hz the line sits at the band edge: the share is rough
         np.testing.assert_allclose(raw_v[1:], expected[1:], rtol=0.15, atol=1.5)
+    assert list(after.info["mains_raw_pct"].values()) == pytest.approx(list(raw_v), rel=1e-9)
     left = np.array([c["mains"].value for c in after.channels])
     assert np.all(left < 2.0), left
     for i in range(4):

@@ -964,8 +964,8 @@ def _mains_excess(f: np.ndarray, p: np.ndarray, f0: float, band: tuple[float, fl
 
 def _check_mains(x: np.ndarray, sf: float, mains_freq: float | None, th: QualityThresholds,
                  notched: np.ndarray | None = None, notch_desc: str | None = None
-                 ) -> tuple[list[QualityCheck], float | None]:
-    """Mains share of EMG-band power for every row of ``x`` (volts).
+                 ) -> tuple[list[QualityCheck], float | None, list[float] | None]:
+    """Mains share of EMG-band power for every row of ``x`` (volts), and the raw shares.
 
     With ``notched`` (the rows after the processing's notch) the value and the
     verdict are those of the notched rows; a raw share that the notch brings
@@ -981,7 +981,7 @@ def _check_mains(x: np.ndarray, sf: float, mains_freq: float | None, th: Quality
         why = (f"sfreq {sf:g} Hz leaves no EMG band above 20 Hz" if hi <= lo else
                "mains frequency above Nyquist" if not cands else "signal too short")
         return [QualityCheck("mains", None, "pct", "n/a", f"not assessed: {why}")
-                for _ in range(x.shape[0])], None
+                for _ in range(x.shape[0])], None, None
     nper = int(min(n, max(16, round(sf))))  # ~1 Hz resolution
 
     def shares(rows: np.ndarray, f0s: list[float]) -> tuple[float, np.ndarray, list[float]]:
@@ -1024,7 +1024,7 @@ def _check_mains(x: np.ndarray, sf: float, mains_freq: float | None, th: Quality
         elif verdict != "good":
             reason += ": the notch does not remove it; check electrode contact and the reference"
         out.append(QualityCheck("mains", left, "pct", verdict, reason))
-    return out, f0
+    return out, f0, [float(v) for v in raw_pct]
 
 
 def _window_rms(y: np.ndarray, w: int, keep: np.ndarray | None = None) -> np.ndarray:
@@ -1389,9 +1389,13 @@ def quality(
     -------
     QualityReport
         One row per channel; ``.to_dataframe()``, ``.to_dict()``,
-        ``.bad_channels``.  ``info["notch"]`` holds the notch applied (Hz or
-        None), ``info["ecg_jumps"]`` the channels whose level changes are
-        heartbeats (count, bpm, size in uV).
+        ``.bad_channels``.  With ``notch``: ``info["notch"]`` holds the notch
+        applied (Hz or None) and ``info["mains_raw_pct"]`` the mains share of
+        each channel before it (a lead with no contact reads mostly mains: use
+        the raw share for that suspicion, the check's value for the signal
+        the chain uses).  ``info["ecg_jumps"]``: the channels whose level
+        changes are heartbeats (count, bpm, size in uV);
+        ``info["expect_quiet"]``: the channels declared quiet.
 
     Notes
     -----
@@ -1487,9 +1491,9 @@ def quality(
         from .filters import notch as _notch
 
         used = _notch(clean, sf, freq=notch_hz)
-    mains, f0 = _check_mains(clean, sf, mains_freq, th,
-                             notched=used if notch_hz is not None else None,
-                             notch_desc=None if notch is None else notch_desc)
+    mains, f0, mains_raw = _check_mains(clean, sf, mains_freq, th,
+                                        notched=used if notch_hz is not None else None,
+                                        notch_desc=None if notch is None else notch_desc)
     on_ecg = det_rows is not None
     if det_rows is not None:
         det_rows = np.where(np.isfinite(det_rows), det_rows, 0.0)
@@ -1534,6 +1538,8 @@ def quality(
     info: dict[str, Any] = {"rail_uv": rail_uv, "mains_freq": f0, **ecg_info}
     if notch is not None:
         info["notch"] = notch_hz
+        if mains_raw is not None:
+            info["mains_raw_pct"] = {names[i]: mains_raw[i] for i in range(n_rows)}
     hb = {names[i]: {"n": b["n"], "bpm": round(b["bpm"], 1), "size_uv": round(b["size_uv"])}
           for i, b in enumerate(jump_beats) if b is not None}
     if hb:
