@@ -4,8 +4,10 @@ An order criterion compares the onsets of two muscles.  An error common to every
 channel cancels in the difference; what does not cancel is each channel's own bias
 (its median onset error over the trials), which the trials' spread does not show.
 This script measures that bias on simulated prone-hip-extension sessions (known
-onsets): per (rate, SNR) the standard deviation across channels of the per-channel
-median onset error, the number behind
+onsets): per (rate, SNR) the RMS across channels of the per-channel median onset
+error, each taken relative to its session's median channel (the common part cancels
+in a difference), and the median SNR the quality check reads on those channels (the
+SNR the chain knows), the numbers behind
 :data:`emgcontrol.patterns.kinds.order.CHANNEL_BIAS_SD_MS`.
 
 Usage::
@@ -38,16 +40,21 @@ def main() -> None:
     ap.add_argument("--snr", type=float, nargs="+", default=[3.0, 6.0, 10.0, 20.0])
     a = ap.parse_args()
     warnings.simplefilter("ignore")
-    print("rate_hz snr_db  n_channels  common_bias_ms  channel_bias_sd_ms  "
+    print("rate_hz snr_db  quality_snr_db  n_channels  common_bias_ms  channel_bias_sd_ms  "
           "abs_bias_p90_ms  trial_mae_ms")
     for sf in a.sfreq:
         for snr in a.snr:
             biases: list[float] = []
             errs: list[float] = []
+            common: list[float] = []
+            qsnr: list[float] = []
             for seed in range(a.n):
                 rec, truth = simulate("prone-hip-extension", "typical", sfreq=sf,
                                       snr_db=snr, seed=1000 + seed, mvc=True)
                 res = compare(rec, "prone-hip-extension")
+                qsnr += [c["snr_db"] for c in res.measures["channels"]
+                         if c["channel"] in CHANNELS and c["snr_db"] is not None]
+                mine = []
                 for ch in CHANNELS:
                     tru = truth.onsets(ch)
                     got = {o["trial"]: o["onset_s"] for o in res.measures["onsets"]
@@ -55,13 +62,16 @@ def main() -> None:
                     e = [1000 * (got[k] - tru[k]) for k in range(len(tru))
                          if got.get(k) is not None]
                     if e:
-                        biases.append(float(np.median(e)) - 0.0)
+                        mine.append(float(np.median(e)))
                         errs += e
-            # the bias common to a session's channels cancels in a difference: take
-            # each channel's bias relative to the median of the cell
+                # the bias common to a session's channels cancels in a difference:
+                # keep each channel's bias relative to its session's median
+                if mine:
+                    common.append(float(np.median(mine)))
+                    biases += [b - common[-1] for b in mine]
             b = np.asarray(biases)
-            print(f"{sf:7.0f} {snr:6.0f}  {b.size:10d}  {np.median(b):+14.1f}  "
-                  f"{b.std(ddof=1):18.1f}  {np.percentile(np.abs(b - np.median(b)), 90):15.1f}"
+            print(f"{sf:7.0f} {snr:6.0f}  {np.median(qsnr):14.1f}  {b.size:10d}  {np.median(common):+14.1f}  "
+                  f"{np.sqrt(np.mean(b ** 2)):18.1f}  {np.percentile(np.abs(b), 90):15.1f}"
                   f"  {np.mean(np.abs(errs)):12.1f}", flush=True)
 
 

@@ -140,3 +140,65 @@ def test_a_channel_that_is_not_emg_is_excluded_with_its_reason(session):
     for cid in ("gmax-amount", "gmax-on-time"):
         c = res.criterion(cid)
         assert c.verdict == "not_assessable" and ch in c.reason, (cid, c.reason)
+
+
+MINI_ORDER = """\
+id = "mini-order"
+title = "Mini order"
+
+[groups.a]
+muscles = ["right gluteus maximus"]
+
+[groups.b]
+muscles = ["right longissimus"]
+
+[[criteria]]
+id = "a-before-b"
+kind = "order"
+first = "a"
+then = "b"
+tolerance_ms = 0.0
+description = "a before b."
+reference = ["test"]
+"""
+
+
+def _order_measures(sfreq: float, snr_db: float, diff_ms: list[float]):
+    from emgcontrol.patterns import Measures
+    from emgcontrol.patterns._rows import ChannelRow, OnsetRow, TrialRow
+
+    m = Measures(pattern="mini-order", sfreq=sfreq)
+    m.computed.add("onsets")
+    m.channels += [ChannelRow("A", "gluteus_maximus", "right", snr_db=snr_db),
+                   ChannelRow("B", "longissimus", "right", snr_db=snr_db)]
+    for k, d in enumerate(diff_ms):
+        m.trials.append(TrialRow(k))
+        t0 = 1.0 + 5.0 * k
+        m.onsets += [OnsetRow(k, "A", onset_s=t0), OnsetRow(k, "B", onset_s=t0 + d / 1000)]
+    return m
+
+
+def test_an_order_closer_than_the_onset_bias_between_channels_is_not_judged():
+    """Five unanimous trials 40 ms apart: at 1 kHz and a high SNR the order is
+    judged; at the Cyton's 250 Hz and a low SNR the channels' own onset biases
+    (benchmarks/bench_onset_bias.py) are larger than that, so it is not."""
+    from emgcontrol.patterns import loads_pattern
+    from emgcontrol.patterns.kinds.order import channel_bias_sd_ms
+
+    p = loads_pattern(MINI_ORDER)
+    diffs = [39.0, 40.0, 41.0, 40.0, 39.5]
+    hi = compare(_order_measures(1000.0, 35.0, diffs), p).criteria[0]
+    assert hi.verdict == "pass", hi.reason
+    lo = compare(_order_measures(250.0, 17.0, diffs), p).criteria[0]
+    assert lo.verdict == "not_assessable"
+    assert "bias at 250 Hz and 17 dB SNR" in lo.reason
+    # the same separation, reversed: a fail at 1 kHz, not assessable at 250 Hz
+    rev = [-d for d in diffs]
+    assert compare(_order_measures(1000.0, 35.0, rev), p).criteria[0].verdict == "fail"
+    assert compare(_order_measures(250.0, 17.0, rev), p).criteria[0].verdict == \
+        "not_assessable"
+    # the bias model: larger at lower rates and SNRs, unknown SNR the most cautious
+    assert channel_bias_sd_ms(250, 17) > channel_bias_sd_ms(1000, 17)
+    assert channel_bias_sd_ms(250, 33) < channel_bias_sd_ms(250, 17)
+    assert channel_bias_sd_ms(125, 17) == pytest.approx(2 * channel_bias_sd_ms(250, 17))
+    assert channel_bias_sd_ms(250, None) >= channel_bias_sd_ms(250, 5)

@@ -116,26 +116,30 @@ def session(c: Any, rows: list[dict[str, Any]], margin_k: float, sys_err: float 
 
 
 CHANNEL_BIAS_SD_MS: dict[float, tuple[tuple[float, float], ...]] = {
-    250.0: ((3.0, 20.0), (6.0, 20.0), (10.0, 19.0), (20.0, 15.0)),
-    500.0: ((3.0, 15.0), (6.0, 12.0), (10.0, 12.0), (20.0, 12.0)),
-    1000.0: ((3.0, 13.0), (6.0, 13.0), (10.0, 13.0), (20.0, 13.0)),
+    250.0: ((17.0, 19.0), (19.0, 18.0), (23.0, 14.0), (33.0, 11.0)),
+    500.0: ((17.0, 14.0), (19.0, 11.0), (23.0, 11.0), (32.0, 8.0)),
+    1000.0: ((17.0, 10.0), (19.0, 10.0), (22.0, 10.0), (31.0, 10.0)),
 }
-"""Spread (SD, ms) across channels of the chain's per-channel onset bias, by rate
-(Hz) and SNR (dB): the part of an onset error that the trials' spread does not show
-and a difference of two channels' onsets does not cancel.  Measured by
-``python benchmarks/bench_onset_bias.py`` (4 simulated prone-hip-extension sessions,
-24 channels per cell, 2026-12): 250 Hz 19.7 / 19.6 / 18.5 / 14.6 ms at 3 / 6 / 10 /
-20 dB, 500 Hz 14.5 / 11.4 / 10.2 / 11.9, 1000 Hz 10.1 / 9.6 / 8.8 / 13.1; rounded up
-to an envelope that does not grow with the SNR.  Between the rates interpolated in
-1/rate, below 250 Hz scaled by 250/rate."""
+"""Onset bias of one channel relative to the others (RMS, ms), by rate (Hz) and by
+the SNR the quality check reads (dB): the part of an onset error that the trials'
+spread does not show and a difference of two channels' onsets does not cancel.
+Measured by ``python benchmarks/bench_onset_bias.py --n 5`` (simulated
+prone-hip-extension sessions at 3 / 6 / 10 / 20 dB simulated SNR, which the quality
+check reads as about 17 / 19 / 23 / 32 dB; 30 channels per cell, 2026-12):
+250 Hz 19.1 / 17.8 / 13.7 / 10.6 ms, 500 Hz 13.6 / 9.9 / 10.8 / 7.7, 1000 Hz 9.1 /
+8.9 / 7.9 / 9.9; rounded up to an envelope that does not grow with the SNR.  Between
+the rates interpolated in 1/rate, below 250 Hz scaled by 250/rate; below the lowest
+SNR scaled by the amplitude ratio (at most 3x)."""
 
 
 def channel_bias_sd_ms(sfreq: float, snr_db: float | None) -> float:
-    """:data:`CHANNEL_BIAS_SD_MS` at a rate and SNR (None: the lowest SNR's)."""
+    """:data:`CHANNEL_BIAS_SD_MS` at a rate and SNR (None: 3x the lowest SNR's)."""
     def at(rate: float) -> float:
         rows = CHANNEL_BIAS_SD_MS[rate]
-        if snr_db is None or snr_db <= rows[0][0]:
-            return rows[0][1]
+        if snr_db is None:
+            return 3.0 * rows[0][1]
+        if snr_db <= rows[0][0]:
+            return rows[0][1] * min(10.0 ** ((rows[0][0] - snr_db) / 20.0), 3.0)
         for (s0, v0), (s1, v1) in zip(rows, rows[1:]):
             if snr_db <= s1:
                 return v0 + (v1 - v0) * (snr_db - s0) / (s1 - s0)
