@@ -33,10 +33,16 @@ Modes (rows of the table):
     ``ecg_removed=True`` and ``expect_quiet`` = the channels with no task
     activity.
 
+A second table (``--faults``) checks that the faults are still found: on
+sessions of the second model, one injected fault per session, the share of
+sessions where the named check says ``"bad"`` on the faulty channel (and, for
+large ECG, where ``jumps`` wrongly says ``"bad"``).
+
 Usage::
 
     python benchmarks/bench_quality.py                     # 3 seeds per condition
     python benchmarks/bench_quality.py --n 2 --baseline a22317c
+    python benchmarks/bench_quality.py --faults --n 10 --baseline a22317c
 """
 
 from __future__ import annotations
@@ -161,6 +167,65 @@ def run(args: argparse.Namespace) -> None:
                           f"{warn:6.1f} {bad + warn:6.1f}  {top}")
 
 
+def inject(kind: str, sfreq: float, seed: int) -> tuple[np.ndarray, list[str]]:
+    """A model-2 session (uV) with one fault on channel ``A0``."""
+    rng = np.random.default_rng(seed)
+    s = m2.session(sfreq, 30.0, seed=seed, n_quiet=0,
+                   ecg_uv=3000.0 if kind == "large ECG" else 0.0, bpm=float(rng.uniform(50, 120)))
+    x = s.data.copy()
+    n = x.shape[1]
+    if kind == "contact-loss steps":
+        level = np.zeros(n)
+        for k, t0 in enumerate(np.sort(rng.uniform(1, 29, 6))):
+            level[int(t0 * sfreq):] = rng.choice([-1, 1]) * rng.uniform(1500, 6000) \
+                if k % 2 == 0 else 0.0
+        x[0] += level
+    elif kind == "knocks":
+        for t0 in rng.uniform(1, 29, 6):
+            i = int(t0 * sfreq)
+            x[0, i:i + int(0.03 * sfreq)] += rng.choice([-1, 1]) * rng.uniform(2000, 6000)
+    elif kind.startswith("not EMG"):
+        x[0] = m2.non_emg_channel(sfreq, 30.0, seed=seed, kind=kind.split()[-1])
+    elif kind == "no activity":
+        x[0] = rng.standard_normal(n) * 1.0
+    return x, s.ch_names
+
+
+FAULTS = {  # fault -> check that must say "bad" on A0 (or must not, for large ECG)
+    "contact-loss steps": "jumps", "knocks": "jumps", "large ECG": "jumps",
+    "not EMG goniometer": "not_emg", "not EMG force": "not_emg", "not EMG motion": "not_emg",
+    "not EMG ecg": "not_emg", "no activity": "snr",
+}
+
+
+def run_faults(args: argparse.Namespace) -> None:
+    modes: dict[str, object] = {}
+    if args.baseline:
+        modes["before"] = load_baseline(args.baseline)
+    modes["chain"] = quality
+    print(f"\nFault detection ({args.n} sessions per fault and rate; % of sessions whose check "
+          "says 'bad' on the faulty channel)")
+    head = f"{'fault':22} {'check':8} {'sfreq':>6} " + " ".join(f"{m:>7}" for m in modes)
+    print(head)
+    print("-" * len(head))
+    for kind, check in FAULTS.items():
+        for sf in args.sfreq:
+            rates = []
+            for mode, fn in modes.items():
+                hits = 0
+                for seed in range(args.n):
+                    x, names = inject(kind, sf, seed)
+                    extra = {"notch": "auto", "ecg_removed": True} if mode == "chain" else {}
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        rep = fn(x, sf, ch_names=names, units="uV", **extra)
+                    c = rep.channels[0].checks.get(check)
+                    hits += c is not None and c.verdict == "bad"
+                rates.append(f"{100.0 * hits / args.n:7.0f}")
+            print(f"{kind:22} {check:8} {sf:6g} " + " ".join(rates)
+                  + ("   (a false alarm: lower is right)" if kind == "large ECG" else ""))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=3, help="seeds per protocol / session kind")
@@ -170,7 +235,10 @@ def main() -> None:
                     choices=["simulate", "model2", "elderly"])
     ap.add_argument("--baseline", default=None,
                     help="git revision whose quality module gives the 'before' rows")
-    run(ap.parse_args())
+    ap.add_argument("--faults", action="store_true",
+                    help="print the fault-detection table instead of the false alarms")
+    args = ap.parse_args()
+    run_faults(args) if args.faults else run(args)
 
 
 if __name__ == "__main__":

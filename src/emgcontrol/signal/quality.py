@@ -841,8 +841,8 @@ def _check_jumps(x_uv: np.ndarray, sf: float, th: QualityThresholds,
     if beats is not None:
         beats["size_uv"] = float(np.max(sizes[hb]))
         reason += (f"; {int(hb.sum())} level change(s) of up to {beats['size_uv']:,.0f} uV "
-                   f"recur at the heart rate ({beats['bpm']:.0f} bpm) with one shape: "
-                   "heartbeats (ECG), not contact loss, see the ecg check")
+                   f"come with the heartbeats ({beats['bpm']:.0f} bpm): ECG, not contact "
+                   "loss, see the ecg check")
     return QualityCheck("jumps", rate, "per_min", verdict, reason), beats
 
 
