@@ -701,10 +701,11 @@ def filter_emg(x: Any, sfreq: float | None = None, *, l_freq: float = L_FREQ_DEF
 def mains_ratios(x: Any, sfreq: float | None = None) -> dict[float, float]:
     """Peak-to-background power ratio at 50 and 60 Hz (the basis of "auto").
 
-    The spectrum is an average of Hann-windowed periodograms (segments of the
-    next power of two >= ``sfreq`` samples, i.e. <= 1 Hz resolution; at most
-    64 segments spread over the record), each channel normalised by its median
-    power.  The ratio is the largest power within 1 Hz of the line over the
+    The spectrum is the median over segments of Hann-windowed periodograms
+    (segments of the next power of two >= ``sfreq`` samples, i.e. <= 1 Hz
+    resolution; at most 64 segments spread over the record: the median keeps a
+    stationary line visible under bursts of EMG), each channel normalised by its
+    median power.  The ratio is the largest power within 1 Hz of the line over the
     median power 2-6 Hz away on both sides.
 
     Returns
@@ -735,11 +736,14 @@ def mains_ratios(x: Any, sfreq: float | None = None) -> dict[float, float]:
     n_seg = min(64, n // nper)
     starts = np.linspace(0, n - nper, n_seg).astype(int)
     win = np.hanning(nper)
-    psd = np.zeros((data.shape[0], nper // 2 + 1))
-    for s in starts:
+    per_seg = np.empty((len(starts), data.shape[0], nper // 2 + 1))
+    for k, s in enumerate(starts):
         seg = data[:, s:s + nper]
         seg = seg - seg.mean(axis=1, keepdims=True)
-        psd += np.abs(np.fft.rfft(seg * win, axis=1)) ** 2
+        per_seg[k] = np.abs(np.fft.rfft(seg * win, axis=1)) ** 2
+    # median over segments: mains is stationary, contractions are not; a mean lets
+    # the loud segments (an MVC block) bury a 20 uV line under EMG power
+    psd = np.median(per_seg, axis=0)
     freqs = np.fft.rfftfreq(nper, 1.0 / sfreq)
     med = np.median(psd, axis=1, keepdims=True)
     ok = med[:, 0] > 0
