@@ -177,7 +177,10 @@ def _finish_warm_up(th: Any, proc: Any, timeout: float = 60.0, kill: bool = Fals
 
 
 def _needs_mvc(pattern: Any) -> bool:
-    return any(c.kind in ("amount", "ratio", "cocontraction") for c in pattern.criteria)
+    from ..patterns.kinds import REGISTRY
+
+    return any(REGISTRY[c.kind].needs & {"amounts", "cocontraction"}
+               for c in pattern.criteria)
 
 
 def _session_date(value: Any, rec: Any) -> _dt.datetime:

@@ -161,10 +161,13 @@ def _positive(name: str, v: Any, allow_zero: bool = False) -> float:
 
 
 def mvc_muscles(pattern: Any) -> list[str]:
-    """Muscle ids whose MVC the pattern's criteria need (amount, ratio, co-contraction)."""
+    """Muscle ids whose MVC the pattern's criteria need (the kinds that need amplitudes
+    in %MVC: amount, ratio, co-contraction)."""
+    from ..patterns.kinds import REGISTRY
+
     out: list[str] = []
     for c in pattern.criteria:
-        if c.kind not in ("amount", "ratio", "cocontraction"):
+        if not REGISTRY[c.kind].needs & {"amounts", "cocontraction"}:
             continue
         for g in c.groups():
             for m in g.muscles:
