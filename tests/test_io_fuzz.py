@@ -134,3 +134,24 @@ def test_corrupted_files_raise_only_emgcontrol_errors(samples, tmp_path_factory,
         assert np.isfinite(rec.data).all()
 
     check()
+
+
+def test_fuzz_benchmark_short_run():
+    """A short run of benchmarks/fuzz_readers.py (1000 inputs per reader there):
+    every corrupted input reads correctly or raises an EmgcontrolError naming the file."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "fuzz_readers.py"
+    spec = importlib.util.spec_from_file_location("fuzz_readers", path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules["fuzz_readers"] = mod  # dataclasses look their module up there
+    spec.loader.exec_module(mod)
+    res = mod.run(n=25, seed=1)
+    assert set(res) >= {"openbci_v6", "brainflow", "edf", "bdf_biosemi", "csv", "myo_text",
+                        "npy", "npz", "mat", "brainvision"}
+    for name, t in res.items():
+        assert t.inputs == 25, name
+        assert t.fail == 0, (name, t.failures)
+        assert t.read + t.error == 25, name

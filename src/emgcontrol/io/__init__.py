@@ -79,6 +79,27 @@ def detect_format(path: str | Path) -> str | None:
     return sniff_format(_common.check_input_file(path))
 
 
+_READERS = {"openbci": "read_openbci_txt", "brainflow": "read_brainflow_csv",
+            "csv": "read_csv", "npy": "read_numpy", "npz": "read_numpy", "mat": "read_mat",
+            "edf": "read_edf", "bdf": "read_edf", "brainvision": "read_brainvision"}
+
+
+def _check_reader_kwargs(fmt: str, kwargs: dict[str, Any], path: Path) -> None:
+    """A keyword the format's reader does not take is an error naming the format."""
+    import inspect
+
+    from ..errors import ValidationError
+
+    reader = globals()[_READERS[fmt]]
+    allowed = set(inspect.signature(reader).parameters) - {"path"}
+    extra = sorted(set(kwargs) - allowed)
+    if extra:
+        raise ValidationError(
+            f"{path}: the content is {FORMATS[fmt]}, whose reader takes no "
+            f"{', '.join(k + '=' for k in extra)} (it takes "
+            f"{', '.join(k + '=' for k in sorted(allowed))})")
+
+
 def read(path: str | Path, *, sfreq: float | None = None, markers: Any = None,
          **kwargs: Any) -> Recording:
     """Read a recording, whatever its format.
@@ -120,6 +141,7 @@ def read(path: str | Path, *, sfreq: float | None = None, markers: Any = None,
         raise FileFormatError(
             f"unknown format: the content matches none of the supported formats "
             f"({supported_formats_text()})", p)
+    _check_reader_kwargs(fmt, kwargs, p)
     if fmt == "openbci":
         rec = read_openbci_txt(p, sfreq=sfreq, **kwargs)
     elif fmt == "brainflow":

@@ -143,11 +143,14 @@ def sidecar_events(body: Mapping[str, Any], side: Path) -> list[Event]:
     out = []
     for i, ev in enumerate(body.get("events") or []):
         try:
-            out.append(Event(float(ev["onset"]), float(ev.get("duration", 0.0)),
-                             str(ev["label"])))
+            e = Event(float(ev["onset"]), float(ev.get("duration", 0.0)), str(ev["label"]))
         except (KeyError, TypeError, ValueError):
+            e = None
+        if e is None or not (np.isfinite(e.onset) and np.isfinite(e.duration)
+                             and e.duration >= 0):
             raise FileFormatError(f"sidecar events[{i}] is malformed: {ev!r}",
-                                  sidecar_path(side)) from None
+                                  sidecar_path(side))
+        out.append(e)
     return out
 
 

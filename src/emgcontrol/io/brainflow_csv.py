@@ -171,9 +171,13 @@ def read_brainflow_csv(
     """
     p = C.check_input_file(path)
     side = C.read_sidecar(p, _KIND)
-    if board is None:
-        board = side.get("board_id", "cyton") if side else "cyton"
-    lay = board_layout(board)
+    if board is None and side:
+        try:
+            lay = board_layout(side.get("board_id", "cyton"))
+        except ValidationError as err:
+            raise FileFormatError(f"sidecar board_id: {err}", C.sidecar_path(p)) from None
+    else:
+        lay = board_layout("cyton" if board is None else board)
     sf = _sidecar_sfreq(side, p, lay)
     if sfreq is not None and abs(float(sfreq) - sf) > 1e-9 * sf:
         where = (f"board {lay['name']!r}, which runs at {sf:g} Hz" if sf == lay["sfreq"]
@@ -199,8 +203,13 @@ def read_brainflow_csv(
     ch_types = ["emg"] * n_exg_all + ["acc"] * len(acc_rows)
     side_muscles: list[Any] | None = None
     if side:
-        n_exg = int(side.get("n_exg", n_exg_all))
-        n_acc = int(side.get("n_acc", len(acc_rows)))
+        try:
+            n_exg = int(side.get("n_exg", n_exg_all))
+            n_acc = int(side.get("n_acc", len(acc_rows)))
+        except (TypeError, ValueError, OverflowError):
+            raise FileFormatError(f"sidecar n_exg {side.get('n_exg')!r} / n_acc "
+                                  f"{side.get('n_acc')!r} are not channel counts",
+                                  C.sidecar_path(p)) from None
         if not (0 <= n_exg <= n_exg_all and 0 <= n_acc <= len(acc_rows)):
             raise FileFormatError(f"sidecar lists {n_exg} EXG and {n_acc} accelerometer "
                                   f"channels; board {lay['name']!r} has {n_exg_all} and "
@@ -212,6 +221,14 @@ def read_brainflow_csv(
         ch_types = C.sidecar_list(side, "ch_types", n_ch, p) or (
             ["emg"] * n_exg + ["acc"] * n_acc)
         side_muscles = C.sidecar_list(side, "muscles", n_ch, p)
+        bad = [t for t in ch_types if t not in ("emg", "ecg", "acc", "misc")]
+        if bad:
+            raise FileFormatError(f"sidecar ch_types holds {bad[0]!r}, not one of emg, "
+                                  "ecg, acc, misc", C.sidecar_path(p))
+        names_ok = all(isinstance(c, str) and c for c in ch_names)
+        if not names_ok or len(set(ch_names)) != len(ch_names):
+            raise FileFormatError(f"sidecar ch_names {ch_names!r} are not distinct "
+                                  "non-empty names", C.sidecar_path(p))
     n_exg = len(exg_rows)
 
     data = np.empty((n_exg + len(acc_rows), len(rows)), dtype=np.float64)
@@ -246,17 +263,22 @@ def read_brainflow_csv(
             for ev in side.get("events") or []:
                 try:
                     saved[(int(ev["sample"]), float(ev["code"]))] = ev
-                except (KeyError, TypeError, ValueError):
+                except (KeyError, TypeError, ValueError, OverflowError):
                     continue
         for k in np.flatnonzero((mk != 0) & np.isfinite(mk)):
             ev = saved.get((int(k), float(mk[k])))
             if ev is not None:
                 try:
-                    events.append(Event(float(ev["onset"]), float(ev.get("duration", 0.0)),
-                                        str(ev["label"])))
-                    continue
+                    e = Event(float(ev["onset"]), float(ev.get("duration", 0.0)),
+                              str(ev["label"]))
                 except (KeyError, TypeError, ValueError):
-                    pass
+                    e = None
+                if e is not None and np.isfinite(e.onset) and np.isfinite(e.duration) \
+                        and e.duration >= 0:
+                    events.append(e)
+                    continue
+                C.warn(f"{C.sidecar_path(p)}: the sidecar entry of the marker at sample "
+                       f"{int(k)} is malformed ({ev!r}); the marker keeps its code")
             events.append(Event(float(k) / sf, 0.0, f"{mk[k]:g}"))
 
     mus: list[Any] | None

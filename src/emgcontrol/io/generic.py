@@ -341,6 +341,10 @@ def read_csv(
         units = str(side.get("units", "uV")) if side else "uV"
     if ch_types is None and side:
         ch_types = C.sidecar_list(side, "ch_types", len(ch_idx), p)
+        bad = [t for t in ch_types or () if t not in CH_TYPES]
+        if bad:
+            raise FileFormatError(f"sidecar ch_types holds {bad[0]!r}, not one of "
+                                  f"{', '.join(CH_TYPES)}", C.sidecar_path(p))
     types, scale = _scale_types(len(ch_idx), ch_types, units)
     volt_cols = [j for j, t in zip(ch_idx, types) if t in ("emg", "ecg")]
     if not units_given and volt_cols:
