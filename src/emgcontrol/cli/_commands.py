@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import EmgcontrolError
+from ._readopts import add_reader_arguments
 
 __all__ = ["add_file_commands", "add_warmup_command", "info_command", "simulate_command",
            "onsets_command", "warmup_command", "onsets_text", "WRITE_FORMATS", "FORMAT_NAMES"]
@@ -29,9 +30,9 @@ FORMAT_NAMES = {"bdf": "BDF+ (24 bit)", "edf": "EDF+ (16 bit)",
 
 
 def info_command(args: argparse.Namespace) -> int:
-    from ..io import read
+    from ._readopts import read_recording
 
-    rec = read(args.file)
+    rec = read_recording(args)
     desc = rec.to_dict()
     desc["file"] = str(args.file)
     if args.json:
@@ -184,7 +185,17 @@ def simulate_command(args: argparse.Namespace) -> int:
 
 
 def onsets_command(args: argparse.Namespace) -> int:
-    print(onsets_text(args.file, method=args.method, as_json=args.json))
+    from ._readopts import flag_message, read_recording
+
+    rec = read_recording(args)
+    picks = None
+    if args.picks is not None:
+        picks = [t.strip() for t in args.picks.split(",") if t.strip()]
+    try:
+        print(onsets_text(args.file, method=args.method, as_json=args.json, rec=rec,
+                          picks=picks))
+    except EmgcontrolError as err:
+        raise type(err)(flag_message(str(err))) from None
     return 0
 
 
@@ -207,7 +218,7 @@ def warmup_command(args: argparse.Namespace) -> int:
 
 
 def onsets_text(path: str | os.PathLike[str], method: str | None = None,
-                as_json: bool = False, **kwargs: Any) -> str:
+                as_json: bool = False, rec: Any = None, **kwargs: Any) -> str:
     """Read a recording, detect onsets and return the table as text or JSON.
 
     This is the output of ``emgcontrol onsets FILE [--method M] [--json]``.
@@ -223,6 +234,8 @@ def onsets_text(path: str | os.PathLike[str], method: str | None = None,
         trial, onset, offset, duration, peak, area; times in s, peak in V, area
         in V*s).  Otherwise two plain-text tables: channels (status, threshold,
         baseline) and activations.
+    rec : Recording, optional
+        The recording already read from ``path`` (with the reader options).
     **kwargs :
         Passed to :func:`~emgcontrol.onset.detect_onsets`.
 
@@ -241,7 +254,8 @@ def onsets_text(path: str | os.PathLike[str], method: str | None = None,
     from ..io import read
     from ..onset import detect_onsets
 
-    rec = read(path)
+    if rec is None:
+        rec = read(path)
     acts = detect_onsets(rec, method=method, **kwargs)
     if as_json:
         return json.dumps(acts.to_dict()["activations"], indent=2)
@@ -257,6 +271,7 @@ def add_file_commands(subparsers: Any) -> None:
                         "content)")
     p.add_argument("--json", action="store_true",
                    help="print JSON (channels, events, metadata, history)")
+    add_reader_arguments(p)
     p.set_defaults(func=info_command)
 
     from ..simulate import PROTOCOLS, SFREQ_RANGE
@@ -303,6 +318,7 @@ def add_file_commands(subparsers: Any) -> None:
     p.add_argument("--method", default=None, choices=METHODS,
                    help=f"detector: {', '.join(METHODS)} (default: {DEFAULT_METHOD})")
     p.add_argument("--json", action="store_true", help="print JSON: a list of row objects")
+    add_reader_arguments(p, picks=True)
     p.set_defaults(func=onsets_command)
 
 
