@@ -202,3 +202,10 @@ def test_write_and_save_choose_the_format_from_the_extension(tmp_path):
     assert eio.detect_format(out) == "brainflow"
     with pytest.raises(ValidationError, match="format"):
         eio.write(rec, tmp_path / "r.edf", format="gdf")
+
+
+def test_top_level_write_is_the_io_entry_point(tmp_path):
+    rec = ec.Recording.from_array(RNG.normal(0, 50, (1, 300)), 300.0, ["a"], units="uV")
+    assert ec.write is eio.write
+    back = ec.read(ec.write(rec, tmp_path / "x.edf"))
+    assert back.ch_names == ["a"] and back.sfreq == 300.0

@@ -39,7 +39,7 @@ from .errors import (
     UnknownMuscleError,
     ValidationError,
 )
-from .io import read
+from .io import read, write
 from .montage import Montage, MuscleRef, get_preset, make_montage, parse_muscle
 from .recording import Event, Recording
 
@@ -81,6 +81,7 @@ __all__ = [
     "Recording",
     "Event",
     "read",
+    "write",
     "Montage",
     "MuscleRef",
     "parse_muscle",
