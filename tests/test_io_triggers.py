@@ -280,3 +280,10 @@ def test_recording_events_survive_write_brainvision_and_mne_reads_it(tmp_path):
     assert _ev(back) == _ev(rec) and [e.duration for e in back.events] == [0, 0.05, 0]
     with pytest.raises(ValidationError, match=".vhdr"):
         eio.write_brainvision(rec, tmp_path / "w.eeg")
+
+
+def test_marker_codes_lists_numeric_markers(session):
+    _, f = session
+    assert eio.marker_codes(eio.read(f)) == {"1": 2, "2": 1, "3": 1, "300": 1, "65535": 1}
+    assert eio.marker_codes(eio.read(f, markers={1: "trial", 2: "mvc"})) == {
+        "3": 1, "300": 1, "65535": 1}

@@ -49,6 +49,7 @@ __all__ = [
     "read",
     "write",
     "WRITERS",
+    "marker_codes",
     "detect_format",
     "FORMATS",
     "read_openbci_txt",
@@ -64,6 +65,20 @@ __all__ = [
     "write_csv",
     "read_numpy",
 ]
+
+
+def marker_codes(rec: Recording) -> dict[str, int]:
+    """Numeric marker/trigger codes among a recording's events, with their counts.
+
+    Useful to say what ``markers=`` (``--markers``) could name when a step
+    finds no ``"trial"`` or ``"mvc"`` events: e.g. ``{"1": 5, "2": 1}``.
+    """
+    out: dict[str, int] = {}
+    for ev in rec.events:
+        code = _common.marker_code(ev.label)
+        if code is not None:
+            out[code] = out.get(code, 0) + 1
+    return dict(sorted(out.items(), key=lambda kv: float(kv[0])))
 
 
 def detect_format(path: str | Path) -> str | None:
