@@ -57,11 +57,6 @@ ALLOWED: dict[tuple[str, str, str], str] = {
     ("private", "emgcontrol.acquire._session", "emgcontrol.io._common"):
         "io/ is being edited elsewhere: read_sidecar, check_output_file, sidecar_path and "
         "SIDECAR_FORMAT/VERSION should be public in io",
-    ("private", "emgcontrol.patterns", "emgcontrol.metrics._common.jsonable"):
-        "patterns/ is being edited elsewhere: import jsonable from emgcontrol._util",
-    ("private", "emgcontrol.patterns", "emgcontrol.metrics._common.activation_rows"):
-        "patterns/ is being edited elsewhere: activation_rows should be public in metrics "
-        "(or move lower)",
 }
 
 

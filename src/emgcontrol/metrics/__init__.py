@@ -30,7 +30,7 @@ Importing this package imports neither pandas nor scipy.
 
 from __future__ import annotations
 
-from ._common import STATUS_NA, STATUS_OK, MetricTable
+from ._common import STATUS_NA, STATUS_OK, MetricTable, activation_rows
 from .amount import (MEASURES, MVC_WINDOW_S, NORM_METHODS, PEAK_WINDOW_S, AmountTable,
                      Envelopes, NormalizationReference, compute_amount, compute_envelopes,
                      compute_mvc_reference, normalize)
@@ -47,6 +47,7 @@ from .timing import (FiringOrder, compute_durations, compute_firing_order,
 
 __all__ = [
     "MetricTable",
+    "activation_rows",
     "STATUS_OK",
     "STATUS_NA",
     # amount

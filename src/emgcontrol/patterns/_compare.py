@@ -65,7 +65,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import ValidationError
-from ..metrics._common import jsonable
+from .._util import jsonable
 from ._format import Criterion, MuscleGroup, TargetPattern
 from ._measure import Measures, channels_of, measure
 from ._text import sentence

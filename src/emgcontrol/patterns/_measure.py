@@ -59,7 +59,7 @@ import numpy as np
 
 from .._validate import check_option
 from ..errors import EmgcontrolError, ValidationError
-from ..metrics._common import jsonable
+from .._util import jsonable
 from ._format import Criterion, MuscleGroup, TargetPattern
 from ._rows import (NOT_ASSESSABLE, OK, AmountRow, ChannelRow, CocontractionRow,
                     FatigueRow, FlexionRelaxationRow, OnsetRow, TrialRow)
@@ -244,7 +244,7 @@ class Measures:
         window : (float, float), optional
             Search window relative to the movement onset, s.
         """
-        from ..metrics._common import activation_rows
+        from ..metrics import activation_rows
 
         rows, chans, meta = activation_rows(activations)
         m = cls(pattern=pattern)

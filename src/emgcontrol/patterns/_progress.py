@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import FileFormatError, ValidationError
-from ..metrics._common import jsonable
+from .._util import jsonable
 from ._compare import Comparison
 from ._format import TargetPattern
 

@@ -24,7 +24,7 @@ R = TypeVar("R", bound="_Row")
 class _Row:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (the keys are the field names)."""
-        from ..metrics._common import jsonable
+        from .._util import jsonable
 
         return jsonable(asdict(self))  # type: ignore[call-overload]
 
