@@ -408,6 +408,7 @@ def run_feedback(
             state = proc.process(blk.data, blk.first_sample)
             proc_us.append((time.perf_counter() - t0) * 1e6)
             newest = float(blk.timestamps[-1])
+            state.received = newest
             upd_ms.append((time.time() - newest) * 1e3)
             n_blocks += 1
             extra = _signal_events(blk)

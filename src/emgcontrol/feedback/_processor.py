@@ -129,6 +129,10 @@ class FeedbackState:
         Events of this block.
     ready : bool
         False while the onset baseline is being captured.
+    received : float or None
+        Host time (``time.time()``, s) at which the newest sample of the block
+        arrived (BrainFlow's timestamp), set by the live loop so a display can
+        measure sample-to-screen latency; None when unknown.
     """
 
     sample: int
@@ -144,6 +148,7 @@ class FeedbackState:
     movement: int | None
     events: list[FeedbackEvent]
     ready: bool = True
+    received: float | None = None
 
 
 @dataclass
