@@ -21,6 +21,7 @@ from ._figures import (TraceSignals, amount_rows, plot_amounts, plot_criteria, p
                        plot_timing, plot_traces, timing_rows, trace_signals)
 from ._items import NOT_RECORDED, reporting_items
 from ._style import VERDICT_TEXT, fmt_num, fmt_value, muscle_label
+from ._summary import Summary, references, summarize
 
 __all__ = ["Report", "make_report", "RESULTS_FORMAT", "RESULTS_VERSION"]
 
@@ -50,7 +51,7 @@ background:var(--soft)}
 .card .num{font-size:1.6rem;font-weight:700;line-height:1.2}
 .card .lbl{font-size:.85rem;color:var(--muted)}
 .card.pass .num{color:var(--pass)}.card.fail .num{color:var(--fail)}
-.card.not_assessable .num{color:var(--na)}
+.card.not_assessable .num{color:var(--na)}.card.score{flex:1.4 1 160px}
 nav.toc ul{columns:2;padding-left:1.2em;margin:.3em 0}
 .table-wrap{overflow-x:auto;-webkit-overflow-scrolling:touch;margin:.6em 0}
 table{border-collapse:collapse;width:100%;font-size:.92rem}
@@ -62,8 +63,13 @@ font-size:.85em;color:#fff;white-space:nowrap}
 .badge.pass,.badge.good{background:var(--pass)}.badge.fail,.badge.bad{background:var(--fail)}
 .badge.not_assessable,.badge.na{background:var(--na)}.badge.warn{background:#ef6c00}
 .small{font-size:.85rem;color:var(--muted)}
-.cid{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.88em;
-word-break:break-word}
+.cid{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.8em;
+color:var(--muted);word-break:normal;overflow-wrap:normal;hyphens:manual}
+.headline{font-size:1.1rem;font-weight:600;margin:.4em 0}
+.notjudged{border-left:4px solid var(--na);background:var(--soft);padding:6px 12px;margin:.6em 0}
+.notjudged ul{margin:.3em 0;padding-left:1.2em}
+.badge.prelim{background:#ef6c00;margin-top:2px}
+details summary{cursor:pointer}
 figure{margin:1.2em 0}
 figure img{display:block;width:100%;height:auto;border:1px solid var(--line);border-radius:4px}
 figcaption{font-size:.9rem;color:var(--muted);margin-top:.3em}
@@ -93,6 +99,63 @@ figure img{border:0}
 a{color:inherit;text-decoration:none}
 }
 """
+
+
+_QUALITY_INTRO = ("Checks per channel before the analysis. A channel is not usable when "
+                  "a defect that no processing repairs is found (signal flat, at the "
+                  "amplifier's limit, clipped, jumping, or without muscle activity); "
+                  "mains interference and heartbeat are removed by the processing.")
+
+_ITEMS_INTRO = ("Processing chain and acquisition details for the technician, following the "
+                "ISEK standards for reporting EMG data (Merletti 1999) and the CEDE "
+                "checklists (Besomi et al. 2019, 2020). Items the recording does not hold "
+                f"read \u201c{NOT_RECORDED}\u201d.")
+
+
+def _firing_order_text(fo: Mapping[str, Any]) -> str:
+    share = fmt_num(100 * (fo.get("modal_share") or 0), 3)
+    order = " \u2192 ".join(" = ".join(map(str, x)) if isinstance(x, (list, tuple))
+                            else str(x) for x in fo.get("modal_order") or [])
+    return (f"Most frequent firing order ({share} % of complete repetitions): {order}; "
+            f"agreement between repetitions (Kendall W): {fmt_num(fo.get('kendall_w'), 2)}.")
+
+
+def _quality_remark(ch: Mapping[str, Any]) -> str:
+    """A channel's quality in a few words a clinician can act on."""
+    from ._summary import _CHECK_WORDS
+
+    if not ch.get("usable", True):
+        why = str(ch.get("reason") or "not usable")
+        check = why.split(":", 1)[0].strip()
+        words = next((w for k, w in _CHECK_WORDS.items() if check.startswith(k)), check)
+        return f"not usable: {words}"
+    parts = []
+    for part in str(ch.get("quality_reason") or "").split("; "):
+        head = part.split(":", 1)[0].strip()
+        if not head or head == "all checks passed":
+            continue
+        if head.startswith("mains (corrected)"):
+            parts.append("mains interference, removed by the notch filter")
+        elif head.startswith("ecg"):
+            parts.append("heartbeat in the signal, removed")
+        elif head.startswith("snr"):
+            parts.append("weak muscle signal against the baseline noise")
+        elif head.startswith("mains"):
+            parts.append("mains interference")
+        else:
+            parts.append(part if len(part) <= 90 else part[:87] + "...")
+    return "; ".join(dict.fromkeys(parts)) or "no defect found"
+
+
+def _trial_source(src: str) -> str:
+    """How the repetitions were found, in words (``"events labelled 'trial'"`` ->
+    ``"from the trial markers"``)."""
+    s = str(src)
+    if "trial" in s and ("event" in s or "marker" in s):
+        return "from the trial markers"
+    if "whole recording" in s:
+        return "no trial markers: the whole recording as one repetition"
+    return s
 
 
 def _esc(x: Any) -> str:
@@ -284,8 +347,8 @@ class Report:
         self._figs = figs
         return figs
 
-    def _render(self, pdf: Any = None) -> list[_Fig]:
-        """Render every figure to PNG (and to ``pdf`` pages)."""
+    def _render(self) -> list[_Fig]:
+        """Render every figure to PNG (once)."""
         figs = self.figure_specs()
         for f in figs:
             if f.png is None:
@@ -294,8 +357,6 @@ class Report:
                     fig = f.make()
                     f.png = _png(fig, self.dpi)
                 fig.clear()
-            if pdf is not None:
-                _pdf_figure_page(pdf, f, self.dpi)
         return figs
 
     # ------------------------------------------------------------------ json
@@ -348,16 +409,14 @@ class Report:
         return p
 
     def save_pdf(self, path: str | os.PathLike[str]) -> Path:
-        """Write the PDF report (matplotlib PdfPages; A4 pages)."""
-        p = Path(path)
-        from matplotlib.backends.backend_pdf import PdfPages
+        """Write the PDF report: A4 pages laid out for paper from :meth:`pdf_blocks`
+        (matplotlib's PDF backend, no system library needed)."""
+        from ._pdf import write_pdf
 
+        p = Path(path)
         meta = {"Title": f"{self.title} -- emgcontrol assessment", "Creator": "emgcontrol",
                 "Subject": "surface-EMG muscle-recruitment assessment"}
-        with PdfPages(p, metadata=meta) as pdf:
-            _pdf_text_pages(pdf, self._text_blocks(before_figures=True))
-            self._render(pdf=pdf)
-            _pdf_text_pages(pdf, self._text_blocks(before_figures=False))
+        write_pdf(p, self.pdf_blocks(), meta)
         return p
 
     def save(self, out_dir: str | os.PathLike[str], *, html_name: str = "report.html",
@@ -397,8 +456,7 @@ class Report:
         rows.append(("Patient", s.get("patient_id") or "not given"))
         rows.append(("Session date", str(s.get("session_date") or c.created)))
         pat = c.pattern
-        rows.append(("Protocol", f"{pat.get('title')} ({pat.get('id')}, pattern format "
-                                 f"v{pat.get('version')})"))
+        rows.append(("Protocol", str(pat.get("title") or pat.get("id"))))
         opts = pat.get("options") or {}
         if opts.get("side"):
             rows.append(("Side", str(opts["side"])))
@@ -419,12 +477,11 @@ class Report:
         m = c.measures
         n_tr = len(m.get("trials") or [])
         src = (c.processing.get("trials") or {}).get("source")
-        rows.append(("Trials", f"{n_tr}" + (f" ({src})" if src else "")))
+        rows.append(("Repetitions", f"{n_tr}" + (f" ({_trial_source(src)})" if src else "")))
         if self.mvc.get("source"):
             rows.append(("MVC reference", str(self.mvc["source"])))
         elif (c.processing.get("normalization") or {}).get("reason"):
-            rows.append(("MVC reference", "none: " + str(c.processing["normalization"]
-                                                         ["reason"])))
+            rows.append(("MVC reference", "none recorded"))
         files = s.get("recordings") or {}
         for k, v in files.items():
             rows.append((f"File ({k})", str(v)))
@@ -451,6 +508,7 @@ class Report:
                 "mains_pct": (checks.get("mains") or {}).get("value"),
                 "ecg_pct": (checks.get("ecg") or {}).get("value"),
                 "reason": ch.get("reason") or ch.get("quality_reason") or "",
+                "remark": _quality_remark(ch),
             })
         return rows
 
@@ -482,6 +540,47 @@ class Report:
                                 "not_assessable", "reason": t.get("reason")})
         return out
 
+    def summary(self) -> Summary:
+        """Page one: score over the assessed criteria, what was not assessable and why,
+        each criterion's verdict, value and target (:func:`summarize`)."""
+        return summarize(self.comparison)
+
+    def _criteria_intro(self, sm: Summary) -> str:
+        """How a verdict is reached, with the numbers the verdicts used."""
+        cp = self.comparison.processing.get("compare") or {}
+        agree = cp.get("min_agreement")
+        txt = ("Each criterion compares the session value (the median over the repetitions "
+               "in which it could be measured) with its target.")
+        if sm.min_trials is not None:
+            txt += (f" The protocol asks for at least {sm.min_trials} measurable "
+                    f"repetitions; {sm.n_trials} were recorded.")
+            if sm.n_preliminary:
+                txt += (f" {sm.n_preliminary} verdict(s) rest on fewer repetitions and are "
+                        "marked preliminary.")
+        if isinstance(agree, (int, float)):
+            txt += (f" A verdict also needs {100 * float(agree):.0f} % of the repetitions "
+                    "to agree with it.")
+        txt += (" Not assessable means the recording could not support a verdict; the "
+                "reason and what to do are given.")
+        return txt
+
+    def _processing_notes(self) -> list[str]:
+        """The comparison's warnings not already said on page one, once each."""
+        said = [str(cr.reason or "") for cr in self.comparison.criteria]
+        out: list[str] = []
+        for w in self.comparison.warnings:
+            w = str(w)
+            core = w.split(": ", 1)[1] if w.startswith("amplitudes are not normalised") \
+                else w
+            if any(core and core in r for r in said) or w in out:
+                continue
+            if w.startswith("channel ") and "criteria that need it are not assessable" in w:
+                ch = w.split()[1]
+                if any(f"({ch})" in r for r in said):
+                    continue
+            out.append(w)
+        return out
+
     def _references(self) -> list[str]:
         refs: list[str] = []
         for c in self.comparison.criteria:
@@ -498,7 +597,7 @@ class Report:
                   "matrix. J Electromyogr Kinesiol 53:102438."):
             if r not in refs:
                 refs.append(r)
-        return refs
+        return references(refs)
 
     # ------------------------------------------------------------- html body
     def _html(self, figs: Sequence[_Fig]) -> str:
@@ -522,7 +621,8 @@ class Report:
         a('<meta name="generator" content="emgcontrol">')
         a(f"<title>{_esc(self.title)} -- emgcontrol assessment</title>")
         a(f"<style>{_CSS}</style></head><body><main>")
-        # header
+        # header: page one
+        sm = self.summary()
         a('<header id="session-header">')
         a(f"<h1>{_esc(self.title)}</h1>")
         who = self.session.get("patient_id")
@@ -530,8 +630,8 @@ class Report:
           f'{" -- patient " + _esc(who) if who else ""} -- '
           f'{_esc(self.session.get("session_date") or c.created)}</p>')
         a('<div class="cards">')
-        a(f'<div class="card"><div class="num">{"n/a" if score is None else f"{score:.0f}"}'
-          '</div><div class="lbl">score / 100</div></div>')
+        a(f'<div class="card score"><div class="num">{"n/a" if score is None else f"{score:.0f}"}'
+          f'</div><div class="lbl">score / 100 over {sm.n_assessed} assessed</div></div>')
         for v in ("pass", "fail", "not_assessable"):
             label = {"pass": "pass", "fail": "fail", "not_assessable": "not assessable"}[v]
             a(f'<div class="card {v}"><div class="num">{counts[v]}</div>'
@@ -540,39 +640,53 @@ class Report:
             a(f'<div class="card"><div class="num">{self.level["level"]}</div>'
               f'<div class="lbl">training level</div></div>')
         a("</div>")
+        a(f'<p id="headline" class="headline">{_esc(sm.headline)}.</p>')
+        if sm.trials_note:
+            a(f'<p class="note" id="trials-note">{_esc(sm.trials_note)}</p>')
+        if sm.not_judged:
+            a('<div id="not-judged" class="notjudged"><strong>Not assessable, and what to '
+              'do</strong><ul>')
+            for g in sm.not_judged:
+                a(f"<li><strong>{_esc(g.reason)}</strong> ({len(g.criteria)} "
+                  f"criteri{'on' if len(g.criteria) == 1 else 'a'}): {_esc(g.action)}.</li>")
+            a("</ul></div>")
         a('<dl class="kv">' + "".join(f"<dt>{_esc(k)}</dt><dd>{_esc(v)}</dd>"
                                       for k, v in self._session_rows()) + "</dl>")
         a("</header>")
         secs = [("criteria", "Results by criterion"), ("quality", "Signal quality"),
                 ("traces", "Muscle traces"), ("timing", "Timing"), ("amounts", "Amounts"),
                 ("ratios", "Ratios and co-contraction"), ("progress", "Progress"),
-                ("methods", "Processing and reporting items"), ("notes", "Notes"),
+                ("methods", "Processing and reporting items"),
                 ("references", "References")]
         a('<nav class="toc" aria-label="Contents"><strong>Contents</strong><ul>'
           + "".join(f'<li><a href="#{k}">{_esc(t)}</a></li>' for k, t in secs) + "</ul></nav>")
         # criteria
         a('<section id="criteria"><h2>Results by criterion</h2>')
-        a('<p>Each criterion compares the session value (the median over the trials in '
-          'which it could be assessed) with its target. <em>Not assessable</em> means the '
-          'recording could not support a verdict; the reason is given.</p>')
+        a(f"<p>{_esc(self._criteria_intro(sm))}</p>")
         a('<div class="table-wrap"><table id="criteria-table" class="stack"><thead><tr>'
           "<th>Criterion</th><th>Verdict</th><th>Measured</th><th>Target</th>"
-          "<th>Trials</th><th>What it means</th></tr></thead><tbody>")
-        for cr in c.criteria:
-            info = "" if cr.severity == "core" else ' <span class="small">(informative)</span>'
-            trials = (f"{cr.n_assessed} of {cr.n_trials} assessed" +
-                      (f", {100 * cr.pass_share:.0f} % pass" if cr.pass_share is not None
-                       else ""))
-            reason = (f'<div class="small">Reason: {_esc(cr.reason)}</div>'
-                      if cr.reason else "")
-            a(f'<tr id="criterion-{_esc(cr.id)}" data-verdict="{_esc(cr.verdict)}">'
-              f'<td data-label="Criterion"><span class="cid">{_esc(cr.id)}</span>{info}'
-              f'<div class="small">{_esc(cr.description)}</div></td>'
-              f'<td data-label="Verdict">{_badge(cr.verdict)}</td>'
-              f'<td data-label="Measured" class="num">{_esc(fmt_value(cr.measured, cr.unit))}'
-              f'</td><td data-label="Target">{_esc(cr.target)}</td>'
-              f'<td data-label="Trials">{_esc(trials)}</td>'
-              f'<td data-label="What it means">{_esc(cr.sentence)}{reason}</td></tr>')
+          "<th>Repetitions</th><th>What it means</th></tr></thead><tbody>")
+        by_id = {cr.id: cr for cr in c.criteria}
+        for ln in sm.lines:
+            cr = by_id[ln.id]
+            info = ' <span class="small">(informative)</span>' if ln.informative else ""
+            badge = _badge(ln.verdict) + (' <span class="badge prelim">preliminary</span>'
+                                          if ln.preliminary else "")
+            details = ""
+            if ln.verdict == "not_assessable":
+                details = (f'<details class="small"><summary>Details</summary>'
+                           f"{_esc(cr.reason)}</details>")
+            elif cr.reason:
+                details = f'<div class="small">Note: {_esc(cr.reason)}</div>'
+            a(f'<tr id="criterion-{_esc(ln.id)}" data-verdict="{_esc(ln.verdict)}"'
+              f'{" data-preliminary" if ln.preliminary else ""}>'
+              f'<td data-label="Criterion"><strong>{_esc(ln.title)}</strong>{info}'
+              f'<div class="cid">{_esc(ln.id)}</div></td>'
+              f'<td data-label="Verdict">{badge}</td>'
+              f'<td data-label="Measured" class="num">{_esc(ln.value)}</td>'
+              f'<td data-label="Target" class="num">{_esc(ln.target)}</td>'
+              f'<td data-label="Repetitions">{_esc(ln.trials)}</td>'
+              f'<td data-label="What it means">{_esc(ln.sentence)}{details}</td></tr>')
         a("</tbody></table></div>")
         for f in by_sec.get("criteria", []):
             a(fig_html(f))
@@ -700,14 +814,11 @@ class Report:
                 a(f"<li><strong>{_esc(h.get('step'))}</strong> "
                   f'<span class="small">{_esc(short)}</span></li>')
             a("</ol>")
-        a("</section>")
-        # notes
-        a('<section id="notes"><h2>Notes</h2>')
-        if c.warnings:
-            for w in c.warnings:
+        notes = self._processing_notes()
+        if notes:
+            a('<h3 id="notes">Processing notes</h3>')
+            for w in notes:
                 a(f'<p class="note">{_esc(w)}</p>')
-        else:
-            a("<p>None.</p>")
         a("</section>")
         a('<section id="references"><h2>References</h2><ol class="refs">')
         for r in self._references():
@@ -720,62 +831,107 @@ class Report:
         a("</main></body></html>\n")
         return "\n".join(out)
 
-    # --------------------------------------------------------------- pdf text
-    def _text_blocks(self, *, before_figures: bool) -> list[tuple[str, str, str | None]]:
-        """(style, text, colour) blocks of the PDF's text pages."""
+    # ------------------------------------------------------------------- pdf
+    def pdf_blocks(self) -> list[Any]:
+        """The PDF's content as layout blocks (:mod:`emgcontrol.report._pdf`), from the
+        same summary, tables and figures the HTML shows."""
+        from ._pdf import Badges, Heading, Image, Para, Table
+
         c = self.comparison
-        b: list[tuple[str, str, str | None]] = []
-        if before_figures:
-            b.append(("h1", self.title, None))
-            b.append(("p", "Surface-EMG muscle-recruitment assessment", "#57606a"))
-            counts = self._counts()
-            sc = c.score
-            b.append(("h2", f"Score {'n/a' if sc is None else f'{sc:.0f} / 100'}: "
-                            f"{counts['pass']} pass, {counts['fail']} fail, "
-                            f"{counts['not_assessable']} not assessable", None))
-            for k, v in self._session_rows():
-                b.append(("kv", f"{k}: {v}", None))
-            b.append(("h2", "Results by criterion", None))
-            for cr in c.criteria:
-                tag = VERDICT_TEXT.get(cr.verdict, cr.verdict)
-                colour = {"pass": "#2e7d32", "fail": "#c62828"}.get(cr.verdict, "#616161")
-                b.append(("h3", f"[{tag}] {cr.id}" + ("" if cr.severity == "core"
-                                                       else " (informative)"), colour))
-                b.append(("p", f"Measured {fmt_value(cr.measured, cr.unit)}; target "
-                               f"{cr.target}; {cr.n_assessed} of {cr.n_trials} trials "
-                               "assessed.", None))
-                b.append(("p", cr.sentence, None))
-                if cr.reason:
-                    b.append(("small", f"Reason: {cr.reason}", None))
-            b.append(("h2", "Signal quality", None))
-            for r in self._quality_rows():
-                b.append(("mono", f"{r['channel']:<10} {str(r['verdict']):<5} "
-                                  f"{'usable' if r['usable'] else 'NOT USABLE':<10} "
-                                  f"SNR {fmt_num(r['snr_db'], 3):>5} dB  noise "
-                                  f"{fmt_num(r['noise_uv'], 3):>5} uV", None))
-                if r["reason"]:
-                    b.append(("small", f"    {r['reason']}", None))
-            if self.level and self.level.get("level") is not None:
-                b.append(("h2", "Training level", None))
-                b.append(("p", f"Level {self.level['level']} of {self.level.get('n_levels')} "
-                               f"({self.level.get('name')}): {self.level.get('needed')}.",
-                          None))
-        else:
-            b.append(("h2", "Processing and reporting items (ISEK / CEDE)", None))
-            sec = None
-            for it in self.reporting_items():
-                if it["section"] != sec:
-                    sec = it["section"]
-                    b.append(("h3", sec, None))
-                b.append(("p", f"{it['item']}: {it['value']}", None))
-            if c.warnings:
-                b.append(("h2", "Notes", None))
-                for w in c.warnings:
-                    b.append(("small", w, None))
-            b.append(("h2", "References", None))
-            for k, r in enumerate(self._references(), 1):
-                b.append(("small", f"{k}. {r}", None))
+        sm = self.summary()
+        figs = self._render()
+        by_sec: dict[str, list[_Fig]] = {}
+        for f in figs:
+            by_sec.setdefault(f.section, []).append(f)
+
+        def img(f: _Fig) -> Any:
+            return Image(f.png or b"", f.title, f.caption, self.dpi)
+
+        b: list[Any] = [Heading(self.title, 1)]
+        who = self.session.get("patient_id")
+        b.append(Para("Surface-EMG muscle-recruitment assessment"
+                      + (f" -- patient {who}" if who else "") + " -- "
+                      + str(self.session.get("session_date") or c.created), 9.0, "#57606a"))
+        sc = c.score
+        cards = [("n/a" if sc is None else f"{sc:.0f}",
+                  f"score / 100 over {sm.n_assessed} assessed", "#1b1f23"),
+                 (str(sm.n_pass), "pass", "#2e7d32"), (str(sm.n_fail), "fail", "#c62828"),
+                 (str(sm.n_not_assessable), "not assessable", "#616161")]
+        if self.level and self.level.get("level") is not None:
+            cards.append((str(self.level["level"]), "training level", "#1b1f23"))
+        b.append(Badges(cards))
+        b.append(Para(sm.headline + ".", 10.5, bold=True))
+        if sm.trials_note:
+            b.append(Para(sm.trials_note, 9.0, box="#fff8e1"))
+        if sm.not_judged:
+            b.append(Para("Not assessable, and what to do:\n" + "\n".join(
+                f"- {g.reason} ({len(g.criteria)} criteri"
+                f"{'on' if len(g.criteria) == 1 else 'a'}): {g.action}." for g in sm.not_judged),
+                9.0, box="#f0f2f4"))
+        b.append(Para("; ".join(f"{k}: {v}" for k, v in self._session_rows()), 8.0,
+                      "#57606a"))
+        b.append(Heading("Results by criterion"))
+        b.append(Para(self._criteria_intro(sm), 8.5))
+        rows = []
+        for ln in sm.lines:
+            verdict = VERDICT_TEXT.get(ln.verdict, ln.verdict) + (
+                " (preliminary)" if ln.preliminary else "")
+            rows.append([ln.title + (" (informative)" if ln.informative else ""), verdict,
+                         ln.value, ln.target, ln.trials, ln.sentence])
+        b.append(Table(["Criterion", "Verdict", "Measured", "Target", "Repetitions",
+                        "What it means"], rows, [0.24, 0.09, 0.1, 0.1, 0.11, 0.36], 7.5,
+                       badge_col=1, badge_colours={"PASS": "#2e7d32", "FAIL": "#c62828",
+                                                   "N/A": "#616161"}))
+        for f in by_sec.get("criteria", []):
+            b.append(img(f))
+        b.append(Heading("Signal quality"))
+        b.append(Para(_QUALITY_INTRO, 8.5))
+        qrows = [[r["channel"] + ("" if r["in_pattern"] else " (not used)"), r["muscle"],
+                  str(r["verdict"]), "yes" if r["usable"] else "NO",
+                  fmt_num(r["snr_db"], 3), fmt_num(r["noise_uv"], 3), r["remark"]]
+                 for r in self._quality_rows()]
+        b.append(Table(["Channel", "Muscle", "Quality", "Usable", "SNR (dB)", "Noise (uV)",
+                        "Remarks"], qrows, [0.1, 0.17, 0.08, 0.07, 0.08, 0.09, 0.41], 7.5,
+                       badge_col=2, badge_colours={"good": "#2e7d32", "warn": "#ef6c00",
+                                                   "bad": "#c62828"}))
+        for sec, title in (("traces", "Muscle traces"), ("timing", "Timing"),
+                           ("amounts", "Amounts"), ("ratios", "Ratios and co-contraction"),
+                           ("progress", "Progress")):
+            items = by_sec.get(sec, [])
+            extra = self._section_text(sec)
+            if not items and not extra:
+                continue
+            b.append(Heading(title))
+            b.extend(img(f) for f in items)
+            b.extend(Para(t, 8.5) for t in extra)
+        b.append(Heading("Processing and reporting items"))
+        b.append(Para(_ITEMS_INTRO, 8.5))
+        b.append(Table(["Section", "Item", "Value"],
+                       [[it["section"], it["item"], it["value"]]
+                        for it in self.reporting_items()], [0.15, 0.22, 0.63], 7.0))
+        notes = self._processing_notes()
+        if notes:
+            b.append(Heading("Processing notes", 3))
+            b.extend(Para(w, 8.0, box="#fff8e1") for w in notes)
+        b.append(Heading("References"))
+        b.extend(Para(f"{k}. {r}", 7.5) for k, r in enumerate(self._references(), 1))
         return b
+
+    def _section_text(self, sec: str) -> list[str]:
+        """Sentences of a figure section (firing order, level, ...) for the PDF."""
+        c = self.comparison
+        out: list[str] = []
+        if sec == "timing":
+            fo = (c.measures.get("tables") or {}).get("firing_order")
+            if fo:
+                out.append(_firing_order_text(fo))
+        elif sec == "progress":
+            lvl = self.level
+            if lvl and lvl.get("level") is not None:
+                out.append(f"Training level {lvl['level']} of {lvl.get('n_levels')} "
+                           f"({lvl.get('name')}): {lvl.get('description')} Next: "
+                           f"{lvl.get('needed')}.")
+        return out
 
 
 def _png(fig: Any, dpi: int, colors: int = 128) -> bytes:
@@ -794,73 +950,6 @@ def _png(fig: Any, dpi: int, colors: int = 128) -> bytes:
     out = io.BytesIO()
     q.save(out, format="png", optimize=True)
     return out.getvalue() if out.tell() < len(data) else data
-
-
-# ------------------------------------------------------------------- pdf helpers
-_A4 = (8.27, 11.69)
-_STYLES = {"h1": (17, "bold", 0.42), "h2": (12.5, "bold", 0.32), "h3": (10.5, "bold", 0.24),
-           "p": (9.5, "normal", 0.19), "kv": (9.5, "normal", 0.19),
-           "small": (8.0, "normal", 0.16), "mono": (8.5, "normal", 0.17)}
-
-
-def _pdf_text_pages(pdf: Any, blocks: Sequence[tuple[str, str, str | None]]) -> None:
-    import textwrap
-
-    from matplotlib.figure import Figure
-
-    fig = None
-    y = 0.0
-    margin, top = 0.6, _A4[1] - 0.6
-
-    def new_page() -> Any:
-        f = Figure(figsize=_A4)
-        return f
-
-    for style, text, colour in blocks:
-        size, weight, step = _STYLES[style]
-        width = int(92 * 9.5 / size) if style != "mono" else 95
-        lines = textwrap.wrap(text, width=width) or [""]
-        need = step * len(lines) + (0.12 if style in ("h1", "h2") else 0.0)
-        if fig is None or y - need < margin:
-            if fig is not None:
-                pdf.savefig(fig)
-            fig = new_page()
-            y = top
-        if style in ("h2",):
-            y -= 0.12
-        for ln in lines:
-            fig.text(margin / _A4[0], y / _A4[1], ln, fontsize=size, fontweight=weight,
-                     color=colour or "#1b1f23", va="top", ha="left",
-                     family="monospace" if style == "mono" else None)
-            y -= step
-    if fig is not None:
-        pdf.savefig(fig)
-
-
-def _pdf_figure_page(pdf: Any, f: _Fig, dpi: int) -> None:
-    import textwrap
-
-    import matplotlib.image as mpimg
-    from matplotlib.figure import Figure
-
-    img = mpimg.imread(io.BytesIO(f.png or b""), format="png")
-    h_px, w_px = img.shape[:2]
-    page = Figure(figsize=_A4)
-    margin = 0.5
-    avail_w = _A4[0] - 2 * margin
-    avail_h = _A4[1] - 2 * margin - 1.2
-    scale = min(avail_w / (w_px / dpi), avail_h / (h_px / dpi))
-    w_in, h_in = w_px / dpi * scale, h_px / dpi * scale
-    top = _A4[1] - margin - 0.45
-    ax = page.add_axes([margin / _A4[0], (top - h_in) / _A4[1], w_in / _A4[0], h_in / _A4[1]])
-    ax.imshow(img, interpolation="none")
-    ax.set_axis_off()
-    page.text(margin / _A4[0], (_A4[1] - margin) / _A4[1], f.title, fontsize=12.5,
-              fontweight="bold", va="top")
-    cap = textwrap.fill(f.caption, 100)
-    page.text(margin / _A4[0], (top - h_in - 0.12) / _A4[1], cap, fontsize=8.5, va="top",
-              color="#57606a")
-    pdf.savefig(page)
 
 
 def make_report(comparison: Any, recording: Any = None, out_dir: Any = None,
