@@ -181,9 +181,18 @@ def add_acquire_commands(subparsers: Any) -> None:
                                      ".toml file (default: the simulated protocol's)")
     p.add_argument("--duration", type=float, help="seconds (default: until Ctrl+C)")
     p.add_argument("--display", default="terminal",
-                   choices=("terminal", "matplotlib", "none"),
-                   help="terminal (default), matplotlib (a figure window) or none (a "
-                        "summary at the end)")
+                   choices=("terminal", "matplotlib", "web", "none"),
+                   help="terminal (default), matplotlib (a figure window), web (a page in "
+                        "the browser: patient view and clinician panel; prints its address) "
+                        "or none (a summary at the end)")
+    p.add_argument("--level", type=int,
+                   help="training level of the pattern (its criteria and targets)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="--display web: address to serve on (default 127.0.0.1, this "
+                        "computer only; another address, e.g. 0.0.0.0 for a tablet on the "
+                        "clinic network, adds a random access token to the page address)")
+    p.add_argument("--port", type=int, default=8765,
+                   help="--display web: port (default 8765; 0: any free port)")
     p.add_argument("--reference", default="auto",
                    help="%%MVC reference: auto (simulated subject; none for real boards), "
                         "capture (guided MVC), rvc (guided reference contraction), none, or "
@@ -349,6 +358,21 @@ def live_command(args: argparse.Namespace) -> int:
     if args.out is not None:
         check_record_path(args.out)
     opts = board_options_from_args(args)
+    display_kind = getattr(args, "display", "terminal")
+    level = getattr(args, "level", None)
+    if display_kind != "web" and (getattr(args, "host", "127.0.0.1") != "127.0.0.1"
+                                  or getattr(args, "port", 8765) != 8765):
+        raise ValidationError("--host and --port need --display web")
+    if display_kind == "web":
+        return _live_web(args, opts)
+    targets: Any = args.pattern
+    if level is not None:
+        from ..feedback.web import resolve_live_pattern
+
+        spec = args.pattern
+        if spec is None and args.board in ("simulated", "sim"):
+            spec = args.protocol or "prone-hip-extension"
+        targets = resolve_live_pattern(spec, level)[0]
     if args.board in ("simulated", "sim") and args.duration is None:
         opts.setdefault("loop", True)
     display: Any
@@ -372,7 +396,7 @@ def live_command(args: argparse.Namespace) -> int:
     session = BoardSession(args.board, duration=args.duration, **opts)
     with _Signals() as stop:
         try:
-            result = run_feedback(session, targets=args.pattern, reference=ref,
+            result = run_feedback(session, targets=targets, reference=ref,
                                   display=display, duration=args.duration,
                                   record_to=args.out, overwrite=args.overwrite, stop=stop,
                                   reference_seconds=args.reference_seconds,
@@ -383,4 +407,40 @@ def live_command(args: argparse.Namespace) -> int:
         print(json.dumps(result.to_dict(), indent=2, default=str))
     elif display is None:
         print(result.summary())
+    return 0
+
+
+def _proc_options(args: argparse.Namespace) -> dict[str, Any]:
+    proc_opts: dict[str, Any] = {"notch": None if not args.notch else args.notch}
+    if args.onset_method:
+        proc_opts["onset_method"] = args.onset_method
+    return proc_opts
+
+
+def _live_web(args: argparse.Namespace, opts: dict[str, Any]) -> int:
+    """``live --display web``: serve the page, run sessions until Ctrl+C (or --duration)."""
+    from ..feedback.web import WebDisplay, serve_feedback
+
+    ref: Any = args.reference
+    if isinstance(ref, str) and ref.lower() == "none":
+        ref = None
+    display = WebDisplay(args.host, args.port,
+                         announce=lambda m: print(m, flush=True))
+    board_opts = {k: v for k, v in opts.items()}
+    results: list[Any] = []
+    with _Signals() as stop:
+        try:
+            serve_feedback(board=args.board, pattern=args.pattern, level=args.level,
+                           reference=ref, duration=args.duration, record_to=args.out,
+                           overwrite=args.overwrite, display=display, stop=stop,
+                           reference_seconds=args.reference_seconds,
+                           processor_options=_proc_options(args), on_result=results.append,
+                           **board_opts)
+        finally:
+            display.stop()
+    if getattr(args, "json", False):
+        print(json.dumps([r.to_dict() for r in results], indent=2, default=str))
+    else:
+        for r in results:
+            print(r.summary())
     return 0

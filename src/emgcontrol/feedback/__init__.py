@@ -20,13 +20,17 @@ checks of the targets (:class:`Targets`: from a pattern of
 :mod:`emgcontrol.patterns`, a mapping, or :data:`BUILTIN_TARGETS`).
 
 Displays (:class:`Display`): :class:`TerminalDisplay` (headless),
-:class:`MatplotlibDisplay` (desktop window, Jupyter, Agg), :class:`CallbackDisplay`.
+:class:`MatplotlibDisplay` (desktop window, Jupyter, Agg), :class:`CallbackDisplay`,
+and :class:`WebDisplay` (a page in the browser: patient view and clinician panel,
+:mod:`emgcontrol.feedback.web`; :func:`serve_feedback` adds the clinician's
+start/stop, level, MVC and marker controls).
 
 Latency is measured end to end from BrainFlow's timestamps to ``time.time()``
 after processing and after each redraw, and per block with ``perf_counter``
 (:attr:`FeedbackResult.latency`).
 
-Importing this package imports neither brainflow nor matplotlib.
+Importing this package imports neither brainflow nor matplotlib nor the web
+server (aiohttp is imported when a page is served).
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from ._loop import (FeedbackResult, capture_reference, filter_stages, latency_st
 from ._processor import LIVE_ONSET_METHOD, FeedbackEvent, FeedbackProcessor, FeedbackState
 from ._targets import (BUILTIN_TARGETS, OrderTarget, Targets, ZoneTarget, get_targets,
                        match_channels)
+from .web import WebDisplay, serve_feedback
 
 __all__ = [
     "run_feedback",
@@ -59,6 +64,8 @@ __all__ = [
     "TerminalDisplay",
     "MatplotlibDisplay",
     "CallbackDisplay",
+    "WebDisplay",
+    "serve_feedback",
     "make_display",
     "LIVE_ONSET_METHOD",
 ]
