@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import EmgcontrolError, ValidationError
-from ._style import (TARGET_COLOUR, TRIAL_COLOURS, VERDICT_COLOURS, VERDICT_MARKERS,
+from ._style import (TARGET_COLOUR, TRIAL_COLOURS, TRIAL_SHADE, VERDICT_COLOURS, VERDICT_MARKERS,
                      VERDICT_TEXT, finite, fmt_value, muscle_label, pattern_channels)
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -287,7 +287,8 @@ def plot_traces(
         # fixed margins (in inches): constrained layout costs ~0.1 s per row here
         h = 0.95 + 1.25 * len(chans)
         fig = _new_figure(9.0, h, layout=None)
-        fig.subplots_adjust(left=0.075, right=0.985, top=1 - 0.62 / h, bottom=0.42 / h,
+        fig.subplots_adjust(left=0.075, right=0.935 if "raw" in show else 0.985,
+                            top=1 - 0.62 / h, bottom=0.42 / h,
                             hspace=0.42)
         axes = fig.subplots(len(chans), 1, sharex=True, squeeze=False)[:, 0]
     else:
@@ -307,15 +308,22 @@ def plot_traces(
         env = sig.envelope.data[ek, i0:i1] * 1e6
         lim = float(np.percentile(np.abs(filt), 99.7)) * 1.25 if filt.size else 1.0
         lim = max(lim, float(np.max(env)) * 1.1 if env.size else 0.0, 1e-3)
-        for t in trials:
+        for t in trials if trial is None else ():
             a0, a1 = max(t["start_s"], t0), min(t["stop_s"], t1)
             if a1 > a0:
-                a.axvspan(a0, a1, color="#f0f4f8" if t["trial"] % 2 == 0 else "#f8f8f0",
-                          zorder=0, lw=0)
+                a.axvspan(a0, a1, color=TRIAL_SHADE, zorder=0, lw=0)
         lw = 0.4 if long else 0.7
         if "raw" in show:
-            a.plot(times, raw, color="#b0b0b0", lw=lw, label="raw (offset removed)",
-                   rasterized=True, zorder=1)
+            # the raw trace (offset removed) on its own scale (right axis): its drift
+            # would otherwise run off the axes or squash the filtered signal
+            rlim = max(float(np.max(np.abs(raw))) * 1.05 if raw.size else 0.0, 1e-3)
+            ar = a.twinx()
+            ar.plot(times, raw, color="#b0b0b0", lw=lw, rasterized=True)
+            ar.set_ylim(-rlim, rlim)
+            ar.tick_params(axis="y", labelsize=7, colors="#888888")
+            ar.set_zorder(a.get_zorder() - 1)
+            a.patch.set_visible(False)
+            a.plot([], [], color="#b0b0b0", lw=lw, label="raw (offset removed, right scale)")
         if "filtered" in show:
             a.plot(times, filt, color="#4a78a8", lw=lw, label="filtered", rasterized=True,
                    zorder=2)
@@ -816,6 +824,10 @@ def plot_criteria(comparison: Any, *, ids: Sequence[str] | None = None,
         vals = [(t.get("trial"), t.get("value"), t.get("verdict")) for t in c.get("trials")
                 or []]
         fv = finite([v for _, v, _ in vals])
+        if not fv and c.get("measured") is None:
+            # nothing measured: no axis that would suggest a scale
+            _empty(a, f"{c['id']}: not assessable -- nothing was measured")
+            continue
         lo, hi = c.get("min"), c.get("max")
         pts = fv + [x for x in (lo, hi) if x is not None]
         if c.get("measured") is not None:

@@ -277,7 +277,8 @@ def reporting_items(comparison: Any, recording: Any = None, *,
         phase = ("zero-phase (forward-backward; the magnitude response is squared)"
                  if f.get("phase") == "zero" else "causal")
         txt = (f"{design} band-pass {_hz(f.get('l_freq'))}-{_hz(f.get('h_freq'))} Hz"
-               + (f" (upper edge: {f['h_freq_note']})" if f.get("h_freq_note") else "")
+               + (" (upper edge lowered to 0.9 x half the sampling rate, as the "
+                  "sampling rate allows no higher)" if f.get("h_freq_note") else "")
                + f", order {f.get('order')}, {phase}")
         items.append(_item("Signal processing", "Band-pass filter", txt,
                            "emgcontrol.signal.filter_emg"))
@@ -358,11 +359,27 @@ def reporting_items(comparison: Any, recording: Any = None, *,
     tr = proc.get("trials") or {}
     cp = proc.get("compare") or {}
     if tr or cp:
-        txt = (f"{tr.get('n', '?')} trial(s) from {tr.get('source', '?')}; session value = "
-               f"{cp.get('session_value', 'median over trials')}; a criterion needs at least "
-               f"{cp.get('min_trials', '?')} assessable trial(s) and "
-               f"{fmt_num(100 * float(cp.get('min_agreement', 0.7)))} % of them agreeing with "
-               "the session verdict")
+        n_tr = tr.get("n")
+        if n_tr is None:
+            n_tr = len(_get(comparison, "measures", "trials") or []) if isinstance(
+                comparison, Mapping) else len((getattr(comparison, "measures", {}) or {})
+                                              .get("trials") or [])
+        mt, share = cp.get("min_trials"), cp.get("min_share")
+        agree = cp.get("min_agreement")
+        parts = [f"{n_tr} repetition(s) ({tr.get('source', 'source not recorded')})",
+                 f"session value = {cp.get('session_value', 'median over the repetitions')}"]
+        if isinstance(mt, (int, float)) and isinstance(n_tr, int):
+            need = min(int(mt), n_tr) if n_tr else 1
+            rule = (f"a verdict needs at least {need} measurable repetition(s)"
+                    + (f" and {fmt_num(100 * float(share))} % of them" if share else ""))
+            if n_tr < mt:
+                rule += (f" (the protocol's minimum is {int(mt)}; with {n_tr} recorded, "
+                         "verdicts are marked preliminary)")
+            parts.append(rule)
+        if isinstance(agree, (int, float)):
+            parts.append(f"{fmt_num(100 * float(agree))} % of the measured repetitions must "
+                         "agree with the session verdict")
+        txt = "; ".join(parts)
         items.append(_item("Criteria", "Trials and session values", txt,
                            "emgcontrol.patterns.compare"))
 

@@ -107,6 +107,7 @@ class Image:
     title: str
     caption: str
     dpi: float
+    max_share: float = 1.0  # largest share of the page's text height the image may take
 
     def size(self) -> tuple[float, float]:
         import matplotlib.image as mpimg
@@ -262,22 +263,34 @@ def _table(P: _Pages, b: Table) -> None:
     P.y += 0.12
 
 
-def _image(P: _Pages, b: Image) -> None:
+def _image_scale(P: _Pages, b: Image, above: float = 0.0) -> float | None:
+    """Scale of the image on the current page below ``above`` inches of other content,
+    or None when it goes to a new page: a page still mostly empty takes the figure
+    shrunk (down to 55 %) rather than staying blank."""
     w_in, h_in = b.size()
-    scale = _W / w_in
     extra = b.extra()
     full = PAGE[1] - 2 * MARGIN
-    scale = min(scale, (full - extra) / h_in)
-    need = h_in * scale + extra
+    scale = min(_W / w_in, (full - extra) / h_in, b.max_share * full / h_in)
     if P.fig is None:
+        return None
+    left = P.left - above
+    if h_in * scale + extra <= left:
+        return scale
+    fit = (left - extra) / h_in
+    used = P.used + above / full
+    if used < 0.45 and fit >= 0.55 * scale:
+        return fit
+    return None
+
+
+def _image(P: _Pages, b: Image) -> None:
+    w_in, h_in = b.size()
+    sc = _image_scale(P, b)
+    if sc is None:
         P.new()
-    elif need > P.left:
-        # a page still mostly empty takes the figure shrunk; otherwise a new page
-        fit = (P.left - extra) / h_in
-        if P.used < 0.45 and fit >= 0.55 * scale:
-            scale = fit
-        else:
-            P.new()
+        sc = _image_scale(P, b)
+        assert sc is not None
+    scale = sc
     w, h = w_in * scale, h_in * scale
     P.text(MARGIN, b.title, 11.0, bold=True)
     P.y += _lh(11.0) + 0.06
@@ -310,8 +323,8 @@ def write_pdf(path: Any, blocks: Sequence[Any], metadata: dict[str, str] | None 
                     after = nxt.row_height(nxt.header) + (nxt.row_height(nxt.rows[0])
                                                           if nxt.rows else 0)
                 elif isinstance(nxt, Image):
-                    w_in, h_in = nxt.size()
-                    after = 0.3 * (PAGE[1] - 2 * MARGIN)
+                    if P.fig is not None and _image_scale(P, nxt, b.height() + 0.1) is None:
+                        P.new()
                 elif nxt is not None and hasattr(nxt, "height"):
                     after = nxt.height()
                 _heading(P, b, after)

@@ -279,11 +279,7 @@ class Report:
         sig = self.signals
         if sig is not None:
             figs.append(_Fig(
-                "fig-traces", "traces", "Whole session",
-                "Band-pass filtered EMG (blue) and its moving-RMS envelope (black) of each "
-                "muscle of the protocol. Shaded: trials; green lines: the onsets used by the "
-                "criteria; dashed red: offsets; dotted black: movement onsets; green bars: "
-                "every activation the detector found.",
+                "fig-traces", "traces", "Whole session", self._traces_caption(),
                 "Filtered EMG and envelopes of every muscle over the whole session",
                 lambda: plot_traces(sig, c, show=("filtered", "envelope"))))
             trials = [t for t in m.get("trials") or [] if t.get("start_s") is not None]
@@ -294,7 +290,7 @@ class Report:
                         if mo is not None else "the whole trial (movement onset unknown)")
                 figs.append(_Fig(
                     f"fig-trial-{k + 1}", "traces", f"Trial {k + 1}",
-                    f"Raw (grey, offset removed), filtered (blue) and envelope (black) of "
+                    f"Raw (grey, offset removed, scale on the right), filtered (blue) and envelope (black) of "
                     f"trial {k + 1}, {when}.",
                     f"Raw, filtered and envelope traces of trial {k + 1}",
                     lambda k=k: plot_traces(sig, c, trial=k)))
@@ -328,14 +324,19 @@ class Report:
                 "(diamond, median over trials) against the target band (green).",
                 "Ratio and co-contraction criteria against their targets",
                 lambda: plot_criteria(c, ids=ratio_ids)))
-        if c.criteria:
+        shown = [x.id for x in c.criteria if any(
+            t.get("value") is not None for t in x.trials)]
+        if shown:
+            n_na = len(c.criteria) - len(shown)
             figs.append(_Fig(
-                "fig-criteria", "criteria", "All criteria at a glance",
-                "Per-trial values (circle: passes, cross: fails, in the colour of the "
-                "trial's verdict) and the session value (diamond, median over trials) "
-                "against each criterion's target band (green).",
-                "Every criterion's per-trial values against its target band",
-                lambda: plot_criteria(c)))
+                "fig-criteria", "criteria", "Criteria repetition by repetition",
+                "Values of each repetition (circle: within the target, cross: outside it) "
+                "and the session value (diamond, median over the repetitions) against each "
+                "criterion's target band (green)."
+                + (f" Not drawn: {n_na} criteri{'on' if n_na == 1 else 'a'} with nothing "
+                   "measured." if n_na else ""),
+                "Per-repetition values of each measured criterion against its target band",
+                lambda: plot_criteria(c, ids=shown)))
         hist = self._history_frame()
         if hist is not None and hist["session"].nunique() >= 2:
             figs.append(_Fig(
@@ -346,6 +347,36 @@ class Report:
                 lambda: plot_progress(hist)))
         self._figs = figs
         return figs
+
+    def _traces_caption(self) -> str:
+        """Caption of the whole-session figure: says only what the figure draws."""
+        m = self.comparison.measures
+        wins = [t for t in m.get("trials") or []
+                if t.get("start_s") is not None and t.get("stop_s") is not None]
+        whole = "whole recording" in str((self.comparison.processing.get("trials") or {})
+                                         .get("source") or "")
+        n_on = sum(1 for o in m.get("onsets") or [] if o.get("status") == "ok")
+        n_off = sum(1 for o in m.get("onsets") or [] if o.get("status") == "ok"
+                    and o.get("offset_s") is not None)
+        n_mo = sum(1 for t in m.get("trials") or [] if t.get("movement_onset_s") is not None)
+        acts = ((m.get("tables") or {}).get("activations") or {}).get("activations") or []
+        parts = ["Band-pass filtered EMG (blue) and its moving-RMS envelope (black) of each "
+                 "muscle of the protocol."]
+        if wins and not whole:
+            parts.append(f"Shaded: the {len(wins)} repetition window"
+                         f"{'s' if len(wins) != 1 else ''}.")
+        elif whole:
+            parts.append("No trial markers: the whole recording is one repetition (not "
+                         "shaded).")
+        if n_on:
+            parts.append(f"Green lines: the {n_on} onsets the criteria use.")
+        if n_off:
+            parts.append("Dashed red: their offsets.")
+        if n_mo:
+            parts.append(f"Dotted black: {n_mo} movement onset{'s' if n_mo != 1 else ''}.")
+        if acts:
+            parts.append("Green bars: every activation the detector found.")
+        return " ".join(parts)
 
     def _render(self) -> list[_Fig]:
         """Render every figure to PNG (once)."""
@@ -575,7 +606,7 @@ class Report:
             if any(core and core in r for r in said) or w in out:
                 continue
             if w.startswith("channel ") and "criteria that need it are not assessable" in w:
-                ch = w.split()[1]
+                ch = w[len("channel "):].split(" is not usable", 1)[0]
                 if any(f"({ch})" in r for r in said):
                     continue
             out.append(w)
@@ -845,7 +876,9 @@ class Report:
             by_sec.setdefault(f.section, []).append(f)
 
         def img(f: _Fig) -> Any:
-            return Image(f.png or b"", f.title, f.caption, self.dpi)
+            # per-trial detail: two to a page
+            share = 0.42 if f.id.startswith("fig-trial-") else 1.0
+            return Image(f.png or b"", f.title, f.caption, self.dpi, share)
 
         b: list[Any] = [Heading(self.title, 1)]
         who = self.session.get("patient_id")

@@ -15,6 +15,9 @@ VERDICT_TEXT = {"pass": "PASS", "fail": "FAIL", "not_assessable": "N/A"}
 
 VERDICT_MARKERS = {"pass": "o", "fail": "X", "not_assessable": "s"}
 
+TRIAL_SHADE = "#dde7f0"
+"""Background of trial windows in trace figures (visible on screen and on paper)."""
+
 TARGET_COLOUR = "#4caf50"
 """Colour of target bands and windows (drawn translucent)."""
 
