@@ -224,9 +224,10 @@ def criterion_channels(pattern, rec) -> dict[str, set[str]]:
     return out
 
 
-def criterion_muscles(pattern) -> dict[str, set[str]]:
-    """Muscle ids each criterion's groups name."""
-    return {c.id: {r.muscle for v in c.params.values() for r in _refs(v)}
+def criterion_muscles(pattern, mvc_only: bool = False) -> dict[str, set[str]]:
+    """Muscle ids each criterion's groups name (``mvc_only``: only criteria in %MVC)."""
+    return {c.id: ({r.muscle for v in c.params.values() for r in _refs(v)}
+                   if not mvc_only or c.unit == "%MVC" or c.kind == "ratio" else set())
             for c in pattern.criteria}
 
 
@@ -273,7 +274,7 @@ def _needs(fault: str, target, cid: str, chans: dict, musc: dict) -> bool:
 def judge(protocol, pattern, rec, truth, fault, target, seed):
     """Rows (one per criterion) of one faulted session."""
     chans = criterion_channels(pattern, rec)
-    musc = criterion_muscles(pattern)
+    musc = criterion_muscles(pattern, mvc_only=True)
     base = {"fault": fault, "target": target}
     try:
         x = rec if fault == "none" else sm.inject(rec, fault, target, seed=seed)
