@@ -332,7 +332,8 @@ def page(d):
         " bad: document.getElementById('sentence').classList.contains('bad'),"
         " quality: [...document.querySelectorAll('#quality tr')].map(r=>r.textContent),"
         " faults: [...document.querySelectorAll('.bar.fault')].map(r=>r.dataset.channel),"
-        " lat: emgLatency.presented.slice(), drawn: emgLatency.drawn.slice(),"
+        " lat: emgLatency.painted.slice(), drawn: emgLatency.drawn.slice(),"
+        " next: emgLatency.presented.slice(),"
         " offset: emgLatency.offset_ms}")
 
 
@@ -411,6 +412,8 @@ def test_cli_live_web_in_chromium_reversed_order_railed_electrode_and_cable_pull
     assert lat.size > 100 and np.isfinite(lat).all()
     assert abs(final["offset"]) < 50  # same computer: the clocks agree (offset measured)
     assert np.median(lat) > 0
+    # the three marks are in their order: drawn, then that frame rendered, then next frame
+    assert np.median(final["drawn"]) <= np.median(lat) <= np.median(final["next"])
     print(f"\nsample-to-screen (Chromium, CLI, 8 ch 250 Hz): median {np.median(lat):.1f} ms, "
           f"p99 {np.percentile(lat, 99):.1f} ms over {lat.size} frames")
     assert out.exists() and "recorded to" in rest

@@ -11,7 +11,14 @@
   let ws = null, offset = 0, bestRtt = Infinity, lastFrameAt = 0, lastHbAt = 0, hbAge = null;
   let running = false, ended = false, reps = 0, movement = null, pendingPresent = [];
   const faults = {};           // channel -> reason of an active electrode problem
-  const lat = { drawn: [], presented: [], offset_ms: 0, frames: 0, rtt_ms: null };
+  // sample-to-screen latency, ms: newest sample's arrival on the host -> bars updated in the
+  // frame callback (drawn), that frame rendered (painted), the next frame started (presented)
+  const lat = { drawn: [], painted: [], presented: [], offset_ms: 0, frames: 0, rtt_ms: null };
+  const paintChannel = new MessageChannel(), paintQueue = [];
+  paintChannel.port1.onmessage = () => {
+    const ts = paintQueue.shift();
+    if (ts !== undefined) lat.painted.push(now() + offset - ts * 1000);
+  };
   window.emgLatency = lat;     // read by tests and benchmarks
   window.emgPage = { get reps() { return reps; }, get sentence() { return $("sentence").textContent; },
     get lights() { return lights.map((l) => ({ id: l.rule.id, state: l.state })); },
@@ -94,7 +101,8 @@
         if (m > full) { full = m * 1.5; placeZones(); }
       }
       for (let i = 0; i < rows.length; i++) {
-        const row = rows[i], v = f.v[i], s = f.s[i], a = f.a[i] === "1";
+        const row = rows[i], v = f.v[i], a = f.a[i] === "1";
+        const s = f.m == null ? "0" : f.s[i];   // zone words while a movement is open
         if (row.fault) continue;
         row.fill.style.transform = "scaleX(" + (v == null ? 0 : Math.min(Math.max(v / full, 0), 1)) + ")";
         if (row.st !== s) { row.r.classList.remove("in", "below", "above"); if (CLS[s]) row.r.classList.add(CLS[s]); row.st = s; }
@@ -109,7 +117,10 @@
         const t = now() + offset;
         lat.drawn.push(t - f.ts * 1000);
         pendingPresent.push(f.ts);
-        if (lat.drawn.length > 20000) lat.drawn.splice(0, 5000);
+        // a task posted from the frame callback runs once this frame is rendered
+        paintQueue.push(f.ts);
+        paintChannel.port2.postMessage(0);
+        if (lat.drawn.length > 20000) { lat.drawn.splice(0, 5000); lat.painted.splice(0, 5000); }
       }
     }
     requestAnimationFrame(frameStart);
@@ -162,7 +173,8 @@
         row.fault = e.message; row.r.classList.add("fault"); row.r.classList.remove("in", "below", "above"); row.st = null;
         row.fill.style.transform = "";
         row.word.textContent = "check electrode"; row.word.appendChild(el("small", "", (e.detail && e.detail.kind) || ""));
-        td.textContent = e.message; td.className = "badq"; faults[e.channel] = e.message;
+        td.textContent = e.message; td.className = "badq";
+        faults[e.channel] = ((e.detail && e.detail.kind) || "signal lost") + " (" + cap(cfg.names[i] || e.channel) + ")";
       } else {
         row.fault = null; row.r.classList.remove("fault"); row.word.textContent = "";
         td.textContent = "ok"; td.className = ""; delete faults[e.channel];
@@ -201,7 +213,7 @@
       }
     }
     const bad = Object.keys(faults);
-    if (!text && bad.length) text = "Check electrode " + bad.join(", ") + ": " + faults[bad[0]];
+    if (!text && bad.length) text = "Check electrode " + bad.map((ch) => ch + ": " + faults[ch]).join("; ");
     b.textContent = text; b.classList.toggle("hidden", !text);
   }
   setInterval(updateBanner, 250);
@@ -213,10 +225,10 @@
     return { n: s.length, median: q(0.5), p99: q(0.99) };
   }
   setInterval(() => {
-    const d = stats(lat.presented.slice(-600)), w = stats(lat.drawn.slice(-600));
+    const d = stats(lat.painted.slice(-600)), w = stats(lat.drawn.slice(-600)), n = stats(lat.presented.slice(-600));
     if (d) {
       $("latency").textContent = "sample to screen: median " + d.median.toFixed(0) + " ms, p99 " + d.p99.toFixed(0) + " ms (last " + d.n + " frames)";
-      send({ t: "lat", data: { presented: d, drawn: w, offset_ms: offset, rtt_ms: lat.rtt_ms } });
+      send({ t: "lat", data: { painted: d, drawn: w, presented: n, offset_ms: offset, rtt_ms: lat.rtt_ms } });
     }
   }, 2000);
 
