@@ -191,6 +191,16 @@ def trace_signals(recording: Recording, comparison: Any = None, *,
     return TraceSignals(recording, filt, env, params)
 
 
+def _nice_divisor(ratio: float) -> int:
+    """The smallest of 2, 5, 10, 20, 50, 100... at or above ``ratio``."""
+    base = 1
+    while True:
+        for m in (2, 5, 10):
+            if m * base >= ratio:
+                return m * base
+        base *= 10
+
+
 def _trial_windows(measures: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [t for t in measures.get("trials") or [] if t.get("start_s") is not None]
 
@@ -287,8 +297,7 @@ def plot_traces(
         # fixed margins (in inches): constrained layout costs ~0.1 s per row here
         h = 0.95 + 1.25 * len(chans)
         fig = _new_figure(9.0, h, layout=None)
-        fig.subplots_adjust(left=0.075, right=0.935 if "raw" in show else 0.985,
-                            top=1 - 0.62 / h, bottom=0.42 / h,
+        fig.subplots_adjust(left=0.075, right=0.985, top=1 - 0.62 / h, bottom=0.42 / h,
                             hspace=0.42)
         axes = fig.subplots(len(chans), 1, sharex=True, squeeze=False)[:, 0]
     else:
@@ -314,16 +323,16 @@ def plot_traces(
                 a.axvspan(a0, a1, color=TRIAL_SHADE, zorder=0, lw=0)
         lw = 0.4 if long else 0.7
         if "raw" in show:
-            # the raw trace (offset removed) on its own scale (right axis): its drift
-            # would otherwise run off the axes or squash the filtered signal
-            rlim = max(float(np.max(np.abs(raw))) * 1.05 if raw.size else 0.0, 1e-3)
-            ar = a.twinx()
-            ar.plot(times, raw, color="#b0b0b0", lw=lw, rasterized=True)
-            ar.set_ylim(-rlim, rlim)
-            ar.tick_params(axis="y", labelsize=7, colors="#888888")
-            ar.set_zorder(a.get_zorder() - 1)
-            a.patch.set_visible(False)
-            a.plot([], [], color="#b0b0b0", lw=lw, label="raw (offset removed, right scale)")
+            # the raw trace (offset removed) stays inside the axes: where its drift
+            # exceeds the filtered signal's range it is drawn scaled down, and the
+            # panel says by how much
+            rmax = float(np.max(np.abs(raw))) if raw.size else 0.0
+            div = _nice_divisor(rmax / (0.95 * lim)) if rmax > 0.95 * lim else 1
+            a.plot(times, raw / div, color="#b0b0b0", lw=lw, label="raw (offset removed)",
+                   rasterized=True, zorder=1)
+            if div > 1:
+                a.text(1.0, 1.02, f"raw shown 1/{div}", transform=a.transAxes, ha="right",
+                       va="bottom", fontsize=7.5, color="#777777")
         if "filtered" in show:
             a.plot(times, filt, color="#4a78a8", lw=lw, label="filtered", rasterized=True,
                    zorder=2)

@@ -290,7 +290,7 @@ class Report:
                         if mo is not None else "the whole trial (movement onset unknown)")
                 figs.append(_Fig(
                     f"fig-trial-{k + 1}", "traces", f"Trial {k + 1}",
-                    f"Raw (grey, offset removed, scale on the right), filtered (blue) and envelope (black) of "
+                    f"Raw (grey, offset removed; scaled down where the panel says so), filtered (blue) and envelope (black) of "
                     f"trial {k + 1}, {when}.",
                     f"Raw, filtered and envelope traces of trial {k + 1}",
                     lambda k=k: plot_traces(sig, c, trial=k)))
@@ -423,8 +423,8 @@ class Report:
                   files: Mapping[str, Any] | None = None) -> Path:
         """Write :meth:`to_dict` as JSON (strict: no NaN)."""
         p = Path(path)
-        p.write_text(json.dumps(self.to_dict(files), indent=1, allow_nan=False) + "\n",
-                     encoding="utf-8")
+        text = json.dumps(self.to_dict(files), indent=1, allow_nan=False) + "\n"
+        _write_atomic(p, lambda t: t.write_text(text, encoding="utf-8"))
         return p
 
     # ------------------------------------------------------------------ html
@@ -436,8 +436,13 @@ class Report:
     def save_html(self, path: str | os.PathLike[str]) -> Path:
         """Write :meth:`to_html`."""
         p = Path(path)
-        p.write_text(self.to_html(), encoding="utf-8")
+        text = self.to_html()
+        _write_atomic(p, lambda t: t.write_text(text, encoding="utf-8"))
         return p
+
+    def _pdf_meta(self) -> dict[str, str]:
+        return {"Title": f"{self.title} -- emgcontrol assessment", "Creator": "emgcontrol",
+                "Subject": "surface-EMG muscle-recruitment assessment"}
 
     def save_pdf(self, path: str | os.PathLike[str]) -> Path:
         """Write the PDF report: A4 pages laid out for paper from :meth:`pdf_blocks`
@@ -445,15 +450,19 @@ class Report:
         from ._pdf import write_pdf
 
         p = Path(path)
-        meta = {"Title": f"{self.title} -- emgcontrol assessment", "Creator": "emgcontrol",
-                "Subject": "surface-EMG muscle-recruitment assessment"}
-        write_pdf(p, self.pdf_blocks(), meta)
+        blocks = self.pdf_blocks()
+        _write_atomic(p, lambda t: write_pdf(t, blocks, self._pdf_meta()))
         return p
 
     def save(self, out_dir: str | os.PathLike[str], *, html_name: str = "report.html",
              pdf_name: str | None = "report.pdf", json_name: str = "results.json"
              ) -> dict[str, Path]:
         """Write the HTML report, the PDF and the JSON results into a directory.
+
+        Each file is written under a temporary name (``.report.pdf.partial``) and
+        renamed only when all of them are complete, the results last: an interrupted
+        or failed save leaves no file under a final name that is not finished, and no
+        temporary file.
 
         Returns
         -------
@@ -463,16 +472,32 @@ class Report:
         """
         d = Path(out_dir)
         d.mkdir(parents=True, exist_ok=True)
-        out: dict[str, Path] = {}
+        final: dict[str, Path] = {}
         if pdf_name:
-            out["pdf"] = self.save_pdf(d / pdf_name)
-        out["html"] = d / html_name
-        out["json"] = d / json_name
-        files = {k: v.name for k, v in out.items()}
+            final["pdf"] = d / pdf_name
+        final["html"] = d / html_name
+        final["json"] = d / json_name
+        tmp = {k: v.with_name(f".{v.name}.partial") for k, v in final.items()}
+        files = {k: v.name for k, v in final.items()}
         self.session.setdefault("files", {}).update(files)
-        out["html"].write_text(self._html(self._render()), encoding="utf-8")
-        self.save_json(out["json"], files)
-        return {k: out[k] for k in ("html", "pdf", "json") if k in out}
+        try:
+            if "pdf" in tmp:
+                from ._pdf import write_pdf
+
+                write_pdf(tmp["pdf"], self.pdf_blocks(), self._pdf_meta())
+            tmp["html"].write_text(self._html(self._render()), encoding="utf-8")
+            tmp["json"].write_text(json.dumps(self.to_dict(files), indent=1,
+                                              allow_nan=False) + "\n", encoding="utf-8")
+            for k in ("pdf", "html", "json"):
+                if k in tmp:
+                    os.replace(tmp[k], final[k])
+        finally:
+            for t in tmp.values():
+                try:
+                    t.unlink()
+                except FileNotFoundError:
+                    pass
+        return {k: final[k] for k in ("html", "pdf", "json") if k in final}
 
     # -------------------------------------------------------------- pieces
     def _counts(self) -> dict[str, int]:
@@ -909,7 +934,8 @@ class Report:
         for ln in sm.lines:
             verdict = VERDICT_TEXT.get(ln.verdict, ln.verdict) + (
                 " (preliminary)" if ln.preliminary else "")
-            rows.append([ln.title + (" (informative)" if ln.informative else ""), verdict,
+            rows.append([ln.title + (" (informative)" if ln.informative else "")
+                         + f"\n[{ln.id}]", verdict,
                          ln.value, ln.target, ln.trials, ln.sentence])
         b.append(Table(["Criterion", "Verdict", "Measured", "Target", "Repetitions",
                         "What it means"], rows, [0.24, 0.09, 0.1, 0.1, 0.11, 0.36], 7.5,
@@ -965,6 +991,20 @@ class Report:
                            f"({lvl.get('name')}): {lvl.get('description')} Next: "
                            f"{lvl.get('needed')}.")
         return out
+
+
+def _write_atomic(path: Path, write: Callable[[Path], Any]) -> None:
+    """Write ``path`` through a temporary name in the same directory, renamed when
+    complete; an interruption leaves neither a half-written file nor the temporary."""
+    tmp = path.with_name(f".{path.name}.partial")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        try:
+            tmp.unlink()
+        except FileNotFoundError:
+            pass
 
 
 def _png(fig: Any, dpi: int, colors: int = 128) -> bytes:
