@@ -243,3 +243,71 @@ def test_simulated_board_session_end_to_end(tmp_path, capsys):
     crit = {c["id"]: c for c in data["criteria"]}
     assert crit["gmax-amount"]["n_trials"] == 1
     assert math.isfinite(crit["gmax-amount"]["trials"][0]["value"])
+
+
+# ------------------------------------------------- refusals and interruptions
+@pytest.mark.parametrize("argv, needle", [
+    (["no-such-protocol"], "no-such-protocol"),
+    (["prone-hip-extension", "--board", "nosuchboard"], "nosuchboard"),
+])
+def test_refusals_come_before_anything_is_recorded_or_created(argv, needle, tmp_path, capsys):
+    out = tmp_path / "a"
+    code = main(["assess", *argv, "--yes", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and needle in err
+    assert "recording on board" not in err
+    assert not out.exists()
+
+
+def test_out_with_other_files_is_refused_even_with_overwrite(files, tmp_path, capsys):
+    path, _ = files["typical"]
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("patient notes")
+    for extra in ([], ["--overwrite"]):
+        code = main(["assess", "prone-hip-extension", "--input", str(path), "--out", str(out),
+                     "-q", *extra])
+        err = capsys.readouterr().err
+        assert code == 2 and "notes.txt" in err
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
+
+
+def test_interrupted_input_run_keeps_no_finished_looking_report(files, tmp_path, capsys,
+                                                                monkeypatch):
+    import emgcontrol.report._pdf as pdfmod
+
+    path, _ = files["typical"]
+    calls = {"n": 0}
+    real = pdfmod._image
+
+    def image_then_stop(P, b):
+        calls["n"] += 1
+        if calls["n"] == 2:  # part of the PDF is on disk when Ctrl+C comes
+            raise KeyboardInterrupt
+        return real(P, b)
+
+    monkeypatch.setattr(pdfmod, "_image", image_then_stop)
+    out = tmp_path / "a2"
+    code = main(["assess", "prone-hip-extension", "--input", str(path), "--out", str(out),
+                 "-q"])
+    err = capsys.readouterr().err
+    assert code == 130
+    assert "nothing was kept" in err and "recordings" not in err
+    assert not out.exists() or sorted(p.name for p in out.iterdir()) == []
+
+
+def test_interrupted_recording_says_what_it_kept(tmp_path, capsys, monkeypatch):
+    import emgcontrol.assess._session as ses
+
+    def record_then_stop(pattern, folder, **kw):
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "task.csv").write_text("1,2,3\n")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ses, "record_session", record_then_stop)
+    out = tmp_path / "rec"
+    code = main(["assess", "prone-hip-extension", "--yes", "--out", str(out), "-q"])
+    err = capsys.readouterr().err
+    assert code == 130
+    assert str(out / "recordings" / "task.csv") in err and "--input" in err
+    assert sorted(p.name for p in out.iterdir()) == ["recordings"]

@@ -32,7 +32,8 @@ from __future__ import annotations
 
 from ..patterns import (END_SUFFIX, MIN_CONTRACTION_RATIO, events_from_markers, mvc_reference,
                         mvc_windows)
-from ._run import STORE_ENV, Assessment, assess, default_store
+from ._run import (OUTPUT_NAMES, STORE_ENV, Assessment, Interrupted, assess,
+                   check_assess_args, default_store)
 from ._session import (MVC_INSTRUCTIONS, PROTOCOL_INSTRUCTIONS, TRIAL_SECONDS, SessionPlan,
                        SessionRecording, mvc_muscles, plan_session, record_session)
 
@@ -54,4 +55,7 @@ __all__ = [
     "PROTOCOL_INSTRUCTIONS",
     "MVC_INSTRUCTIONS",
     "TRIAL_SECONDS",
+    "check_assess_args",
+    "Interrupted",
+    "OUTPUT_NAMES",
 ]

@@ -11,7 +11,8 @@ from typing import Any
 
 from ..errors import EmgcontrolError, ValidationError
 
-__all__ = ["assess", "Assessment", "default_store", "STORE_ENV"]
+__all__ = ["assess", "Assessment", "default_store", "STORE_ENV", "check_assess_args",
+           "Interrupted", "OUTPUT_NAMES"]
 
 STORE_ENV = "EMGCONTROL_STORE"
 """Environment variable naming the progress store directory."""
@@ -211,16 +212,67 @@ def _session_date(value: Any, rec: Any) -> _dt.datetime:
     return d.replace(microsecond=0)
 
 
+OUTPUT_NAMES = ("results.json", "report.html", "report.pdf", "recordings")
+"""What an assessment writes into its output directory."""
+
+
 def _check_out(out: Path, overwrite: bool) -> None:
+    """Refuse an output directory that is a file, holds an assessment (without
+    ``overwrite``) or holds anything else (always: an assessment never writes among
+    other files)."""
     if out.exists() and not out.is_dir():
         raise ValidationError(f"--out {out}: exists and is not a directory")
-    if not overwrite:
-        taken = [n for n in ("results.json", "report.html", "report.pdf", "recordings")
-                 if (out / n).exists()]
-        if taken:
-            raise ValidationError(
-                f"--out {out} already holds an assessment ({', '.join(taken)}); choose "
-                "another directory or pass --overwrite")
+    if not out.is_dir():
+        return
+    entries = sorted(p.name for p in out.iterdir())
+    ours = [n for n in entries if n in OUTPUT_NAMES]
+    other = [n for n in entries if n not in OUTPUT_NAMES and not _is_partial(n)]
+    if other:
+        shown = ", ".join(other[:5]) + (f" and {len(other) - 5} more" if len(other) > 5
+                                        else "")
+        raise ValidationError(
+            f"--out {out} holds other files ({shown}); an assessment writes into a new or "
+            "empty directory (or one holding an earlier assessment, with --overwrite): "
+            "choose another directory")
+    if ours and not overwrite:
+        raise ValidationError(
+            f"--out {out} already holds an assessment ({', '.join(ours)}); choose "
+            "another directory or pass --overwrite")
+
+
+def _is_partial(name: str) -> bool:
+    """A temporary file of an interrupted write (``.report.pdf.partial``)."""
+    return name.startswith(".") and name.endswith(".partial")
+
+
+def check_assess_args(protocol: Any, *, input: Any = None,  # noqa: A002 - the CLI's name
+                      board: str = "simulated", out: Any = "assessment",
+                      overwrite: bool = False, options: Mapping[str, Any] | None = None
+                      ) -> Any:
+    """Every refusal of :func:`assess` that needs no data: unknown protocol, unknown
+    board, an output directory that is taken.  Runs before anything is recorded or
+    created; returns the pattern."""
+    from ..patterns import get_pattern
+
+    pattern = get_pattern(protocol, options=dict(options) if options else None)
+    if input is None:
+        from ..acquire import resolve_board
+
+        resolve_board(board)
+    elif not Path(input).exists():
+        raise ValidationError(f"--input {input}: no such file")
+    if out is not None:
+        _check_out(Path(out), overwrite)
+    return pattern
+
+
+class Interrupted(KeyboardInterrupt):
+    """An assessment stopped by Ctrl+C: ``kept`` lists the complete files it left
+    (recordings, report files); nothing incomplete is left under a final name."""
+
+    def __init__(self, kept: Mapping[str, Path]) -> None:
+        super().__init__("interrupted")
+        self.kept = dict(kept)
 
 
 def assess(
@@ -315,16 +367,46 @@ def assess(
         When the assessment cannot run (unknown protocol, unreadable file, board
         not reachable, output directory taken...), with the reason.
     """
-    from ..patterns import ProgressStore, compare, get_pattern
+    files: dict[str, Path] = {}
+    try:
+        return _assess(protocol, files, input=input, board=board, montage=montage, mvc=mvc,
+                       patient=patient, store=store, level=level, session_date=session_date,
+                       out=out, overwrite=overwrite, interactive=interactive,
+                       n_trials=n_trials, trial_seconds=trial_seconds,
+                       mvc_seconds=mvc_seconds, rest_seconds=rest_seconds,
+                       simulation=simulation, board_options=board_options, options=options,
+                       info=info, pdf=pdf, prompt=prompt, input_fn=input_fn)
+    except Interrupted:
+        raise
+    except KeyboardInterrupt:
+        kept: dict[str, Path] = {}
+        for k, v in files.items():
+            v = Path(v)
+            if v.is_file():
+                kept[k] = v
+            elif v.is_dir():
+                kept.update((f"recording {f.name}", f) for f in sorted(v.iterdir())
+                            if f.is_file() and not _is_partial(f.name))
+        raise Interrupted(kept) from None
+
+
+def _assess(protocol: Any, files: dict[str, Path], *, input: Any, board: str,  # noqa: A002
+            montage: Any, mvc: Any, patient: str | None, store: Any, level: Any,
+            session_date: Any, out: Any, overwrite: bool, interactive: bool,
+            n_trials: int | None, trial_seconds: float | None, mvc_seconds: float | None,
+            rest_seconds: float | None, simulation: Mapping[str, Any] | None,
+            board_options: Mapping[str, Any] | None, options: Mapping[str, Any] | None,
+            info: Mapping[str, Any] | None, pdf: bool, prompt: Any, input_fn: Any
+            ) -> Assessment:
+    from ..patterns import ProgressStore, compare
     from ..report import Report
 
-    base = get_pattern(protocol, options=dict(options) if options else None)
     if input is not None and (simulation or board_options):
         raise ValidationError("--input reads a recording: board and simulation options "
                               "(--board, --variant, --seed, --snr, --fault...) do not apply")
+    base = check_assess_args(protocol, input=input, board=board, out=out,
+                             overwrite=overwrite, options=options)
     out_dir = Path(out) if out is not None else None
-    if out_dir is not None:
-        _check_out(out_dir, overwrite)
     ps = None
     status = None
     lvl: int | None = None
@@ -344,7 +426,6 @@ def assess(
         base.get_level(lvl)
     pattern = base.for_level(lvl) if lvl is not None else base
 
-    files: dict[str, Path] = {}
     mvc_info: dict[str, Any] = {}
     mvc_rec = None
     session: dict[str, Any] = {"patient_id": patient, "protocol": base.id}
@@ -374,6 +455,7 @@ def assess(
 
             folder = Path(tempfile.mkdtemp(prefix="emgcontrol-session-"))
         warm = _start_warm_up()
+        files["recordings"] = folder
         try:
             sr = record_session(pattern, folder, board=board, montage=montage, plan=plan,
                                 interactive=interactive, prompt=prompt, input_fn=input_fn,
@@ -385,6 +467,7 @@ def assess(
             raise
         rec = sr.task
         mvc_rec = sr.mvc
+        files.pop("recordings", None)
         files["task"] = sr.task_path
         session["source"] = sr.source
         session["board"] = sr.board

@@ -491,11 +491,11 @@ def record_session(pattern: Any, folder: str | Path, *, board: str = "simulated"
     """
     from ..acquire import resolve_board
 
+    name, _ = resolve_board(board)  # an unknown board is refused before any folder exists
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     plan = plan or plan_session(pattern)
     guide = _Guide(prompt, interactive, input_fn)
-    name, _ = resolve_board(board)
     t0 = time.monotonic()
     if name == "simulated":
         sim = {"protocol": pattern.id, **dict(simulation or {})}

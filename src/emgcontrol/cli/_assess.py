@@ -21,7 +21,7 @@ from ..errors import ValidationError
 from ._help import pattern_ids
 
 __all__ = ["add_assess_command", "add_assess_arguments", "assess_command", "ASSESS_HELP",
-           "ASSESS_EPILOG"]
+           "ASSESS_EPILOG", "interrupted_message"]
 
 ASSESS_HELP = "assess a movement against a target pattern: HTML/PDF report + results.json"
 
@@ -153,6 +153,20 @@ def _pairs(values: list[str] | None, flag: str) -> dict[str, Any]:
     return out
 
 
+def interrupted_message(kept: Any) -> str:
+    """What an interrupted ``assess`` says: the complete files it kept and where, or
+    that it kept nothing."""
+    kept = dict(kept or {})
+    if not kept:
+        return ("emgcontrol assess: interrupted; nothing was kept (no report was written, "
+                "no recording was made)")
+    lines = ["emgcontrol assess: interrupted; kept:"]
+    lines += [f"  {k}: {v}" for k, v in kept.items()]
+    if any(str(k).startswith("recording") or k in ("task", "mvc") for k in kept):
+        lines.append("assess the recording later with --input FILE (and --mvc FILE)")
+    return "\n".join(lines)
+
+
 def assess_command(args: argparse.Namespace) -> int:
     """``emgcontrol assess PROTOCOL [...]``: run :func:`emgcontrol.assess.assess`."""
     from ..assess import assess
@@ -189,6 +203,11 @@ def assess_command(args: argparse.Namespace) -> int:
         except ValueError:
             raise ValidationError(f"--level must be auto, full or a number; got "
                                   f"{args.level!r}") from None
+    from ..assess import check_assess_args
+
+    # every refusal that needs no data comes before anything is recorded or created
+    check_assess_args(args.protocol, input=args.input, board=args.board, out=args.out,
+                      overwrite=args.overwrite, options=_pairs(args.option, "--option") or None)
     if not quiet and args.input is None:
         prompt(f"assess {args.protocol}: recording on board {args.board!r}"
                + ("" if interactive else " (not waiting between steps)"))
@@ -202,9 +221,8 @@ def assess_command(args: argparse.Namespace) -> int:
             simulation=sim or None, board_options=conn or None,
             options=_pairs(args.option, "--option") or None,
             info=_pairs(args.info, "--info") or None, pdf=not args.no_pdf, prompt=prompt)
-    except KeyboardInterrupt:
-        print(f"emgcontrol assess: interrupted; recordings made so far are in "
-              f"{args.out}/recordings (assess them later with --input)", file=sys.stderr)
+    except KeyboardInterrupt as err:
+        print(interrupted_message(getattr(err, "kept", None)), file=sys.stderr)
         return 130
     if args.json:
         c = result.comparison
