@@ -205,7 +205,7 @@ def test_socket_sends_config_states_events_and_takes_commands():
                 ws, n_until=lambda o: any(m["t"] == "ev" for m in o) and any(
                     m["t"] == "s" for m in o) and any(m["t"] == "pong" for m in o),
                 send=[{"t": "ping", "c": 1.0}, {"t": "cmd", "cmd": "marker", "arg": "cue"},
-                      {"t": "cmd", "cmd": "rm -rf"}]))
+                      {"t": "cmd", "cmd": "rm -rf"}, {"t": "cmd", "cmd": "stop"}]))
 
         th = threading.Thread(target=client)
         th.start()
@@ -229,6 +229,8 @@ def test_socket_sends_config_states_events_and_takes_commands():
     assert ev["violation"] is True and ev["value"] is None  # NaN is not valid JSON
     assert any(m["t"] == "msg" and "unknown command 'rm -rf'" in m["text"] for m in msgs)
     assert d.commands.get_nowait() == ("marker", "cue")
+    assert d.commands.get_nowait() == ("stop", None)
+    assert d.stop_event.is_set()  # run_feedback(..., stop=page.stop_event) ends on Stop
 
 
 def test_serve_feedback_commands_level_marker_stop(tmp_path):
@@ -286,6 +288,27 @@ def test_serve_feedback_commands_level_marker_stop(tmp_path):
     assert out.exists() and second.exists()
     side = json.loads(second.with_name(second.name + ".json").read_text())
     assert "pain" in json.dumps(side)
+
+
+def test_mvc_capture_prompts_on_the_page_and_is_recorded(tmp_path):
+    out = tmp_path / "m.csv"
+    disp = WebDisplay(port=0, announce=None)
+    msgs: list[str] = []
+    disp.message = lambda text: msgs.append(text)  # the prompts the page shows
+    res = {}
+    runs = serve_feedback(display=disp, duration=2.0, record_to=out, seed=1,
+                          reference="capture", reference_seconds=0.5,
+                          on_result=lambda r: res.setdefault("first", r))
+    disp.stop()
+    prompts = [m for m in msgs if re.match(r"MVC \d", m)]
+    # one prompt per muscle of the simulated montage, in order, then "rest"
+    assert [p.split(":")[0] for p in prompts] == [f"MVC {k}/4" for k in range(1, 5)]
+    assert "contract gluteus maximus as hard as you can" in " ".join(prompts)
+    assert len(runs) == 1 and runs[0] is res["first"]
+    assert runs[0].settings["unit"] == "%MVC"
+    assert runs[0].settings["reference"]  # the captured reference scaled the bars
+    side = json.loads(out.with_name(out.name + ".json").read_text())
+    assert "mvc:gluteus_maximus" in json.dumps(side)  # markers of the capture recorded
 
 
 # ------------------------------------------------------------------ browser

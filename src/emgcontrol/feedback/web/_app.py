@@ -5,9 +5,9 @@ One page serves a sequence of runs: each run opens the board, streams, records
 :func:`emgcontrol.feedback.run_feedback` with a :class:`WebDisplay`.  From the
 clinician panel: *Stop* ends the run (the recording is closed properly), *Start*
 begins the next one (recorded to ``NAME-2.csv``, ``NAME-3.csv``...), *Level*
-switches the pattern's training level and *MVC* makes the next run start with a
-guided MVC capture (both restart a running run), *Marker* inserts a marker in
-the stream.
+switches the pattern's training level and *MVC* starts a run with a guided MVC
+capture whose reference the following runs keep (both restart a running run),
+*Marker* inserts a marker in the stream.
 """
 
 from __future__ import annotations
@@ -241,12 +241,18 @@ def serve_feedback(*, board: Any = "simulated", pattern: Any = None, level: int 
                                          daemon=True)
                 watch.start()
                 ref = ctl.reference
+                if isinstance(ref, str) and ref in ("capture", "mvc", "rvc"):
+                    # guided capture on this run's stream (recorded), kept for later runs
+                    ref = _capture(session, disp, ref, path, overwrite, reference_seconds,
+                                   processor_options, ctl.run_stop)
+                    if ref is None:  # stopped during the capture
+                        continue
+                    ctl.reference = ref
+                    disp.set_status(reference="captured MVC")
                 result = run_feedback(session, targets=targets, reference=ref, display=disp,
                                       duration=duration, record_to=path, overwrite=overwrite,
                                       stop=ctl.run_stop, reference_seconds=reference_seconds,
                                       processor_options=processor_options)
-                if ref == "capture":
-                    ctl.reference = "auto" if reference == "capture" else reference
                 results.append(result)
                 if on_result is not None:
                     on_result(result)
@@ -262,6 +268,24 @@ def serve_feedback(*, board: Any = "simulated", pattern: Any = None, level: int 
     finally:
         if own:
             disp.stop()
+
+
+def _capture(session: Any, disp: WebDisplay, kind: str, path: Any, overwrite: bool,
+             seconds: float, processor_options: Mapping[str, Any] | None,
+             stop: threading.Event) -> Any:
+    """Guided MVC/RVC capture at the start of a run; prompts go to the page."""
+    from .._loop import capture_reference, filter_stages, warmup
+
+    opts = dict(processor_options or {})
+    session.open()
+    warmup()
+    session.start(record_to=path, overwrite=overwrite)
+    stages = filter_stages(session.sfreq, opts.get("l_freq", 20.0), opts.get("h_freq"),
+                           opts.get("notch", 50.0))
+    disp.message("MVC capture: follow the instructions")
+    ref = capture_reference(session, method="rvc" if kind == "rvc" else "mvc",
+                            seconds=seconds, prompt=disp.message, stages=stages, stop=stop)
+    return None if stop.is_set() else ref
 
 
 def _forward(src: threading.Event, dst: threading.Event) -> None:

@@ -104,6 +104,9 @@ class WebDisplay(Display):
         Address of the patient view (with the token when there is one).
     commands : queue.Queue
         ``(name, arg)`` of page commands when no ``on_command`` is given.
+    stop_event : threading.Event
+        Set by the page's *Stop* when no ``on_command`` is given: pass it as
+        ``run_feedback(..., stop=page.stop_event)``.
     n_frames : int
         State frames sent.
     """
@@ -128,6 +131,7 @@ class WebDisplay(Display):
         self.pattern = pattern
         self.announce = announce
         self.commands: queue.Queue[tuple[str, Any]] = queue.Queue()
+        self.stop_event = threading.Event()
         self._on_command = on_command
         self._server: Any = None
         self._seq = 0
@@ -205,6 +209,9 @@ class WebDisplay(Display):
         if self._on_command is not None:
             return self._on_command(name, arg)
         self.commands.put((name, arg))
+        if name == "stop":
+            self.stop_event.set()
+            return "stopping"
         return None
 
     def publish(self, msg: dict[str, Any], *, retain: bool = True) -> None:

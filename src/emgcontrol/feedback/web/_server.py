@@ -38,7 +38,7 @@ _COOKIE = "emgcontrol_token"
 class _Client:
     def __init__(self, ws: web.WebSocketResponse) -> None:
         self.ws = ws
-        self.queue: deque[str] = deque()
+        self.queue: deque[str] = deque(maxlen=5000)  # a stuck page cannot grow memory
         self.state: str | None = None
         self.wake = asyncio.Event()
 
@@ -204,7 +204,7 @@ class FeedbackServer:
     async def _page(self, request: web.Request) -> web.StreamResponse:
         resp = web.FileResponse(STATIC / "index.html")
         resp.headers["Content-Security-Policy"] = (
-            "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; "
+            "default-src 'self'; connect-src 'self'; img-src 'self' data:; "
             "style-src 'self'; script-src 'self'")
         return resp
 
