@@ -1,6 +1,7 @@
 """The `emgcontrol` command: info and simulate."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -69,7 +70,7 @@ def test_onsets_command_table_and_json(tmp_path, capsys):
     rows = json.loads(capsys.readouterr().out)
     truth = GroundTruth.load(tmp_path / "ar.bdf.truth.json")
     n_true = sum(1 for a in truth.activations if a.trial >= 0)
-    assert {"channel", "muscle", "onset", "offset", "peak", "area"} <= set(rows[0])
+    assert {"channel", "muscle", "onset_s", "offset_s", "peak_uV", "area_uVs"} <= set(rows[0])
     assert abs(len(rows) - n_true) <= 0.1 * n_true
     assert main(["onsets", str(out), "--method", "hodges"]) == 0
     assert "onset" in capsys.readouterr().out
@@ -321,3 +322,46 @@ def test_protocol_help_is_built_from_the_protocol_lists(capsys, tmp_path, monkey
     text = _help(capsys, "record")
     assert all(p in text for p in ec.simulate.PROTOCOLS)
     assert f"{ec.acquire.SimulatedBoard.protocol} (default)" in text
+
+
+# ------------------------------------------------------- small points of the outputs
+def test_onsets_json_has_the_table_units_and_no_float_noise(tmp_path, capsys):
+    from emgcontrol.onset import detect_onsets
+
+    out = tmp_path / "ar.bdf"
+    assert main(["simulate", "arm-raise", "--out", str(out), "--sfreq", "250"]) == 0
+    capsys.readouterr()
+    assert main(["onsets", str(out), "--json"]) == 0
+    text = capsys.readouterr().out
+    rows = json.loads(text)
+    acts = detect_onsets(ec.read(out)).to_dict()["activations"]
+    assert len(rows) == len(acts)
+    for r, a in zip(rows, acts):
+        assert r["onset_s"] == pytest.approx(a["onset"], abs=1e-6)
+        assert r["peak_uV"] == pytest.approx(a["peak"] * 1e6, abs=1e-4)
+        assert r["area_uVs"] == pytest.approx(a["area"] * 1e6, abs=1e-4)
+    # no binary-fraction noise: every number has at most 6 decimals
+    for num in re.findall(r"-?\d+\.\d+(?:e-?\d+)?", text):
+        assert "e" in num or len(num.split(".")[1]) <= 6, num
+    # the text table uses the same units
+    assert main(["onsets", str(out)]) == 0
+    table = capsys.readouterr().out
+    assert "peak_uV" in table and "onset_s" in table
+
+
+def test_info_says_when_a_recording_was_interrupted(tmp_path, capsys):
+    out = tmp_path / "s.csv"
+    assert main(["simulate", "arm-raise", "--out", str(out), "--sfreq", "250"]) == 0
+    capsys.readouterr()
+    assert main(["info", str(out)]) == 0
+    assert "INTERRUPTED" not in capsys.readouterr().out
+    side = tmp_path / "s.csv.json"
+    body = json.loads(side.read_text())
+    body.setdefault("meta", {})["acquisition"] = {"status": "interrupted"}
+    side.write_text(json.dumps(body))
+    assert main(["info", str(out)]) == 0
+    assert "recording: INTERRUPTED" in capsys.readouterr().out
+    body["meta"]["acquisition"]["status"] = "recording"
+    side.write_text(json.dumps(body))
+    assert main(["info", str(out)]) == 0
+    assert "INCOMPLETE" in capsys.readouterr().out

@@ -52,7 +52,32 @@ def info_command(args: argparse.Namespace) -> int:
     dropped = rec.meta.get("dropped_samples")
     if dropped:
         print(f"  dropped samples: {dropped['count']} in {len(dropped['gaps'])} gap(s)")
+    status = recording_status(rec.meta)
+    if status:
+        print(f"  recording: {status}")
     return 0
+
+
+_STATUS_TEXT = {
+    "interrupted": "INTERRUPTED (stopped with Ctrl+C before its planned end): it holds what "
+                   "was recorded up to then",
+    "disconnected": "INCOMPLETE (the board disconnected and did not come back)",
+    "reconnecting": "INCOMPLETE (it ended while the board was reconnecting)",
+    "recording": "INCOMPLETE (the recording program stopped without closing it: crash or "
+                 "power loss)",
+    "streaming": "INCOMPLETE (the recording program stopped without closing it)",
+    "error": "INCOMPLETE (stopped by an error)",
+}
+
+
+def recording_status(meta: Any) -> str | None:
+    """How a recording made by emgcontrol ended, when not complete (None: complete, or
+    not recorded by emgcontrol)."""
+    acq = meta.get("acquisition") if isinstance(meta, dict) else None
+    status = acq.get("status") if isinstance(acq, dict) else None
+    if status is None or status == "complete":
+        return None
+    return _STATUS_TEXT.get(str(status), f"status {status!r} (not complete)")
 
 
 def _out_format(out: Path, fmt: str | None = None) -> str:
@@ -230,9 +255,9 @@ def onsets_text(path: str | os.PathLike[str], method: str | None = None,
     method : str, optional
         Detection method (default: :data:`~emgcontrol.onset.DEFAULT_METHOD`).
     as_json : bool
-        Return JSON: a list of activation row objects (channel, muscle, side,
-        trial, onset, offset, duration, peak, area; times in s, peak in V, area
-        in V*s).  Otherwise two plain-text tables: channels (status, threshold,
+        Return JSON: a list of activation row objects (``channel, muscle, side,
+        trial, onset_s, offset_s, duration_s, peak_uV, area_uVs``: the units of the
+        text table, named in each key).  Otherwise two plain-text tables: channels (status, threshold,
         baseline) and activations.
     rec : Recording, optional
         The recording already read from ``path`` (with the reader options).
@@ -258,8 +283,25 @@ def onsets_text(path: str | os.PathLike[str], method: str | None = None,
         rec = read(path)
     acts = detect_onsets(rec, method=method, **kwargs)
     if as_json:
-        return json.dumps(acts.to_dict()["activations"], indent=2)
+        return json.dumps([_onset_row(r) for r in acts.to_dict()["activations"]], indent=2)
     return f"{os.fspath(path)}\n" + acts.to_text()
+
+
+def _onset_row(r: dict[str, Any]) -> dict[str, Any]:
+    """An activation row in the units of the text table, each key naming its unit
+    (``onset_s``, ``peak_uV``, ``area_uVs``), rounded to what the data resolve
+    (1 us, 0.1 nV): no ``111.99999999999832``."""
+    def num(v: Any, scale: float, nd: int) -> Any:
+        if v is None:
+            return None
+        x = round(float(v) * scale, nd)
+        return 0.0 if x == 0 else x
+
+    return {"channel": r.get("channel"), "muscle": r.get("muscle"), "side": r.get("side"),
+            "trial": r.get("trial"),
+            "onset_s": num(r.get("onset"), 1.0, 6), "offset_s": num(r.get("offset"), 1.0, 6),
+            "duration_s": num(r.get("duration"), 1.0, 6),
+            "peak_uV": num(r.get("peak"), 1e6, 4), "area_uVs": num(r.get("area"), 1e6, 4)}
 
 
 # ------------------------------------------------------------------- parsers
@@ -317,7 +359,9 @@ def add_file_commands(subparsers: Any) -> None:
     p.add_argument("file", type=Path, help="any recording emgcontrol reads")
     p.add_argument("--method", default=None, choices=METHODS,
                    help=f"detector: {', '.join(METHODS)} (default: {DEFAULT_METHOD})")
-    p.add_argument("--json", action="store_true", help="print JSON: a list of row objects")
+    p.add_argument("--json", action="store_true",
+                   help="print JSON: a list of row objects (onset_s, offset_s, duration_s, "
+                        "peak_uV, area_uVs)")
     add_reader_arguments(p, picks=True)
     p.set_defaults(func=onsets_command)
 
