@@ -632,11 +632,11 @@ def _preprocess(x: np.ndarray, inp: _Input, cfg: Config, *, ecg: Any, phase: str
     """ECG removal (optional) and the band-pass/notch cascade."""
     info: dict[str, Any] = {"ecg": None}
     sf = cfg.sfreq
-    if ecg == "auto" and inp.ecg_ref is None and x.shape[0] and sf >= 100.0 \
-            and x.shape[1] >= HEARTBEAT_SCREEN_MIN_S * sf:
-        score = float(heartbeat_score(x, sf).max())
-        info["heartbeat_score"] = score
-        if score < HEARTBEAT_SCREEN_MIN:
+    if x.shape[0] and sf >= 100.0 and x.shape[1] >= HEARTBEAT_SCREEN_MIN_S * sf:
+        scores = heartbeat_score(x, sf)
+        info["heartbeat"] = scores >= HEARTBEAT_SCREEN_MIN
+        score = float(scores.max())
+        if ecg == "auto" and inp.ecg_ref is None and score < HEARTBEAT_SCREEN_MIN:
             info["ecg"] = (f"not applied: no heartbeat rhythm (periodicity score {score:.2f} "
                            f"< {HEARTBEAT_SCREEN_MIN})")
             ecg = None
@@ -909,7 +909,8 @@ def detect_onsets(
                       "baseline_z": float(baseline_z)})
     y, pre_info = _preprocess(raw_ok, inp, cfg, ecg=ecg, phase=phase)
     cfg.extra["ecg"] = pre_info["ecg"]
-    return run_detection(inp, y, ok, reasons, cfg, base_win, baseline_dof, baseline_z)
+    return run_detection(inp, y, ok, reasons, cfg, base_win, baseline_dof, baseline_z,
+                         heartbeat=pre_info.get("heartbeat"))
 
 
 def _run_local(st: KernelState, y: np.ndarray, thr_on: np.ndarray, thr_off: np.ndarray,
@@ -949,8 +950,13 @@ def _run_local(st: KernelState, y: np.ndarray, thr_on: np.ndarray, thr_off: np.n
 
 def run_detection(inp: _Input, y: np.ndarray, ok: list[int], reasons: list[str], cfg: Config,
                   base_win: tuple[float, float] | None, baseline_dof: float = 50.0,
-                  baseline_z: float = 3.0) -> Activations:
-    """Detection on band-passed data ``y`` of the assessable channels ``ok``."""
+                  baseline_z: float = 3.0, heartbeat: np.ndarray | None = None
+                  ) -> Activations:
+    """Detection on band-passed data ``y`` of the assessable channels ``ok``.
+
+    ``heartbeat`` (one flag per row of ``y``): channels whose rest carries a
+    heartbeat rhythm; short excursions between their quiet blocks count as rest.
+    """
     sf = cfg.sfreq
     n_ch, n_times = inp.data.shape
     reasons = list(reasons)
@@ -966,8 +972,10 @@ def run_detection(inp: _Input, y: np.ndarray, ok: list[int], reasons: list[str],
         if base_win is None:
             lp, n_blk, s_noise = block_log_power(y[k], sf, cfg.bandwidth, dof=baseline_dof,
                                                  skip=skip)
+            hb = heartbeat is not None and bool(heartbeat[k])
             masks[k], c_rest, s_rest = quiet_blocks(lp, n_blk, n_times, s_noise,
-                                                    z=baseline_z)
+                                                    z=baseline_z,
+                                                    block_s=n_blk / sf if hb else None)
             contrast[k] = activity_contrast(lp)
             n_seg = max(int(round(LOCAL_SEGMENT_S * sf / n_blk)), 1)
             n_seg_samples = n_seg * n_blk
