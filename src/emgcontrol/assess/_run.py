@@ -69,29 +69,30 @@ class Assessment:
 
     def summary(self) -> str:
         """A short plain-text summary (what the command prints)."""
+        from ..report import summarize
+
         c = self.comparison
+        sm = summarize(c)
         tag = {"pass": "PASS", "fail": "FAIL", "not_assessable": "N/A "}
-        n = {v: sum(1 for x in c.criteria if x.verdict == v)
-             for v in ("pass", "fail", "not_assessable")}
-        sc = c.score
         title = c.pattern.get("title") or c.pattern.get("id")
         lines = [f"{title}" + (f" (level {c.level})" if c.level else "")
                  + (f" -- patient {self.session.get('patient_id')}"
                     if self.session.get("patient_id") else ""),
-                 "score: " + ("not assessable" if sc is None else f"{sc:.0f}/100")
-                 + f" ({n['pass']} pass, {n['fail']} fail, {n['not_assessable']} "
-                   "not assessable)"]
-        width = max([len(x.id) for x in c.criteria] + [10])
-        for x in c.criteria:
+                 "score: " + sm.headline]
+        if sm.trials_note:
+            lines.append(sm.trials_note)
+        width = max([len(x.id) for x in sm.lines] + [10])
+        for x in sm.lines:
             if x.verdict == "not_assessable":
-                why = x.reason or ""
-                why = why if len(why) <= 90 else why[:87] + "..."
-                detail = f"not assessable: {why}"
+                detail = f"not assessable: {x.short_reason}"
             else:
-                from ..report import fmt_value
-
-                detail = f"{fmt_value(x.measured, x.unit)} (target {x.target})"
+                detail = f"{x.value} (target {x.target})" + (
+                    " -- preliminary" if x.preliminary else "")
             lines.append(f"  {tag[x.verdict]} {x.id:<{width}}  {detail}")
+        for g in sm.not_judged:
+            lines.append(f"to assess {len(g.criteria)} more: {g.action} ({g.reason})")
+        # plain ASCII for any console encoding
+        lines = [ln.replace("\u2265", ">=").replace("\u2264", "<=") for ln in lines]
         if self.level is not None and getattr(self.level, "level", None) is not None:
             lines.append(f"training level {self.level.level} ({self.level.name}): "
                          f"{self.level.needed}")

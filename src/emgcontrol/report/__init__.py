@@ -36,6 +36,7 @@ from ._figures import (TraceSignals, amount_rows, plot_amounts, plot_criteria, p
 from ._items import INFO_KEYS, NOT_RECORDED, reporting_items
 from ._report import RESULTS_FORMAT, RESULTS_VERSION, Report, make_report
 from ._style import fmt_value
+from ._summary import Summary, summarize
 
 __all__ = [
     "plot_traces",
@@ -55,4 +56,6 @@ __all__ = [
     "RESULTS_FORMAT",
     "RESULTS_VERSION",
     "fmt_value",
+    "summarize",
+    "Summary",
 ]

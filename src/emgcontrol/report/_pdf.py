@@ -11,7 +11,6 @@ fill the rest of a page that is still mostly empty rather than leaving it blank.
 from __future__ import annotations
 
 import io
-import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,17 +22,52 @@ PAGE = (8.27, 11.69)
 MARGIN = 0.6
 """Page margin, inches."""
 _W = PAGE[0] - 2 * MARGIN
-_CHAR = 0.5  # average glyph width of DejaVu Sans in running text, in em
 _INK = "#1b1f23"
 _MUTED = "#57606a"
 _LINE = "#c8cfd6"
 
 
-def _wrap(text: str, width_in: float, size: float) -> list[str]:
-    n = max(8, int(width_in * 72.0 / (size * _CHAR)))
+_RENDERER: Any = None
+_WIDTHS: dict[tuple[str, float, bool], float] = {}
+
+
+def _width(text: str, size: float, bold: bool = False) -> float:
+    """Width of ``text`` in inches as matplotlib's PDF backend draws it."""
+    global _RENDERER
+    key = (text, size, bold)
+    w = _WIDTHS.get(key)
+    if w is None:
+        if _RENDERER is None:
+            from matplotlib.textpath import TextToPath
+
+            _RENDERER = TextToPath()  # unhinted outlines, as the PDF backend places glyphs
+        from matplotlib.font_manager import FontProperties
+
+        fp = FontProperties(size=size, weight="bold" if bold else "normal")
+        w = _RENDERER.get_text_width_height_descent(text, fp, ismath=False)[0] / 72.0
+        _WIDTHS[key] = w
+    return w
+
+
+def _wrap(text: str, width_in: float, size: float, bold: bool = False) -> list[str]:
+    """Lines of ``text`` no wider than ``width_in`` (words split only when one word is
+    wider than the line)."""
     out: list[str] = []
     for para in str(text).split("\n"):
-        out.extend(textwrap.wrap(para, n, break_on_hyphens=False) or [""])
+        line = ""
+        for word in para.split():
+            cand = f"{line} {word}" if line else word
+            if _width(cand, size, bold) <= width_in:
+                line = cand
+                continue
+            if line:
+                out.append(line)
+            while _width(word, size, bold) > width_in and len(word) > 1:
+                n = max(1, int(len(word) * width_in / _width(word, size, bold)))
+                out.append(word[:n])
+                word = word[n:]
+            line = word
+        out.append(line)
     return out
 
 
@@ -52,7 +86,7 @@ class Heading:
         return {1: 17.0, 2: 12.5, 3: 10.5}[self.level]
 
     def height(self) -> float:
-        lines = _wrap(self.text, _W, self.size)
+        lines = _wrap(self.text, _W, self.size, True)
         return len(lines) * _lh(self.size) + (0.22 if self.level <= 2 else 0.1)
 
 
@@ -65,7 +99,7 @@ class Para:
     box: str | None = None  # background colour of a boxed note
 
     def lines(self) -> list[str]:
-        return _wrap(self.text, _W - (0.2 if self.box else 0.0), self.size)
+        return _wrap(self.text, _W - (0.2 if self.box else 0.0), self.size, self.bold)
 
     def height(self) -> float:
         return len(self.lines()) * _lh(self.size) + 0.08 + (0.1 if self.box else 0.0)
@@ -91,14 +125,17 @@ class Table:
     badge_colours: dict[str, str] = field(default_factory=dict)
     bold_col: int | None = None
 
-    def _cells(self, row: Sequence[str]) -> list[list[str]]:
-        return [_wrap(str(c), w * _W - 0.1, self.size) for c, w in zip(row, self.widths)]
+    def _cells(self, row: Sequence[str], header: bool = False) -> list[list[str]]:
+        return [_wrap(str(c), w * _W - 0.1, self.size,
+                      header or j == self.badge_col or j == self.bold_col)
+                for j, (c, w) in enumerate(zip(row, self.widths))]
 
-    def row_height(self, row: Sequence[str]) -> float:
-        return max(len(c) for c in self._cells(row)) * _lh(self.size) + 0.08
+    def row_height(self, row: Sequence[str], header: bool = False) -> float:
+        return max(len(c) for c in self._cells(row, header)) * _lh(self.size) + 0.08
 
     def height(self) -> float:
-        return self.row_height(self.header) + sum(self.row_height(r) for r in self.rows) + 0.12
+        return (self.row_height(self.header, True) + sum(self.row_height(r) for r in self.rows)
+                + 0.12)
 
 
 @dataclass
@@ -176,7 +213,7 @@ def _heading(P: _Pages, b: Heading, after: float) -> None:
     P.ensure(b.height() + after)
     if b.level <= 2 and P.y > MARGIN + 1e-6:
         P.y += 0.1
-    for ln in _wrap(b.text, _W, b.size):
+    for ln in _wrap(b.text, _W, b.size, True):
         P.text(MARGIN, ln, b.size, bold=True)
         P.y += _lh(b.size)
     if b.level == 2:
@@ -233,7 +270,7 @@ def _table(P: _Pages, b: Table) -> None:
         xs.append(xs[-1] + w * _W)
 
     def draw_row(row: Sequence[str], header: bool) -> None:
-        cells = b._cells(row)
+        cells = b._cells(row, header)
         h = max(len(c) for c in cells) * lh + 0.08
         if header:
             P.ax.add_patch(Rectangle((MARGIN, P.y), _W, h, color="#eef1f4", lw=0, zorder=0))
@@ -249,7 +286,7 @@ def _table(P: _Pages, b: Table) -> None:
         P.y += h
         P.ax.plot([MARGIN, PAGE[0] - MARGIN], [P.y, P.y], color=_LINE, lw=0.6)
 
-    hh = b.row_height(b.header)
+    hh = b.row_height(b.header, True)
     first = b.row_height(b.rows[0]) if b.rows else 0.0
     P.ensure(hh + first)
     P.ax.plot([MARGIN, PAGE[0] - MARGIN], [P.y, P.y], color=_LINE, lw=0.6)

@@ -58,6 +58,7 @@ table{border-collapse:collapse;width:100%;font-size:.92rem}
 th,td{border:1px solid var(--line);padding:6px 8px;text-align:left;vertical-align:top}
 th{background:var(--soft)}
 td.num{text-align:right;white-space:nowrap}
+td.val{text-align:right;min-width:5.5em}
 .badge{display:inline-block;padding:1px 8px;border-radius:10px;font-weight:700;
 font-size:.85em;color:#fff;white-space:nowrap}
 .badge.pass,.badge.good{background:var(--pass)}.badge.fail,.badge.bad{background:var(--fail)}
@@ -739,8 +740,8 @@ class Report:
               f'<td data-label="Criterion"><strong>{_esc(ln.title)}</strong>{info}'
               f'<div class="cid">{_esc(ln.id)}</div></td>'
               f'<td data-label="Verdict">{badge}</td>'
-              f'<td data-label="Measured" class="num">{_esc(ln.value)}</td>'
-              f'<td data-label="Target" class="num">{_esc(ln.target)}</td>'
+              f'<td data-label="Measured" class="val">{_esc(ln.value)}</td>'
+              f'<td data-label="Target" class="val">{_esc(ln.target)}</td>'
               f'<td data-label="Repetitions">{_esc(ln.trials)}</td>'
               f'<td data-label="What it means">{_esc(ln.sentence)}{details}</td></tr>')
         a("</tbody></table></div>")
@@ -749,9 +750,7 @@ class Report:
         a("</section>")
         # quality
         a('<section id="quality"><h2>Signal quality</h2>')
-        a('<p>Checks per channel before the analysis. A channel is <em>not usable</em> when '
-          'a defect that no processing repairs is found (non-finite, railed, flat, clipped, '
-          'DC near the rail, jumps); mains and ECG are removed by the chain.</p>')
+        a(f"<p>{_esc(_QUALITY_INTRO)}</p>")
         a('<div class="table-wrap"><table id="quality-table" class="stack"><thead><tr>'
           "<th>Channel</th><th>Muscle</th><th>Quality</th><th>Usable</th><th>SNR (dB)</th>"
           "<th>Noise (uV RMS)</th><th>Mains (%)</th><th>ECG (%)</th><th>Remarks</th>"
@@ -768,7 +767,10 @@ class Report:
               f'<td data-label="Noise (uV RMS)" class="num">{_esc(fmt_num(r["noise_uv"], 3))}'
               f'</td><td data-label="Mains (%)" class="num">{_esc(fmt_num(r["mains_pct"], 2))}'
               f'</td><td data-label="ECG (%)" class="num">{_esc(fmt_num(r["ecg_pct"], 2))}</td>'
-              f'<td data-label="Remarks">{_esc(r["reason"])}</td></tr>')
+              f'<td data-label="Remarks">{_esc(r["remark"])}'
+              + (f'<details class="small"><summary>Details</summary>{_esc(r["reason"])}'
+                 "</details>" if r["reason"] and r["reason"] != "all checks passed" else "")
+              + "</td></tr>")
         a("</tbody></table></div></section>")
         # traces
         a('<section id="traces"><h2>Muscle traces</h2>')
@@ -801,7 +803,7 @@ class Report:
             a(fig_html(f))
         if not by_sec.get("amounts"):
             a("<p>No amplitudes were measured for this protocol"
-              + (f" ({_esc(c.processing['normalization'].get('reason'))})"
+              + (" (no maximal-contraction reference was recorded)"
                  if (c.processing.get("normalization") or {}).get("reason") else "")
               + ".</p>")
         a("</section>")
@@ -938,7 +940,7 @@ class Report:
                          + f"\n[{ln.id}]", verdict,
                          ln.value, ln.target, ln.trials, ln.sentence])
         b.append(Table(["Criterion", "Verdict", "Measured", "Target", "Repetitions",
-                        "What it means"], rows, [0.24, 0.09, 0.1, 0.1, 0.11, 0.36], 7.5,
+                        "What it means"], rows, [0.25, 0.08, 0.11, 0.1, 0.12, 0.34], 7.5,
                        badge_col=1, badge_colours={"PASS": "#2e7d32", "FAIL": "#c62828",
                                                    "N/A": "#616161"}))
         for f in by_sec.get("criteria", []):
