@@ -202,3 +202,42 @@ def test_an_order_closer_than_the_onset_bias_between_channels_is_not_judged():
     assert channel_bias_sd_ms(250, 33) < channel_bias_sd_ms(250, 17)
     assert channel_bias_sd_ms(125, 17) == pytest.approx(2 * channel_bias_sd_ms(250, 17))
     assert channel_bias_sd_ms(250, None) >= channel_bias_sd_ms(250, 5)
+
+
+def test_a_heart_dominated_channel_is_cleaned_or_not_timed(monkeypatch):
+    """1 mV R waves on the left multifidus (second EMG model, arm raise): the chain
+    removes them there; where removal fails, that channel's onsets are not used (a
+    beat would pass for an onset), and the criterion needing it says why."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import second_model as sm
+
+    healthy = {sm.IO_L: -45.0, sm.IO_R: -40.0, sm.MF_L: -30.0, sm.MF_R: -20.0}
+    rec, _ = sm.arm_raise_session(healthy, seed=3)
+    i = rec.ch_names.index(sm.MF_L)
+    data = rec.data.copy()
+    data[i] = sm.channel_fault(data[i], "ecg", rec.sfreq, np.random.default_rng(3))
+    rec = Recording.from_array(data, rec.sfreq, rec.ch_names, units="V", muscles=rec.muscles,
+                               events=rec.events)
+    res = _compare(rec, "arm-raise")
+    q = next(c for c in res.measures["tables"]["quality"]["channels"]
+             if c["channel"] == sm.MF_L)
+    assert q["checks"]["ecg"]["value"] >= 50.0          # the heart dominates
+    assert res.processing["ecg"]["applied"] and sm.MF_L in res.processing["ecg"]["channels"]
+    assert res.criterion("multifidus-anticipatory").verdict in ("pass", "not_assessable")
+
+    import emgcontrol.signal.ecg as ecg_mod
+    from emgcontrol.errors import ValidationError
+
+    def fail(*a, **k):
+        raise ValidationError("remove_ecg found no plausible heartbeat (test)")
+
+    monkeypatch.setattr(ecg_mod, "remove_ecg", fail)
+    res = _compare(rec, "arm-raise")
+    row = next(c for c in res.measures["channels"] if c["channel"] == sm.MF_L)
+    assert row["onset_reason"].startswith("heartbeat (ECG) dominates this channel")
+    mf = res.criterion("multifidus-anticipatory")
+    assert mf.verdict == "not_assessable" and sm.MF_L in mf.reason
+    assert "heartbeat (ECG) dominates" in mf.reason

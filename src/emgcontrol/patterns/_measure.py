@@ -357,6 +357,7 @@ class _State:
     phase_why: dict[tuple[str, int], str] = field(default_factory=dict)
     ecg_channels: list[str] = field(default_factory=list)
     no_heartbeat: bool = False
+    ecg_heavy: list[str] = field(default_factory=list)
 
     @property
     def notes(self) -> list[str]:
@@ -417,6 +418,18 @@ def _step_channels(s: _State, thresholds: Any, notch: Any, ecg: str | None) -> N
     if ecg is not None:  # heartbeats seen as level changes: the ECG step removes them
         s.ecg_channels += [ch for ch in report.info.get("ecg_jumps", {})
                            if ch in s.wanted and ch not in s.ecg_channels]
+        # heart-dominated channels of any muscle (a thigh near the heart's vector, a
+        # poor contact): ECG removal there too
+        heavy = [c for c in s.wanted if report[c].checks["ecg"].verdict in ("warn", "bad")
+                 and c not in s.ecg_channels]
+        s.ecg_channels += heavy
+        # where the heart dominates (share at or above the quality check's "bad"
+        # level, or beats seen as level changes), beats would pass for onsets if the
+        # removal failed
+        bad_pct = report.thresholds.ecg_bad_pct
+        s.ecg_heavy = [c for c in s.wanted if c in report.info.get("ecg_jumps", {}) or (
+            report[c].checks["ecg"].value is not None
+            and report[c].checks["ecg"].value >= bad_pct)]
         if int(report.info.get("n_r_peaks") or 0) < 3 and not report.info.get("ecg_jumps"):
             s.no_heartbeat = True
     for c in m.channels:
@@ -468,6 +481,14 @@ def _step_ecg(s: _State, ecg: str | None) -> None:
     except EmgcontrolError as err:
         s.step("ecg", applied=False, method=method, channels=picks, reason=str(err))
         s.notes.append(f"ECG not removed: {_short(str(err))}")
+        # where the heart dominates and could not be removed, beats pass for onsets
+        for ch in s.ecg_heavy:
+            c = s.m.channel(ch)
+            if c.usable:
+                c.onset_reason = (f"heartbeat (ECG) dominates this channel and could not "
+                                  f"be removed ({_short(str(err), 120)}): its onsets "
+                                  "cannot be told from heartbeats; move the electrode away "
+                                  "from the heart's line or record a reference ECG")
 
 
 def _step_filter(s: _State, notch: Any) -> None:
