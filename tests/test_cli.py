@@ -365,3 +365,17 @@ def test_info_says_when_a_recording_was_interrupted(tmp_path, capsys):
     side.write_text(json.dumps(body))
     assert main(["info", str(out)]) == 0
     assert "INCOMPLETE" in capsys.readouterr().out
+
+
+def test_batch_summary_separates_each_output_name_from_its_path():
+    import pandas as pd
+
+    from emgcontrol.batch._run import BatchResult
+
+    files = {"parquet": "res.parquet", "csv": "res.csv", "json_dir": "res.d"}
+    res = BatchResult(table=pd.DataFrame({"status": [], "path": [], "error": [],
+                                          "error_type": []}), files=files, protocol="p")
+    lines = res.summary().splitlines()
+    for k, v in files.items():
+        line = next(ln for ln in lines if ln.startswith(k + ":"))
+        assert line.split(":", 1)[1].startswith(" ") and line.split()[-1] == v

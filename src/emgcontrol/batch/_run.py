@@ -650,7 +650,7 @@ class BatchResult:
             lines.append(f"  ... and {len(bad) - 20} more (status == 'error' in the table)")
         for k in ("parquet", "csv", "json_dir"):
             if k in self.files:
-                lines.append(f"{k + ':':<9}{self.files[k]}")
+                lines.append(f"{k + ':':<10}{self.files[k]}")
         return "\n".join(lines)
 
     def __repr__(self) -> str:
