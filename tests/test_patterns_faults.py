@@ -189,6 +189,22 @@ ECG_CASES = [
             "before the back (per-trial 131-690 ms), so gmax-before-ipsilateral-es and "
             "gmax-before-contralateral-es PASS (truth fail)")),
         id="phe-gluteus"),
+    pytest.param(
+        "prone-hip-extension", "delayed-gluteus", 6.0, 52004, "LT R",
+        marks=pytest.mark.xfail(strict=True, reason=(
+            "ECG on the same-side longissimus (6 dB, 1 kHz; 1 mV R waves on LT R) is taken "
+            "for its onset, up to about 500 ms before the hamstrings: hamstrings-before-es "
+            "FAIL (truth pass: hamstrings lead the back by about 175 ms in the clean "
+            "session) although the trials spread over about 500 ms")),
+        id="phe-back"),
+    pytest.param(
+        "lift", "back-dominant", 3.0, 50015, "VL L",
+        marks=pytest.mark.xfail(strict=True, reason=(
+            "ECG on the left vastus lateralis of a back-dominant lift (VL at 15 %MVC, "
+            "+100 ms; 3 dB, 1 kHz; 1 mV R waves on VL L) is taken for its onset: the knee "
+            "extensors 'switch on' up to about 500 ms before the back in 4 of 5 trials and "
+            "knee-extensors-lead says PASS (truth fail)")),
+        id="lift-vastus-left"),
 ]
 
 
