@@ -102,14 +102,17 @@
       }
       for (let i = 0; i < rows.length; i++) {
         const row = rows[i], v = f.v[i], a = f.a[i] === "1";
-        const s = f.m == null ? "0" : f.s[i];   // zone words while a movement is open
+        const s = f.m == null && f.s[i] === "1" ? "0" : f.s[i];   // at rest, below is no fault
         if (row.fault) continue;
         row.fill.style.transform = "scaleX(" + (v == null ? 0 : Math.min(Math.max(v / full, 0), 1)) + ")";
         if (row.st !== s) { row.r.classList.remove("in", "below", "above"); if (CLS[s]) row.r.classList.add(CLS[s]); row.st = s; }
         if (row.act !== a) { row.r.classList.toggle("active", a); row.act = a; }
-        row.word.firstChild ? (row.word.firstChild.nodeValue = WORD[s] || "") : row.word.appendChild(document.createTextNode(WORD[s] || ""));
-        row.val.textContent = v == null ? "-" : (Math.round(v) + " " + cfg.unit);
-        if (row.val.parentNode !== row.word) row.word.appendChild(row.val);
+        // text only when it changes (a text change costs layout and paint)
+        const w = WORD[s] || "", vt = v == null ? "-" : (Math.round(v) + " " + cfg.unit);
+        if (row.w !== w || row.val.parentNode !== row.word) {
+          row.word.textContent = w; row.word.appendChild(row.val); row.w = w;
+        }
+        if (row.vt !== vt) { row.val.textContent = vt; row.vt = vt; }
       }
       if (!f.r) setSentence("Get ready: rest while the baseline is measured.", null, true);
       lat.frames++;
@@ -176,7 +179,7 @@
         td.textContent = e.message; td.className = "badq";
         faults[e.channel] = ((e.detail && e.detail.kind) || "signal lost") + " (" + cap(cfg.names[i] || e.channel) + ")";
       } else {
-        row.fault = null; row.r.classList.remove("fault"); row.word.textContent = "";
+        row.fault = null; row.r.classList.remove("fault"); row.word.textContent = ""; row.w = null;
         td.textContent = "ok"; td.className = ""; delete faults[e.channel];
       }
       updateBanner();
