@@ -136,6 +136,7 @@ def test_fewer_trials_than_the_minimum_makes_verdicts_preliminary():
         assert ln.preliminary == (by_id[ln.id].n_assessed < mt)
     assert sm.n_preliminary == sum(ln.preliminary for ln in judged) > 0
     assert sm.trials_note and f"at least {mt}" in sm.trials_note
+    assert f"{sm.n_preliminary} of these verdict" in sm.headline
     rep = Report(comp, rec)
     html = rep.to_html()
     assert html.count("data-preliminary") == sm.n_preliminary

@@ -12,9 +12,13 @@ Report
     :class:`Report` (or :func:`make_report`) gathers a comparison, the recording,
     the session and the patient's history: :meth:`Report.save` writes
     ``report.html`` (figures as base64 PNG, CSS inline, no external resource;
-    readable on a phone, printable), ``report.pdf`` (A4, matplotlib) and
-    ``results.json`` (every measure; ``criteria`` with ``id, verdict, measured,
-    target, reason, sentence``).
+    readable on a phone, printable), ``report.pdf`` (A4 pages laid out for paper by
+    matplotlib's PDF backend: no system library, no browser) and ``results.json``
+    (every measure; ``criteria`` with ``id, verdict, measured, target, reason,
+    sentence``), each written under a temporary name and renamed when complete.
+    Both documents are built from one content model: :func:`summarize` (page one:
+    score over the assessed criteria, what was not assessable, why and what to do),
+    the same tables and the same figures.
 Reporting items
     :func:`reporting_items`: the ISEK / CEDE items (electrodes, amplifier,
     sampling, filters, normalisation, onset method...) filled from the

@@ -225,6 +225,9 @@ def summarize(comparison: Any) -> Summary:
         head = (f"{sc:.0f} / 100 over the {assessed} "
                 f"criteri{'on' if assessed == 1 else 'a'} assessed "
                 f"({n['pass']} pass, {n['fail']} fail)")
+        if n_prelim:
+            head += (f"; {n_prelim} of these verdict{'s' if n_prelim != 1 else ''} "
+                     "preliminary")
         if n["not_assessable"]:
             head += f"; {n['not_assessable']} of {len(c.criteria)} not assessable"
     note = None
