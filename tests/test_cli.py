@@ -379,3 +379,41 @@ def test_batch_summary_separates_each_output_name_from_its_path():
     for k, v in files.items():
         line = next(ln for ln in lines if ln.startswith(k + ":"))
         assert line.split(":", 1)[1].startswith(" ") and line.split()[-1] == v
+
+
+def test_live_output_to_a_pipe_is_in_time_order():
+    import io
+
+    from emgcontrol.cli._acquire import TimeOrderedLines
+
+    # the order the feedback loop reports in: a movement's checks when it ends
+    seq = ["live feedback: 8 channels at 250 Hz",
+           "t=3.2s [%MVC] LT L 1.2",
+           "   [   3.67 s] order janda-sequence[1]: BF R started 64 ms before GMax R",
+           "   [   3.82 s] order hamstrings-before-es: BF R started 212 ms before LT R",
+           "t=4.2s [%MVC] LT L 16.5",
+           "t=6.3s [%MVC] LT L 12.1",
+           "   [   3.61 s] GMax R in its zone: 31 %MVC",
+           "   [   6.96 s] movement 1 (3.61-6.96 s): all targets met",
+           "t=7.3s [%MVC] LT L 1.2",
+           "!! [  12.00 s] order gmax-before-ipsilateral-es: no onset detected",
+           "   [  11.87 s] order gmax-before-contralateral-es: GMax R started 52 ms before",
+           "live feedback: 12.0 s, 1828 blocks"]
+    out = io.StringIO()
+    s = TimeOrderedLines(out)
+    assert not s.isatty()
+    s.write("\n".join(seq[:5]) + "\n")
+    s.write("\n".join(seq[5:]) + "\n")
+    s.close()
+    lines = out.getvalue().splitlines()
+    assert sorted(lines) == sorted(seq)  # nothing lost, nothing added
+    times = []
+    for ln in lines:
+        m = TimeOrderedLines._TIME.match(ln)
+        if m:
+            times.append(float(m.group("t") or m.group("e")))
+    assert times == sorted(times)
+    assert lines[0] == seq[0] and lines[-1] == seq[-1]
+    # the movement's verdict follows every line of its movement, before later status
+    i = lines.index(seq[7])
+    assert lines.index(seq[6]) < lines.index(seq[2]) < i < lines.index(seq[8])

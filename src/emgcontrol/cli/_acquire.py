@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import re
 import signal
 import sys
 import threading
@@ -255,6 +257,72 @@ def boards_command(args: argparse.Namespace) -> int:
     return 0
 
 
+class TimeOrderedLines:
+    """A text stream for ``live`` output that is not a terminal: lines carrying a time
+    (status ``t=4.2s``, events ``[   3.67 s]``) are written in time order.
+
+    The feedback loop reports a movement's checks when the movement ends, with the
+    movement's time, after status lines of later times; in a log that reads out of
+    order.  Timed lines are held until a movement summary (``movement N (a-b s)``)
+    releases every held line up to its end ``b``, sorted by time; a line without a time
+    (header, notes, the final summary) and :meth:`close` release everything first.
+    Lines held for longer than ``max_hold_s`` of stream time are released anyway.
+    """
+
+    _TIME = re.compile(r"^(?:t=(?P<t>-?\d+(?:\.\d+)?)s\b|(?:!!|  ) \[\s*(?P<e>-?\d+(?:\.\d+)?) s\])")
+    _MOVEMENT = re.compile(r"movement \d+ \((?P<a>-?[\d.]+)-(?P<b>-?[\d.]+) s\)")
+
+    def __init__(self, stream: Any, max_hold_s: float = 120.0) -> None:
+        self.stream = stream
+        self.max_hold_s = float(max_hold_s)
+        self._partial = ""
+        self._held: list[tuple[float, int, str]] = []
+        self._n = 0
+
+    def isatty(self) -> bool:
+        return False
+
+    def write(self, text: str) -> int:
+        self._partial += text
+        *lines, self._partial = self._partial.split("\n")
+        for ln in lines:
+            self._line(ln)
+        return len(text)
+
+    def _release(self, upto: float = math.inf) -> None:
+        self._held.sort()
+        keep = [h for h in self._held if h[0] > upto]
+        for t, _, ln in self._held:
+            if t <= upto:
+                self.stream.write(ln + "\n")
+        self._held = keep
+
+    def _line(self, ln: str) -> None:
+        m = self._TIME.match(ln)
+        if m is None:
+            self._release()
+            self.stream.write(ln + "\n")
+            return
+        t = float(m.group("t") if m.group("t") is not None else m.group("e"))
+        self._n += 1
+        self._held.append((t, self._n, ln))
+        mv = self._MOVEMENT.search(ln)
+        if mv is not None:
+            self._release(float(mv.group("b")))
+        elif self._held and t - min(h[0] for h in self._held) > self.max_hold_s:
+            self._release(t - self.max_hold_s)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self._partial:
+            self._line(self._partial)
+            self._partial = ""
+        self._release()
+        self.stream.flush()
+
+
 class _Signals:
     """Ctrl+C / SIGTERM set a stop event (the recording is then closed properly)."""
 
@@ -376,8 +444,11 @@ def live_command(args: argparse.Namespace) -> int:
     if args.board in ("simulated", "sim") and args.duration is None:
         opts.setdefault("loop", True)
     display: Any
+    ordered = None
     if args.display == "terminal":
-        display = TerminalDisplay(events=args.events)
+        if not sys.stdout.isatty():
+            ordered = TimeOrderedLines(sys.stdout)
+        display = TerminalDisplay(ordered, events=args.events)
     elif args.display == "matplotlib":
         import matplotlib
 
@@ -403,6 +474,8 @@ def live_command(args: argparse.Namespace) -> int:
                                   processor_options=proc_opts)
         finally:
             session.close()
+            if ordered is not None:
+                ordered.close()
     if getattr(args, "json", False):
         print(json.dumps(result.to_dict(), indent=2, default=str))
     elif display is None:
