@@ -209,3 +209,35 @@ def test_top_level_write_is_the_io_entry_point(tmp_path):
     assert ec.write is eio.write
     back = ec.read(ec.write(rec, tmp_path / "x.edf"))
     assert back.ch_names == ["a"] and back.sfreq == 300.0
+
+
+def test_mat_structure_is_checked_before_scipy(tmp_path):
+    """Sizes scipy would trust: dimensions far beyond the data, an element longer
+    than the file, a compressed variable that does not inflate."""
+    import struct
+
+    sio = pytest.importorskip("scipy.io")
+    x = RNG.normal(0, 80, (200, 2))
+    sio.savemat(tmp_path / "ok.mat", {"d": x, "fs": 200.0})
+    raw = bytearray((tmp_path / "ok.mat").read_bytes())
+    assert eio.read(tmp_path / "ok.mat").n_times == 200
+    dims_tag = struct.pack("<II", 5, 8)
+    k = raw.index(dims_tag + struct.pack("<ii", 200, 2))
+    huge = bytearray(raw)
+    huge[k + 8:k + 12] = struct.pack("<i", 2**31 - 1)
+    (tmp_path / "dims.mat").write_bytes(bytes(huge))
+    with pytest.raises(FileFormatError, match=r"corrupt MATLAB v5 structure: array "
+                       r"\[2147483647, 2\].*not 4294967294 values"):
+        eio.read(tmp_path / "dims.mat")
+    long = bytearray(raw)
+    long[132:136] = struct.pack("<I", 10**9)  # the first variable's size
+    (tmp_path / "long.mat").write_bytes(bytes(long))
+    with pytest.raises(FileFormatError, match="claims 1000000000 bytes"):
+        eio.read(tmp_path / "long.mat")
+    sio.savemat(tmp_path / "z.mat", {"d": x, "fs": 200.0}, do_compression=True)
+    z = bytearray((tmp_path / "z.mat").read_bytes())
+    z[150:160] = bytes(10)
+    (tmp_path / "zbad.mat").write_bytes(bytes(z))
+    with pytest.raises(FileFormatError, match="corrupt"):
+        eio.read(tmp_path / "zbad.mat")
+    assert eio.read(tmp_path / "z.mat").n_times == 200

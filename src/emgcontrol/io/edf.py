@@ -207,11 +207,14 @@ def _record_gaps(edf: Any, sfreq: float, spr: int, duration: float) -> list[C.Ga
     return gaps
 
 
-def _is_trigger_signal(label: str, values: np.ndarray) -> bool:
-    lab = label.strip().lower()
+def _is_trigger_signal(signal: Any) -> bool:
+    lab = signal.label.strip().lower()
     if lab in _STATUS_LABELS:
         return True
-    return lab in _TRIGGER_LABELS and bool(np.all(values == np.round(values)))
+    if lab not in _TRIGGER_LABELS:
+        return False
+    values = np.asarray(signal.data)
+    return bool(np.all(values == np.round(values)))
 
 
 def decode_triggers(values: np.ndarray, sfreq: float, *, mask: int = TRIGGER_MASK
@@ -319,8 +322,7 @@ def read_edf(
             if not signals:
                 raise FileFormatError("the file holds annotations only, no signal", p)
             rates = [float(s.sampling_frequency) for s in signals]
-            trig = [i for i, s in enumerate(signals)
-                    if _is_trigger_signal(s.label, np.asarray(s.data[:4096]))]
+            trig = [i for i, s in enumerate(signals) if _is_trigger_signal(s)]
             trig = trig[:1]
             data_idx = [i for i in range(len(signals)) if i not in trig]
             if not data_idx:
