@@ -159,9 +159,11 @@ class Config:
 
         The serial kernel serves live blocks and ordinary recordings; the twin,
         compiled only when first needed (seconds, once, then cached), serves
-        large offline arrays: measured here, it runs the same row function 4x
-        faster per channel, even on one thread (numba's parallel loop body is
-        optimised differently; the cause inside numba is not pinned down).
+        large offline arrays over its threads.  Both go through numba's parallel
+        pipeline (the serial one with every parfor transformation off, see
+        :data:`emgcontrol.onset._kernels.NO_PARFOR`): the same row code compiled
+        by the default pipeline ran 15-30x slower here, which is what had made
+        the twin look "4x faster per channel, even on one thread".
         """
         from . import _kernels as k
 
