@@ -139,6 +139,17 @@ def test_corrupted_files_raise_only_emgcontrol_errors(samples, tmp_path_factory,
 def test_fuzz_benchmark_short_run():
     """A short run of benchmarks/fuzz_readers.py (1000 inputs per reader there):
     every corrupted input reads correctly or raises an EmgcontrolError naming the file."""
+    mod = _fuzz_module()
+    res = mod.run(n=25, seed=1)
+    assert set(res) >= {"openbci_v6", "brainflow", "edf", "bdf_biosemi", "csv", "myo_text",
+                        "npy", "npz", "mat", "brainvision"}
+    for name, t in res.items():
+        assert t.inputs == 25, name
+        assert t.fail == 0, (name, t.failures)
+        assert t.read + t.error == 25, name
+
+
+def _fuzz_module():
     import importlib.util
     import sys
     from pathlib import Path
@@ -148,10 +159,27 @@ def test_fuzz_benchmark_short_run():
     mod = importlib.util.module_from_spec(spec)
     sys.modules["fuzz_readers"] = mod  # dataclasses look their module up there
     spec.loader.exec_module(mod)
-    res = mod.run(n=25, seed=1)
-    assert set(res) >= {"openbci_v6", "brainflow", "edf", "bdf_biosemi", "csv", "myo_text",
-                        "npy", "npz", "mat", "brainvision"}
-    for name, t in res.items():
-        assert t.inputs == 25, name
-        assert t.fail == 0, (name, t.failures)
-        assert t.read + t.error == 25, name
+    return mod
+
+
+# byte flips of the benchmark's .mat sample that crashed scipy.io.loadmat (SIGSEGV,
+# scipy 1.17) when it read them unchecked
+_MAT_CRASHERS = {
+    "0_180": [(52, 142), (134, 154), (206, 16), (253, 156), (264, 79), (321, 204)],
+    "1_144": [(115, 52), (233, 254), (321, 105), (423, 163), (485, 7), (495, 178)],
+    "1_208": [(265, 14), (2481, 67)],
+}
+
+
+@pytest.mark.parametrize("name", sorted(_MAT_CRASHERS))
+def test_mat_inputs_that_crashed_scipy_are_refused(tmp_path, name):
+    from emgcontrol.errors import FileFormatError
+
+    samples = _fuzz_module().make_samples(tmp_path)
+    raw = bytearray(samples["mat"][0][0].read_bytes())
+    for pos, val in _MAT_CRASHERS[name]:
+        raw[pos] = val
+    bad = tmp_path / f"{name}.mat"
+    bad.write_bytes(bytes(raw))
+    with pytest.raises(FileFormatError, match=f"{name}.mat: corrupt MATLAB v5 structure"):
+        eio.read(bad)
