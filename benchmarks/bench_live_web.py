@@ -2,8 +2,8 @@
 
 For each configuration the feedback runs through :func:`emgcontrol.feedback.run_feedback`
 (the live loop, :class:`FeedbackProcessor` with onsets and the pattern's checks) into a
-:class:`emgcontrol.feedback.WebDisplay` (aiohttp, WebSocket, 30 state frames per
-second), and the page is open in Debian's headless Chromium (Selenium).  The page
+:class:`emgcontrol.feedback.WebDisplay` (aiohttp, WebSocket, at most 40 state
+frames per second), and the page is open in Debian's headless Chromium (Selenium).  The page
 measures, for every state it draws, its own wall clock (``performance.timeOrigin +
 performance.now()``, corrected by the clock offset it measures with a ping to the
 server, minimum round trip) minus the host time at which the newest sample of that
@@ -26,8 +26,10 @@ Sources:
 * ``BrainFlow simulated board``: the simulator replayed by BrainFlow's playback board
   (``emgcontrol live --board simulated``), 8 channels at 250 Hz, timestamps by BrainFlow.
 
-Configurations run interleaved (repeat 1 of each, then repeat 2...), so load changes of
-a shared machine hit them alike.  ``server`` is the loop's own measure: newest sample ->
+Each source runs with the web display's state-rate limits of ``--fps`` (default 30
+and 40 frames per second).  Configurations run interleaved (repeat 1 of each, then
+repeat 2...), so load changes of a shared machine hit them alike; compare rows within
+one run, not across runs.  ``server`` is the loop's own measure: newest sample ->
 state handed to the web display (``FeedbackResult.latency["display_ms"]``).
 
 With ``--screenshots DIR`` it also saves the patient view at phone (390 x 844) and
@@ -37,6 +39,7 @@ simulated ``reversed`` prone hip extension with a railed electrode.
 Usage::
 
     python benchmarks/bench_live_web.py                  # 3 x 30 s per configuration
+    python benchmarks/bench_live_web.py --seconds 20 --fps 40
     python benchmarks/bench_live_web.py --quick          # smoke test
     python benchmarks/bench_live_web.py --screenshots /tmp/shots
 """
@@ -144,7 +147,7 @@ class PacedSession:
 def run_config(cfg: dict[str, Any], seconds: float, d: Any) -> dict[str, Any]:
     from emgcontrol.feedback import WebDisplay, run_feedback
 
-    disp = WebDisplay(port=0, announce=None)
+    disp = WebDisplay(port=0, announce=None, fps=cfg["fps"])
     disp.start()
     d.get(disp.url)
     time.sleep(0.5)
@@ -218,17 +221,22 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="1 x 8 s per configuration")
     ap.add_argument("--seconds", type=float, default=30.0)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--fps", default="30,40",
+                    help="WebDisplay fps limits to compare, interleaved (default 30,40)")
     ap.add_argument("--screenshots", metavar="DIR", help="also save page screenshots there")
     args = ap.parse_args()
     seconds, repeats = (8.0, 1) if args.quick else (args.seconds, args.repeats)
     from emgcontrol.feedback import warmup
 
     warmup()
-    configs = [
+    sources = [
         {"label": "paced simulator, 16 ch, 250 Hz", "source": "paced", "sfreq": 250.0},
         {"label": "paced simulator, 16 ch, 1 kHz", "source": "paced", "sfreq": 1000.0},
         {"label": "BrainFlow simulated board, 8 ch, 250 Hz", "source": "board"},
     ]
+    fps_list = [float(f) for f in args.fps.split(",")]
+    configs = [{**c, "fps": f, "label": f"{c['label']}, fps limit {f:g}"}
+               for c in sources for f in fps_list]
     d = browser(1920, 1080)
     print(f"# Live web feedback: sample-to-screen latency in headless Chromium "
           f"{version(d)}")

@@ -85,7 +85,8 @@ class WebDisplay(Display):
     token : str, optional
         Access token (default: random when ``host`` is not loopback, none otherwise).
     fps : float
-        State frames sent per second (default 30).
+        Largest number of state frames sent per second (default 40: the loop hands
+        states over as blocks arrive, every few ms, so 40 gives at least 30 a second).
     pattern : TargetPattern, optional
         The pattern of the targets, for plain muscle names and which rules are
         core (default: looked up by the targets' name).
@@ -112,7 +113,7 @@ class WebDisplay(Display):
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = DEFAULT_PORT, *,
-                 token: str | None = None, fps: float = 30.0, pattern: Any = None,
+                 token: str | None = None, fps: float = 40.0, pattern: Any = None,
                  on_command: Callable[[str, Any], Any] | None = None, stale_s: float = 1.0,
                  announce: Callable[[str], Any] | None = print) -> None:
         if not isinstance(host, str) or not host:

@@ -100,6 +100,7 @@
         const m = Math.max(...f.v.filter((x) => x != null), 0);
         if (m > full) { full = m * 1.5; placeZones(); }
       }
+      const tNow = performance.now();
       for (let i = 0; i < rows.length; i++) {
         const row = rows[i], v = f.v[i], a = f.a[i] === "1";
         const s = f.m == null && f.s[i] === "1" ? "0" : f.s[i];   // at rest, below is no fault
@@ -112,7 +113,10 @@
         if (row.w !== w || row.val.parentNode !== row.word) {
           row.word.textContent = w; row.word.appendChild(row.val); row.w = w;
         }
-        if (row.vt !== vt) { row.val.textContent = vt; row.vt = vt; }
+        // the number is read, not watched: 5 updates a second spare layout and paint
+        if (row.vt !== vt && (v == null || tNow - (row.vtAt || 0) > 200)) {
+          row.val.textContent = vt; row.vt = vt; row.vtAt = tNow;
+        }
       }
       if (!f.r) setSentence("Get ready: rest while the baseline is measured.", null, true);
       lat.frames++;
