@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
-import html
 import io
 import json
 import math
@@ -102,6 +101,11 @@ a{color:inherit;text-decoration:none}
 """
 
 
+_SECTIONS = [("criteria", "Results by criterion"), ("quality", "Signal quality"),
+             ("traces", "Muscle traces"), ("timing", "Timing"), ("amounts", "Amounts"),
+             ("ratios", "Ratios and co-contraction"), ("progress", "Progress"),
+             ("methods", "Processing and reporting items"), ("references", "References")]
+
 _QUALITY_INTRO = ("Checks per channel before the analysis. A channel is not usable when "
                   "a defect that no processing repairs is found (signal flat, at the "
                   "amplifier's limit, clipped, jumping, or without muscle activity); "
@@ -148,6 +152,16 @@ def _quality_remark(ch: Mapping[str, Any]) -> str:
     return "; ".join(dict.fromkeys(parts)) or "no defect found"
 
 
+def _db(v: Any) -> str:
+    """A level in dB to 0.1 dB (``"0"``, not ``"3.86e-15"``)."""
+    if v is None:
+        return "-"
+    try:
+        return fmt_num(round(float(v), 1), 3)
+    except (TypeError, ValueError):
+        return str(v)
+
+
 def _trial_source(src: str) -> str:
     """How the repetitions were found, in words (``"events labelled 'trial'"`` ->
     ``"from the trial markers"``)."""
@@ -157,15 +171,6 @@ def _trial_source(src: str) -> str:
     if "whole recording" in s:
         return "no trial markers: the whole recording as one repetition"
     return s
-
-
-def _esc(x: Any) -> str:
-    return html.escape("" if x is None else str(x))
-
-
-def _badge(verdict: str) -> str:
-    return (f'<span class="badge {_esc(verdict)}">'
-            f'{_esc(VERDICT_TEXT.get(verdict, verdict))}</span>')
 
 
 @dataclass
@@ -658,236 +663,81 @@ class Report:
 
     # ------------------------------------------------------------- html body
     def _html(self, figs: Sequence[_Fig]) -> str:
-        c = self.comparison
-        counts = self._counts()
-        score = c.score
-        by_sec: dict[str, list[_Fig]] = {}
-        for f in figs:
-            by_sec.setdefault(f.section, []).append(f)
+        from ._template import render_html
 
-        def fig_html(f: _Fig) -> str:
-            data = base64.b64encode(f.png or b"").decode("ascii")
-            return (f'<figure id="{_esc(f.id)}"><img alt="{_esc(f.alt)}" '
-                    f'src="data:image/png;base64,{data}"><figcaption><strong>'
-                    f'{_esc(f.title)}.</strong> {_esc(f.caption)}</figcaption></figure>')
+        return render_html(self.html_context(figs))
 
-        out: list[str] = []
-        a = out.append
-        a('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">')
-        a('<meta name="viewport" content="width=device-width, initial-scale=1">')
-        a('<meta name="generator" content="emgcontrol">')
-        a(f"<title>{_esc(self.title)} -- emgcontrol assessment</title>")
-        a(f"<style>{_CSS}</style></head><body><main>")
-        # header: page one
-        sm = self.summary()
-        a('<header id="session-header">')
-        a(f"<h1>{_esc(self.title)}</h1>")
-        who = self.session.get("patient_id")
-        a(f'<p class="sub">Surface-EMG muscle-recruitment assessment'
-          f'{" -- patient " + _esc(who) if who else ""} -- '
-          f'{_esc(self.session.get("session_date") or c.created)}</p>')
-        a('<div class="cards">')
-        a(f'<div class="card score"><div class="num">{"n/a" if score is None else f"{score:.0f}"}'
-          f'</div><div class="lbl">score / 100 over {sm.n_assessed} assessed</div></div>')
-        for v in ("pass", "fail", "not_assessable"):
-            label = {"pass": "pass", "fail": "fail", "not_assessable": "not assessable"}[v]
-            a(f'<div class="card {v}"><div class="num">{counts[v]}</div>'
-              f'<div class="lbl">{label}</div></div>')
-        if self.level and self.level.get("level") is not None:
-            a(f'<div class="card"><div class="num">{self.level["level"]}</div>'
-              f'<div class="lbl">training level</div></div>')
-        a("</div>")
-        a(f'<p id="headline" class="headline">{_esc(sm.headline)}.</p>')
-        if sm.trials_note:
-            a(f'<p class="note" id="trials-note">{_esc(sm.trials_note)}</p>')
-        if sm.not_judged:
-            a('<div id="not-judged" class="notjudged"><strong>Not assessable, and what to '
-              'do</strong><ul>')
-            for g in sm.not_judged:
-                a(f"<li><strong>{_esc(g.reason)}</strong> ({len(g.criteria)} "
-                  f"criteri{'on' if len(g.criteria) == 1 else 'a'}): {_esc(g.action)}.</li>")
-            a("</ul></div>")
-        a('<dl class="kv">' + "".join(f"<dt>{_esc(k)}</dt><dd>{_esc(v)}</dd>"
-                                      for k, v in self._session_rows()) + "</dl>")
-        a("</header>")
-        secs = [("criteria", "Results by criterion"), ("quality", "Signal quality"),
-                ("traces", "Muscle traces"), ("timing", "Timing"), ("amounts", "Amounts"),
-                ("ratios", "Ratios and co-contraction"), ("progress", "Progress"),
-                ("methods", "Processing and reporting items"),
-                ("references", "References")]
-        a('<nav class="toc" aria-label="Contents"><strong>Contents</strong><ul>'
-          + "".join(f'<li><a href="#{k}">{_esc(t)}</a></li>' for k, t in secs) + "</ul></nav>")
-        # criteria
-        a('<section id="criteria"><h2>Results by criterion</h2>')
-        a(f"<p>{_esc(self._criteria_intro(sm))}</p>")
-        a('<div class="table-wrap"><table id="criteria-table" class="stack"><thead><tr>'
-          "<th>Criterion</th><th>Verdict</th><th>Measured</th><th>Target</th>"
-          "<th>Repetitions</th><th>What it means</th></tr></thead><tbody>")
-        by_id = {cr.id: cr for cr in c.criteria}
-        for ln in sm.lines:
-            cr = by_id[ln.id]
-            info = ' <span class="small">(informative)</span>' if ln.informative else ""
-            badge = _badge(ln.verdict) + (' <span class="badge prelim">preliminary</span>'
-                                          if ln.preliminary else "")
-            details = ""
-            if ln.verdict == "not_assessable":
-                details = (f'<details class="small"><summary>Details</summary>'
-                           f"{_esc(cr.reason)}</details>")
-            elif cr.reason:
-                details = f'<div class="small">Note: {_esc(cr.reason)}</div>'
-            a(f'<tr id="criterion-{_esc(ln.id)}" data-verdict="{_esc(ln.verdict)}"'
-              f'{" data-preliminary" if ln.preliminary else ""}>'
-              f'<td data-label="Criterion"><strong>{_esc(ln.title)}</strong>{info}'
-              f'<div class="cid">{_esc(ln.id)}</div></td>'
-              f'<td data-label="Verdict">{badge}</td>'
-              f'<td data-label="Measured" class="val">{_esc(ln.value)}</td>'
-              f'<td data-label="Target" class="val">{_esc(ln.target)}</td>'
-              f'<td data-label="Repetitions">{_esc(ln.trials)}</td>'
-              f'<td data-label="What it means">{_esc(ln.sentence)}{details}</td></tr>')
-        a("</tbody></table></div>")
-        for f in by_sec.get("criteria", []):
-            a(fig_html(f))
-        a("</section>")
-        # quality
-        a('<section id="quality"><h2>Signal quality</h2>')
-        a(f"<p>{_esc(_QUALITY_INTRO)}</p>")
-        a('<div class="table-wrap"><table id="quality-table" class="stack"><thead><tr>'
-          "<th>Channel</th><th>Muscle</th><th>Quality</th><th>Usable</th><th>SNR (dB)</th>"
-          "<th>Noise (uV RMS)</th><th>Mains (%)</th><th>ECG (%)</th><th>Remarks</th>"
-          "</tr></thead><tbody>")
-        for r in self._quality_rows():
-            verdict = str(r["verdict"])
-            cls = {"good": "good", "warn": "warn", "bad": "bad"}.get(verdict, "na")
-            a(f'<tr><td data-label="Channel">{_esc(r["channel"])}'
-              f'{"" if r["in_pattern"] else " <span class=small>(not used)</span>"}</td>'
-              f'<td data-label="Muscle">{_esc(r["muscle"])}</td>'
-              f'<td data-label="Quality"><span class="badge {cls}">{_esc(verdict)}</span></td>'
-              f'<td data-label="Usable">{"yes" if r["usable"] else "<strong>no</strong>"}</td>'
-              f'<td data-label="SNR (dB)" class="num">{_esc(fmt_num(r["snr_db"], 3))}</td>'
-              f'<td data-label="Noise (uV RMS)" class="num">{_esc(fmt_num(r["noise_uv"], 3))}'
-              f'</td><td data-label="Mains (%)" class="num">{_esc(fmt_num(r["mains_pct"], 2))}'
-              f'</td><td data-label="ECG (%)" class="num">{_esc(fmt_num(r["ecg_pct"], 2))}</td>'
-              f'<td data-label="Remarks">{_esc(r["remark"])}'
-              + (f'<details class="small"><summary>Details</summary>{_esc(r["reason"])}'
-                 "</details>" if r["reason"] and r["reason"] != "all checks passed" else "")
-              + "</td></tr>")
-        a("</tbody></table></div></section>")
-        # traces
-        a('<section id="traces"><h2>Muscle traces</h2>')
-        if by_sec.get("traces"):
-            for f in by_sec["traces"]:
-                a(fig_html(f))
-        else:
-            a('<p class="note">The signals are not part of this report (the report was made '
-              'from stored results without the recording).</p>')
-        a("</section>")
-        # timing
-        a('<section id="timing"><h2>Timing</h2>')
-        for f in by_sec.get("timing", []):
-            a(fig_html(f))
-        fo = (c.measures.get("tables") or {}).get("firing_order")
-        if fo:
-            share = fmt_num(100 * (fo.get("modal_share") or 0), 3)
-            order = " → ".join(" = ".join(map(str, x)) if isinstance(x, (list, tuple))
-                               else str(x) for x in fo.get("modal_order") or [])
-            a(f'<p>Most frequent firing order ({_esc(share)}'
-              f' % of complete trials): {_esc(order)}; '
-              f'agreement between trials (Kendall W): {_esc(fmt_num(fo.get("kendall_w"), 2))}.'
-              "</p>")
-        if not by_sec.get("timing"):
-            a("<p>No onsets were measured in this session.</p>")
-        a("</section>")
-        # amounts
-        a('<section id="amounts"><h2>Amounts</h2>')
-        for f in by_sec.get("amounts", []):
-            a(fig_html(f))
-        if not by_sec.get("amounts"):
-            a("<p>No amplitudes were measured for this protocol"
-              + (" (no maximal-contraction reference was recorded)"
-                 if (c.processing.get("normalization") or {}).get("reason") else "")
-              + ".</p>")
-        a("</section>")
-        # ratios
-        a('<section id="ratios"><h2>Ratios and co-contraction</h2>')
-        for f in by_sec.get("ratios", []):
-            a(fig_html(f))
-        rr = self._ratio_rows()
-        if rr:
-            a('<div class="table-wrap"><table id="ratio-table" class="stack"><thead><tr>'
-              "<th>Measure</th><th>Trial</th><th>Phase</th><th>Value</th><th>Status</th>"
-              "</tr></thead><tbody>")
-            for r in rr:
-                st = r["status"] if r["status"] == "ok" else f"{r['status']}: {r['reason']}"
-                trial = "-" if r["trial"] in (None, "-") else int(r["trial"]) + 1
-                a(f'<tr><td data-label="Measure">{_esc(r["what"])}</td>'
-                  f'<td data-label="Trial">{_esc(trial)}</td>'
-                  f'<td data-label="Phase">{_esc(r["phase"])}</td>'
-                  f'<td data-label="Value" class="num">{_esc(fmt_value(r["value"], r["unit"]))}'
-                  f'</td><td data-label="Status">{_esc(st)}</td></tr>')
-            a("</tbody></table></div>")
-        if not rr and not by_sec.get("ratios"):
-            a("<p>This protocol has no ratio, co-contraction, flexion-relaxation or "
-              "fatigue criterion.</p>")
-        a("</section>")
-        # progress
-        a('<section id="progress"><h2>Progress</h2>')
-        lvl = self.level
-        if lvl and lvl.get("level") is not None:
-            a(f'<p>Training level <strong>{_esc(lvl["level"])}</strong> of '
-              f'{_esc(lvl.get("n_levels"))} ({_esc(lvl.get("name"))}): '
-              f'{_esc(lvl.get("description"))} Next: {_esc(lvl.get("needed"))}.</p>')
-        elif lvl:
-            a(f"<p>{_esc(lvl.get('needed'))}.</p>")
-        for f in by_sec.get("progress", []):
-            a(fig_html(f))
-        hist = self._history_frame()
-        if not by_sec.get("progress"):
-            if hist is None:
-                a("<p>No patient id was given: this session was not stored, so there is no "
-                  "progress to show (use <code>--patient ID</code>).</p>")
-            else:
-                a("<p>This is the first stored session of this patient in this protocol; "
-                  "progress charts appear from the second session on.</p>")
-        a("</section>")
-        # methods
-        a('<section id="methods"><h2>Processing and reporting items</h2>')
-        a("<p>Processing chain and acquisition details, following the ISEK standards for "
-          "reporting EMG data (Merletti 1999) and the CEDE checklists (Besomi et al. 2019, "
-          f"2020). Items the recording does not hold read &ldquo;{NOT_RECORDED}&rdquo;.</p>")
-        a('<div class="table-wrap"><table id="items-table" class="stack"><thead><tr>'
-          "<th>Section</th><th>Item</th><th>Value</th><th>Source</th></tr></thead><tbody>")
-        for it in self.reporting_items():
-            a(f'<tr><td data-label="Section">{_esc(it["section"])}</td>'
-              f'<td data-label="Item">{_esc(it["item"])}</td>'
-              f'<td data-label="Value">{_esc(it["value"])}</td>'
-              f'<td data-label="Source" class="small">{_esc(it["source"])}</td></tr>')
-        a("</tbody></table></div>")
-        hist_steps = (c.processing.get("history") or [])
-        if hist_steps:
-            a("<h3>Processing history</h3><ol>")
-            for h in hist_steps:
-                params = h.get("params") or {}
-                short = ", ".join(f"{k}={v}" for k, v in params.items()
-                                  if not isinstance(v, (list, dict)) and k != "path")
-                a(f"<li><strong>{_esc(h.get('step'))}</strong> "
-                  f'<span class="small">{_esc(short)}</span></li>')
-            a("</ol>")
-        notes = self._processing_notes()
-        if notes:
-            a('<h3 id="notes">Processing notes</h3>')
-            for w in notes:
-                a(f'<p class="note">{_esc(w)}</p>')
-        a("</section>")
-        a('<section id="references"><h2>References</h2><ol class="refs">')
-        for r in self._references():
-            a(f"<li>{_esc(r)}</li>")
-        a("</ol></section>")
+    def html_context(self, figs: Sequence[_Fig] | None = None) -> dict[str, Any]:
+        """What the HTML template shows: the same summary, tables, figures and texts the
+        PDF is laid out from (:meth:`pdf_blocks`)."""
         from .._version import __version__
 
-        a(f"<footer>Made by emgcontrol {_esc(__version__)} on {_esc(self.created)}. "
-          "This report supports clinical reasoning; it does not replace it.</footer>")
-        a("</main></body></html>\n")
-        return "\n".join(out)
+        c = self.comparison
+        sm = self.summary()
+        counts = self._counts()
+        figs = self._render() if figs is None else figs
+        by_sec: dict[str, list[dict[str, str]]] = {
+            k: [] for k in ("criteria", "traces", "timing", "amounts", "ratios", "progress")}
+        for f in figs:
+            by_sec.setdefault(f.section, []).append({
+                "id": f.id, "alt": f.alt, "title": f.title, "caption": f.caption,
+                "data": base64.b64encode(f.png or b"").decode("ascii")})
+        cards = [(v, counts[v], {"pass": "pass", "fail": "fail",
+                                 "not_assessable": "not assessable"}[v])
+                 for v in ("pass", "fail", "not_assessable")]
+        lvl = self.level
+        if lvl and lvl.get("level") is not None:
+            cards.append(("", lvl["level"], "training level"))
+        quality = []
+        for r in self._quality_rows():
+            verdict = str(r["verdict"])
+            reason = r["reason"] if r["reason"] != "all checks passed" else ""
+            quality.append({**r, "verdict": verdict,
+                            "cls": {"good": "good", "warn": "warn", "bad": "bad"}
+                            .get(verdict, "na"),
+                            "snr": _db(r["snr_db"]), "noise": fmt_num(r["noise_uv"], 3),
+                            "mains": fmt_num(r["mains_pct"], 2),
+                            "ecg": fmt_num(r["ecg_pct"], 2), "details": reason})
+        ratios = []
+        for r in self._ratio_rows():
+            ratios.append({
+                "what": r["what"], "phase": r["phase"],
+                "trial": "-" if r["trial"] in (None, "-") else int(r["trial"]) + 1,
+                "value": fmt_value(r["value"], r["unit"]),
+                "status": r["status"] if r["status"] == "ok"
+                else f"{r['status']}: {r['reason']}"})
+        level_text = None
+        if lvl and lvl.get("level") is not None:
+            level_text = (f"Training level {lvl['level']} of {lvl.get('n_levels')} "
+                          f"({lvl.get('name')}): {lvl.get('description')} Next: "
+                          f"{lvl.get('needed')}.")
+        elif lvl:
+            level_text = f"{lvl.get('needed')}."
+        history = []
+        for h in c.processing.get("history") or []:
+            params = h.get("params") or {}
+            history.append((h.get("step"), ", ".join(
+                f"{k}={v}" for k, v in params.items()
+                if not isinstance(v, (list, dict)) and k != "path")))
+        fo = (c.measures.get("tables") or {}).get("firing_order")
+        by_id = {cr.id: cr for cr in c.criteria}
+        score = c.score
+        return {
+            "title": self.title, "css": _CSS, "patient": self.session.get("patient_id"),
+            "date": self.session.get("session_date") or c.created,
+            "score_text": "n/a" if score is None else f"{score:.0f}", "sm": sm,
+            "cards": cards, "session_rows": self._session_rows(), "sections": _SECTIONS,
+            "criteria_intro": self._criteria_intro(sm),
+            "criteria": [(ln, by_id[ln.id]) for ln in sm.lines],
+            "verdict_text": VERDICT_TEXT, "figs": by_sec, "quality_intro": _QUALITY_INTRO,
+            "quality": quality, "firing_order": _firing_order_text(fo) if fo else None,
+            "no_mvc": bool((c.processing.get("normalization") or {}).get("reason")),
+            "ratios": ratios, "level_text": level_text,
+            "no_history": self._history_frame() is None, "items_intro": _ITEMS_INTRO,
+            "items": self.reporting_items(), "history": history,
+            "notes": self._processing_notes(), "references": self._references(),
+            "version": __version__, "created": self.created,
+        }
 
     # ------------------------------------------------------------------- pdf
     def pdf_blocks(self) -> list[Any]:
@@ -949,7 +799,7 @@ class Report:
         b.append(Para(_QUALITY_INTRO, 8.5))
         qrows = [[r["channel"] + ("" if r["in_pattern"] else " (not used)"), r["muscle"],
                   str(r["verdict"]), "yes" if r["usable"] else "NO",
-                  fmt_num(r["snr_db"], 3), fmt_num(r["noise_uv"], 3), r["remark"]]
+                  _db(r["snr_db"]), fmt_num(r["noise_uv"], 3), r["remark"]]
                  for r in self._quality_rows()]
         b.append(Table(["Channel", "Muscle", "Quality", "Usable", "SNR (dB)", "Noise (uV)",
                         "Remarks"], qrows, [0.1, 0.17, 0.08, 0.07, 0.08, 0.09, 0.41], 7.5,
