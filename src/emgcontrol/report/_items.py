@@ -277,8 +277,7 @@ def reporting_items(comparison: Any, recording: Any = None, *,
         phase = ("zero-phase (forward-backward; the magnitude response is squared)"
                  if f.get("phase") == "zero" else "causal")
         txt = (f"{design} band-pass {_hz(f.get('l_freq'))}-{_hz(f.get('h_freq'))} Hz"
-               + (" (upper edge lowered to 0.9 x half the sampling rate, as the "
-                  "sampling rate allows no higher)" if f.get("h_freq_note") else "")
+               + (f" (upper edge: {f['h_freq_note']})" if f.get("h_freq_note") else "")
                + f", order {f.get('order')}, {phase}")
         items.append(_item("Signal processing", "Band-pass filter", txt,
                            "emgcontrol.signal.filter_emg"))
