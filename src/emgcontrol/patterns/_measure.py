@@ -358,6 +358,7 @@ class _State:
     ecg_channels: list[str] = field(default_factory=list)
     no_heartbeat: bool = False
     ecg_heavy: list[str] = field(default_factory=list)
+    notch_hz: float | None = None
 
     @property
     def notes(self) -> list[str]:
@@ -415,6 +416,7 @@ def _step_channels(s: _State, thresholds: Any, notch: Any, ecg: str | None) -> N
                          notch=notch, ecg_removed=s.ecg_channels if ecg is not None else False,
                          expect_quiet=quiet)
     m.tables["quality"] = report.to_dict()
+    s.notch_hz = report.info.get("notch")
     if ecg is not None:  # heartbeats seen as level changes: the ECG step removes them
         s.ecg_channels += [ch for ch in report.info.get("ecg_jumps", {})
                            if ch in s.wanted and ch not in s.ecg_channels]
@@ -472,11 +474,24 @@ def _step_ecg(s: _State, ecg: str | None) -> None:
             "needs >= 2 s at >= 100 Hz" if s.rec.sfreq < 100.0 or s.rec.duration < 2.0
             else "no usable channel that carries heartbeats"))
         return
-    from ..signal.ecg import remove_ecg
+    from ..signal.ecg import find_r_peaks, remove_ecg
 
     try:
         with _collect(s.notes, "ECG removal"):
-            s.clean = remove_ecg(s.rec, method=method, picks=picks)
+            try:
+                s.clean = remove_ecg(s.rec, method=method, picks=picks)
+            except EmgcontrolError:
+                # no plausible heartbeat on the channels to clean alone: look on every
+                # usable channel that can carry them (used by the pattern or not), with
+                # the mains notched (a 50 Hz line leaks into the QRS band and hides
+                # small R waves), and subtract those beats where the pattern needs it
+                det = s.rec.notch(s.notch_hz) if s.notch_hz else s.rec
+                beats = find_r_peaks(det, picks=sorted(set(picks) | {
+                    c.channel for c in s.m.channels
+                    if c.usable and _group_of(c.muscle) not in _NO_ECG_GROUPS}),
+                    on_missing="raise")
+                s.clean = remove_ecg(s.rec, method=method, picks=picks,
+                                     r_peaks=beats.r_peaks)
         s.step("ecg", applied=True, method=method, channels=picks)
     except EmgcontrolError as err:
         s.step("ecg", applied=False, method=method, channels=picks, reason=str(err))
