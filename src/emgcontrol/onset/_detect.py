@@ -516,13 +516,15 @@ def _resolve_input(x: Any, sfreq: Any, picks: Any, ch_names: Any) -> _Input:
         ecg_ref = None
         if ecg_idx and np.all(np.isfinite(x.data[ecg_idx[0]])):
             ecg_ref = np.asarray(x.data[ecg_idx[0]], dtype=float)
-        return _Input(np.array(x.data[idx], dtype=np.float64), x.sfreq, names,
+        data = (np.asarray(x.data, dtype=np.float64) if idx == list(range(len(types)))
+                else np.array(x.data[idx], dtype=np.float64))  # no copy when all rows
+        return _Input(data, x.sfreq, names,
                       [r.muscle if r else None for r in refs],
                       [r.side if r else None for r in refs], trials, True, ecg_ref)
     if sfreq is None:
         raise ValidationError("detect_onsets needs sfreq (Hz) when x is an array")
     sf = check_sfreq(sfreq)
-    data = as_float_2d("x", x).copy()
+    data = as_float_2d("x", x)  # never written to: every step makes new arrays
     if picks is not None:
         rows = [picks] if isinstance(picks, (int, np.integer)) else list(picks)
         try:
@@ -901,7 +903,7 @@ def detect_onsets(
                        h_freq=h_freq, notch=None, phase=phase, duration=duration)
     reasons = [check_channel(inp.data[i], inp.volts, cfg0.min_samples()) for i in range(n_ch)]
     ok = [i for i in range(n_ch) if not reasons[i]]
-    raw_ok = inp.data[ok]
+    raw_ok = inp.data if len(ok) == n_ch else inp.data[ok]
     f0 = _resolve_notch(notch, raw_ok, sf) if preprocess else None
     cfg = make_config(method_, sf, params, preprocess=preprocess, l_freq=l_freq,
                       h_freq=h_freq, notch=f0, phase=phase, duration=duration)
@@ -995,35 +997,40 @@ def run_detection(inp: _Input, y: np.ndarray, ok: list[int], reasons: list[str],
                           else "no baseline: window too short")
     keep = [k for k, i in enumerate(ok) if not reasons[i]]
     ok = [ok[k] for k in keep]
-    y = np.ascontiguousarray(y[keep])
+    y = np.ascontiguousarray(y if len(keep) == y.shape[0] else y[keep])
     masks = masks[keep]
     contrast = contrast[keep]
     gains = [gains[k] for k in keep]
 
-    # ---- pass 1: statistic; thresholds
+    # ---- pass 1: statistic; thresholds (in groups of rows: the statistic of a few
+    # channels at a time, not a second copy of the data)
     n_ok = len(ok)
-    inf = np.full(n_ok, np.inf)
-    st = KernelState(cfg, n_ok)
-    _, stat = st.run(y, inf, inf, np.ones(n_ok), want_stat=True)
     thr_on = np.empty(n_ok)
     thr_off = np.empty(n_ok)
     sig0 = np.empty(n_ok)
-    stats: list[tuple[float, float]] = []
-    for k in range(n_ok):
-        a_on, a_off, mu, sd, s0 = thresholds(cfg, stat[k], y[k], masks[k])
-        thr_on[k], thr_off[k], sig0[k] = a_on, a_off, s0
-        stats.append((mu, sd))
-        if not (s0 > 0 and (sd > 0 or cfg.method == "bonato") and math.isfinite(a_on)):
-            reasons[ok[k]] = "no baseline: the baseline is flat (no variation)"
-            thr_on[k] = thr_off[k] = np.inf
-            sig0[k] = 1.0
-    if cfg.method == "bonato":  # the statistic itself depends on sig0: recompute it
-        st = KernelState(cfg, n_ok)
-        _, stat = st.run(y, inf, inf, sig0, want_stat=True)
-        for k in range(n_ok):
-            s = stat[k][masks[k]]
-            stats[k] = (float(np.mean(s)), float(np.std(s)))
-    del stat
+    stats: list[tuple[float, float]] = [(math.nan, math.nan)] * n_ok
+    par = y.size >= PARALLEL_MIN_SAMPLES
+    step = max(2, -(-n_ok // 8))
+    for g0 in range(0, n_ok, step):
+        g1 = min(g0 + step, n_ok)
+        inf = np.full(g1 - g0, np.inf)
+        _, stat = KernelState(cfg, g1 - g0).run(y[g0:g1], inf, inf, np.ones(g1 - g0),
+                                                 want_stat=True, parallel=par)
+        for k in range(g0, g1):
+            a_on, a_off, mu, sd, s0 = thresholds(cfg, stat[k - g0], y[k], masks[k])
+            thr_on[k], thr_off[k], sig0[k] = a_on, a_off, s0
+            stats[k] = (mu, sd)
+            if not (s0 > 0 and (sd > 0 or cfg.method == "bonato") and math.isfinite(a_on)):
+                reasons[ok[k]] = "no baseline: the baseline is flat (no variation)"
+                thr_on[k] = thr_off[k] = np.inf
+                sig0[k] = 1.0
+        if cfg.method == "bonato":  # the statistic itself depends on sig0: recompute it
+            _, stat = KernelState(cfg, g1 - g0).run(y[g0:g1], inf, inf, sig0[g0:g1],
+                                                     want_stat=True, parallel=par)
+            for k in range(g0, g1):
+                s_ = stat[k - g0][masks[k]]
+                stats[k] = (float(np.mean(s_)), float(np.std(s_)))
+        del stat
 
     # ---- pass 2: events
     st = KernelState(cfg, n_ok)
