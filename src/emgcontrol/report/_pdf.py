@@ -97,12 +97,13 @@ class Para:
     colour: str = _INK
     bold: bool = False
     box: str | None = None  # background colour of a boxed note
+    gap: float = 0.08  # space after, inches
 
     def lines(self) -> list[str]:
         return _wrap(self.text, _W - (0.2 if self.box else 0.0), self.size, self.bold)
 
     def height(self) -> float:
-        return len(self.lines()) * _lh(self.size) + 0.08 + (0.1 if self.box else 0.0)
+        return len(self.lines()) * _lh(self.size) + self.gap + (0.1 if self.box else 0.0)
 
 
 @dataclass
@@ -240,7 +241,7 @@ def _para(P: _Pages, b: Para) -> None:
         for ln in chunk:
             P.text(x, ln, b.size, b.colour, b.bold)
             P.y += lh
-        P.y += 0.08 + (0.05 if b.box else 0.0)
+        P.y += b.gap + (0.05 if b.box else 0.0)
         i += len(chunk)
 
 

@@ -825,7 +825,8 @@ class Report:
             b.append(Heading("Processing notes", 3))
             b.extend(Para(w, 8.0, box="#fff8e1") for w in notes)
         b.append(Heading("References"))
-        b.extend(Para(f"{k}. {r}", 7.5) for k, r in enumerate(self._references(), 1))
+        b.extend(Para(f"{k}. {r}", 7.5, gap=0.03)
+                 for k, r in enumerate(self._references(), 1))
         return b
 
     def _section_text(self, sec: str) -> list[str]:
