@@ -113,9 +113,11 @@
         if (row.w !== w || row.val.parentNode !== row.word) {
           row.word.textContent = w; row.word.appendChild(row.val); row.w = w;
         }
-        // the number is read, not watched: 5 updates a second spare layout and paint
-        if (row.vt !== vt && (v == null || tNow - (row.vtAt || 0) > 200)) {
-          row.val.textContent = vt; row.vt = vt; row.vtAt = tNow;
+        // the number is read, not watched: small changes 5 times a second (spares layout
+        // and paint), a jump of 5 or more at once
+        if (row.vt !== vt && (v == null || row.vNum == null || Math.abs(v - row.vNum) >= 5
+                              || tNow - (row.vtAt || 0) > 200)) {
+          row.val.textContent = vt; row.vt = vt; row.vtAt = tNow; row.vNum = v;
         }
       }
       if (!f.r) setSentence("Get ready: rest while the baseline is measured.", null, true);
