@@ -359,6 +359,8 @@ class _State:
     no_heartbeat: bool = False
     ecg_heavy: list[str] = field(default_factory=list)
     notch_hz: float | None = None
+    ecg_bad_pct: float = 50.0
+    ecg_warn_pct: float = 10.0
 
     @property
     def notes(self) -> list[str]:
@@ -428,7 +430,8 @@ def _step_channels(s: _State, thresholds: Any, notch: Any, ecg: str | None) -> N
         # where the heart dominates (share at or above the quality check's "bad"
         # level, or beats seen as level changes), beats would pass for onsets if the
         # removal failed
-        bad_pct = report.thresholds.ecg_bad_pct
+        bad_pct = s.ecg_bad_pct = report.thresholds.ecg_bad_pct
+        s.ecg_warn_pct = report.thresholds.ecg_warn_pct
         s.ecg_heavy = [c for c in s.wanted if c in report.info.get("ecg_jumps", {}) or (
             report[c].checks["ecg"].value is not None
             and report[c].checks["ecg"].value >= bad_pct)]
@@ -456,11 +459,78 @@ def _step_channels(s: _State, thresholds: Any, notch: Any, ecg: str | None) -> N
 
 def _step_ecg(s: _State, ecg: str | None) -> None:
     """ECG removal on the usable channels that can carry heartbeats (trunk patterns)
-    and on any channel whose level changes recur at the heart rate."""
+    and on any channel whose level changes recur at the heart rate; then on every
+    pattern channel where the heart dominates on its own (:func:`_own_heartbeats`)."""
     s.clean = s.rec
     if ecg is None:
         s.step("ecg", applied=False, reason="switched off (ecg=None)")
         return
+    _step_ecg_shared(s, ecg)
+    _step_ecg_own(s, ecg)
+
+
+OWN_BEAT_MIN_SNR_DB = 10.0
+"""Beat-locked SNR (dB, :class:`~emgcontrol.signal.ecg.HeartbeatDetection`) from which
+heartbeats found on one channel alone are that channel's ECG: a clear ECG reads
+5-30 dB, EMG bursts mistaken for beats below 0 dB; 1 mV R waves over a working
+muscle read about 26 dB."""
+
+
+def _own_heartbeats(s: _State, det: Any, ch: str) -> Any:
+    """Heartbeats clear on one channel by themselves (R-peaks found on that channel
+    alone at >= :data:`OWN_BEAT_MIN_SNR_DB`, carrying >= the quality check's 'warn'
+    share of its power near beats), or None.  Beats that the recording-level search
+    misses (a channel near the heart among many bursting muscles) would otherwise
+    pass for onsets: 1 mV R waves over a working erector spinae carry only about
+    30 % of its power near beats, yet each beat reads as a 150-200 ms activation."""
+    from ..signal.ecg import ecg_contamination, find_r_peaks
+
+    if s.rec.sfreq < 100.0 or s.rec.duration < 10.0:
+        return None
+    try:
+        beats = find_r_peaks(det, picks=[ch], on_missing="raise")
+    except EmgcontrolError:
+        return None
+    if not beats.snr_db >= OWN_BEAT_MIN_SNR_DB:
+        return None
+    y = det.data[det.ch_names.index(ch)][None, :]
+    share = float(ecg_contamination(y, det.sfreq, beats.r_peaks)[0])
+    return beats if 100.0 * share >= s.ecg_warn_pct else None
+
+
+def _step_ecg_own(s: _State, ecg: str) -> None:
+    from ..signal.ecg import remove_ecg
+
+    det = s.rec.notch(s.notch_hz) if s.notch_hz else s.rec
+    method = "template" if ecg == "auto" else ecg
+    done = []
+    cleaned = s.m.processing["ecg"].get("channels", []) \
+        if s.m.processing["ecg"].get("applied") else []
+    for ch in s.wanted:
+        c = s.m.channel(ch)
+        if not c.usable or ch in cleaned:
+            continue
+        beats = _own_heartbeats(s, det, ch)
+        if beats is None:
+            continue
+        if ch not in s.ecg_heavy:
+            s.ecg_heavy.append(ch)
+        try:
+            s.clean = remove_ecg(s.clean, method=method, picks=[ch], r_peaks=beats.r_peaks)
+            done.append(ch)
+        except EmgcontrolError as err:
+            c.onset_reason = (f"heartbeat (ECG) dominates this channel and could not be "
+                              f"removed ({_short(str(err), 120)}): its onsets cannot be "
+                              "told from heartbeats; move the electrode away from the "
+                              "heart's line or record a reference ECG")
+    if done:
+        entry = s.m.processing["ecg"]
+        entry["own_heartbeats"] = done
+        s.notes.append(f"heartbeats dominate {', '.join(done)}: removed with beats found on "
+                       "each of these channels")
+
+
+def _step_ecg_shared(s: _State, ecg: str) -> None:
     if s.no_heartbeat:
         s.step("ecg", applied=False, reason="no heartbeat found in the recording (quality "
                "check: fewer than 3 R-peaks)")
