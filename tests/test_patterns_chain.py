@@ -241,3 +241,24 @@ def test_a_heart_dominated_channel_is_cleaned_or_not_timed(monkeypatch):
     mf = res.criterion("multifidus-anticipatory")
     assert mf.verdict == "not_assessable" and sm.MF_L in mf.reason
     assert "heartbeat (ECG) dominates" in mf.reason
+
+
+def test_numeric_markers_are_named_when_trial_or_mvc_events_are_missing(session):
+    """An OpenBCI-style session (no accelerometer): its trial and MVC markers came as
+    codes '1' and '2' (a reader without markers=): the chain says which codes exist
+    and how to name them, instead of only 'no trial events'."""
+    rec, _ = session
+    from emgcontrol.recording import Event
+
+    rec = rec.pick([ch for ch, t in zip(rec.ch_names, rec.ch_types) if t == "emg"])
+    relabelled = [Event(e.onset, 0.0, "1" if e.label == "trial" else
+                        "2" if e.label.startswith("mvc") and e.label != "mvc_end" else e.label)
+                  for e in rec.events]
+    bare = Recording.from_array(rec.data, rec.sfreq, rec.ch_names, units="V",
+                                muscles=rec.muscles, ch_types=rec.ch_types,
+                                events=relabelled)
+    res = _compare(bare)
+    note = next(w for w in res.warnings if w.startswith("no 'trial' events"))
+    assert "markers={1: 'trial'}" in note and "--markers 1=trial" in note
+    amount = res.criterion("gmax-amount")
+    assert amount.verdict == "not_assessable" and "--markers" in amount.reason

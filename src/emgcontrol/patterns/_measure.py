@@ -670,6 +670,9 @@ def _step_trials(s: _State) -> None:
             lab: _first_event(s.rec, lab, a, b) for lab in labels},
             gap_s=lost / s.rec.sfreq if lost else None))
     s.step("trials", source=source, n=len(s.windows))
+    if s.pattern.trials.source != "whole" and source.startswith("whole recording"):
+        s.notes.append(f"no {s.pattern.trials.label!r} events: the whole recording is "
+                       "assessed as one trial" + _marker_hint(s.rec, s.pattern.trials.label))
     if gaps:
         total = sum(n for _, n in gaps)
         hit = [t.trial for t in s.m.trials if t.gap_s]
@@ -680,6 +683,21 @@ def _step_trials(s: _State) -> None:
                "assessable for timing" if hit else "; no trial holds a gap")
             + ": check the radio link (distance, dongle, battery) and record again if "
               "timing matters")
+
+
+def _marker_hint(rec: Recording, label: str) -> str:
+    """``"; the recording holds numeric markers ...: read it with markers=..."`` when
+    numeric markers could be the missing events (OpenBCI, BrainFlow, BioSemi codes)."""
+    from ..io import marker_codes
+
+    codes = marker_codes(rec)
+    if not codes:
+        return ""
+    first = next(iter(codes))
+    shown = ", ".join(f"{c!r} x{n}" for c, n in codes.items())
+    return (f"; the recording holds numeric markers ({shown}) but no {label!r} events: "
+            f"name them when reading (markers={{{first}: {label!r}}}, --markers "
+            f"{first}={label})")
 
 
 def _gaps(rec: Recording) -> list[tuple[float, int]]:
@@ -1280,6 +1298,6 @@ def _mvc_reference(rec: Recording, filt: Recording, mvc: Any, notch: Any
         return ref, None, info
     return None, ("no MVC reference: record an MVC contraction of each muscle (markers "
                   "'mvc:<muscle>' ... 'mvc_end', or events 'mvc') or give mvc= (an MVC "
-                  "recording or reference values)"), {}
+                  "recording or reference values)" + _marker_hint(rec, "mvc")), {}
 
 
