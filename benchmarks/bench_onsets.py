@@ -1021,8 +1021,9 @@ def speed_scaling(minutes: Sequence[float], repeats: int = 3, n_ch: int = 16,
                   sf: float = 2000.0) -> str:
     """Full analysis at defaults against scipy's zero-phase filter chain, per length.
 
-    Each length runs in a fresh process (peak memory from ``ru_maxrss``); inside,
-    the two are timed in interleaved rounds and the medians compared.
+    Each length runs in a fresh process (peak memory from the resident
+    high-water mark); inside, the two are timed in interleaved rounds and the
+    medians compared.
     """
     import subprocess
 
@@ -1032,7 +1033,11 @@ def speed_scaling(minutes: Sequence[float], repeats: int = 3, n_ch: int = 16,
             "causal band-pass + notch, detection, table) against scipy's `sosfiltfilt` "
             "of the same band-pass + notch cascade; medians of "
             f"{repeats} interleaved rounds; peak memory of the detection above the data "
-            "already in memory, from the process's maximum resident size.\n",
+            "already in memory: resident high-water mark (reset just before, Linux "
+            "``/proc/self/clear_refs``) minus the resident size before (1.00 = one more copy "
+            "of the data).  "
+            f"Load average at the start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} "
+            "cores (a shared machine: ratios, not absolute times, are the result).\n",
             "| length | samples | scipy chain (s) | detect_onsets (s) | ratio | "
             "Msamples/s | peak extra memory / data |", "|---|---|---|---|---|---|---|"]
     for m in minutes:
@@ -1050,7 +1055,7 @@ def speed_scaling(minutes: Sequence[float], repeats: int = 3, n_ch: int = 16,
 
 
 SPEED_CHILD = """
-import json, resource, time, numpy as np
+import json, time, numpy as np
 from scipy.signal import sosfiltfilt
 from emgcontrol.onset import detect_onsets
 from emgcontrol.onset._detect import make_config
@@ -1069,13 +1074,19 @@ x += 20e-6 * np.sin(2 * np.pi * 50 * np.arange(n) / sf)
 detect_onsets(x[:2, :int(20 * sf)], sf)  # compiled or loaded from the cache
 sos = make_config("hodges", sf, {{}}, notch=50.0).sos
 sosfiltfilt(sos, x[:2, :int(5 * sf)])
-rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+def status(key):
+    with open("/proc/self/status") as f:
+        return next(int(l.split()[1]) * 1024 for l in f if l.startswith(key))
+rss0 = status("VmRSS:")
+with open("/proc/self/clear_refs", "w") as f:  # reset the high-water mark (Linux)
+    f.write("5")
+detect_onsets(x, sf)  # first: the high-water mark is then detection's alone
+peak = status("VmHWM:")
 ta, tb = [], []
 for _ in range(repeats):
     t0 = time.perf_counter(); y = sosfiltfilt(sos, x); ta.append(time.perf_counter() - t0)
     del y
     t0 = time.perf_counter(); detect_onsets(x, sf); tb.append(time.perf_counter() - t0)
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 print(json.dumps({{"n": x.size, "scipy": float(np.median(ta)), "ours": float(np.median(tb)),
                   "mem": max(peak - rss0, 0) / x.nbytes}}))
 """
