@@ -262,3 +262,41 @@ def test_numeric_markers_are_named_when_trial_or_mvc_events_are_missing(session)
     assert "markers={1: 'trial'}" in note and "--markers 1=trial" in note
     amount = res.criterion("gmax-amount")
     assert amount.verdict == "not_assessable" and "--markers" in amount.reason
+
+
+def test_no_trial_markers_and_no_movement_give_no_timing_verdict(session):
+    """Without trial events and without an accelerometer the chain has one 'trial'
+    spanning the recording (MVC block and rests included): its first onsets belong to
+    no repetition, so timing criteria are not judged (they once failed at -13 s)."""
+    rec, _ = session
+    emg = rec.pick([ch for ch, t in zip(rec.ch_names, rec.ch_types) if t == "emg"])
+    bare = Recording.from_array(emg.data, emg.sfreq, emg.ch_names, units="V",
+                                muscles=emg.muscles,
+                                events=[e for e in emg.events if e.label != "trial"])
+    res = _compare(bare)
+    for c in res.criteria:
+        if REGISTRY[c.kind].timing:
+            assert c.verdict == "not_assessable", (c.id, c.verdict, c.measured)
+            # timed to the movement: unknown; timed between muscles: no repetition
+            assert "no trial markers" in c.reason or (
+                c.kind == "latency" and "no accelerometer" in c.reason), c.reason
+            if c.kind == "order":
+                assert "no trial markers" in c.reason
+    # the onsets themselves are still in the activation table for a researcher
+    assert res.measures["tables"]["activations"]["activations"]
+
+
+def test_a_verdict_below_the_minimum_repetitions_is_preliminary(session):
+    """Two trials where the pattern asks for three: verdicts are given but marked
+    preliminary; a session-level kind (one hold) never is."""
+    rec, _ = session
+    trials = [e for e in rec.events if e.label == "trial"]
+    short = rec.crop(0.0, trials[2].onset - 0.1)
+    assert sum(e.label == "trial" for e in short.events) == 2
+    res = _compare(short)
+    judged = [c for c in res.criteria if c.verdict != "not_assessable"]
+    assert judged and all(c.preliminary for c in judged)
+    assert not any(c.preliminary for c in _compare(rec).criteria)
+    from emgcontrol.patterns.kinds import REGISTRY as K
+
+    assert K["mdf_slope"].per_trial is False and K["order"].per_trial is True

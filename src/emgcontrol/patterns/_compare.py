@@ -134,6 +134,10 @@ class CriterionResult:
         ``earliest`` group lost a channel and ``measured`` is only a bound.
     min, max : float or None
         Target bounds.
+    preliminary : bool
+        A verdict resting on fewer assessed repetitions than the pattern's
+        ``min_trials`` (recordings with fewer trials than that): given, but to be
+        confirmed with a full session.
     """
 
     id: str
@@ -156,6 +160,7 @@ class CriterionResult:
     channels: dict[str, Any] = field(default_factory=dict)
     min: float | None = None
     max: float | None = None
+    preliminary: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
@@ -420,7 +425,9 @@ def _judge(c: Criterion, m: Measures, G: _Groups, *, min_agreement: float,
         measured=measured, target=c.target_text, deviation=deviation, unit=c.unit,
         reason=reason, sentence=text, weight=c.weight, severity=c.severity,
         reference=list(c.reference), pass_share=(n_pass / n_ok) if n_ok else None,
-        n_trials=n, n_assessed=n_ok, trials=rows, channels=used, min=lo, max=hi)
+        n_trials=n, n_assessed=n_ok, trials=rows, channels=used, min=lo, max=hi,
+        preliminary=(verdict != "not_assessable" and kind.per_trial
+                     and n_ok < min_trials))
 
 
 # ----------------------------------------------------------------- result

@@ -361,6 +361,7 @@ class _State:
     notch_hz: float | None = None
     ecg_bad_pct: float = 50.0
     ecg_warn_pct: float = 10.0
+    unmarked: bool = False   # the pattern wants trials, none were found: one whole trial
 
     @property
     def notes(self) -> list[str]:
@@ -670,7 +671,8 @@ def _step_trials(s: _State) -> None:
             lab: _first_event(s.rec, lab, a, b) for lab in labels},
             gap_s=lost / s.rec.sfreq if lost else None))
     s.step("trials", source=source, n=len(s.windows))
-    if s.pattern.trials.source != "whole" and source.startswith("whole recording"):
+    s.unmarked = s.pattern.trials.source != "whole" and source.startswith("whole recording")
+    if s.unmarked:
         s.notes.append(f"no {s.pattern.trials.label!r} events: the whole recording is "
                        "assessed as one trial" + _marker_hint(s.rec, s.pattern.trials.label))
     if gaps:
@@ -833,7 +835,15 @@ def _step_onsets(s: _State, onset_params: Mapping[str, Any] | None) -> None:
             row = _onset_row(k, c, mine, w)
             row.note = note
             gap = m.trials[k].gap_s
-            if gap and row.status == OK:
+            if s.unmarked and note and row.status == OK:
+                # one "trial" spanning the recording (MVC block, rests, every
+                # repetition) with no anchor: its first onset belongs to nothing
+                row.onset_s = row.offset_s = None
+                row.status, row.reason = NOT_ASSESSABLE, (
+                    "no trial markers and no movement onset: an onset cannot be tied to "
+                    "a repetition; mark each repetition (events 'trial') or record with "
+                    "the accelerometer")
+            elif gap and row.status == OK:
                 row.onset_s = row.offset_s = None
                 row.status, row.reason = NOT_ASSESSABLE, (
                     f"{1000.0 * gap:.0f} ms of samples were dropped in transmission inside "

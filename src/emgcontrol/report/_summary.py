@@ -193,8 +193,7 @@ def summarize(comparison: Any) -> Summary:
     lines: list[CriterionLine] = []
     groups: dict[str, NotJudged] = {}
     for cr in c.criteria:
-        prelim = (cr.verdict != "not_assessable" and min_trials is not None
-                  and cr.n_assessed < min_trials)
+        prelim = bool(cr.preliminary)  # the chain's rule (min_trials, per-trial kinds)
         sr = act = None
         if cr.verdict == "not_assessable":
             sr, act = short_reason(cr, min_trials)

@@ -136,6 +136,9 @@ class CriterionKind:
     spread : callable or None
         ``spread(criterion, lo, hi, n, inside_text) -> str or None``: how the
         repetitions ranged, when the generic wording does not fit.
+    per_trial : bool
+        Whether the kind gives a value per trial (False: one value per session, e.g.
+        a slope over the one hold; the pattern's ``min_trials`` then does not apply).
     systematic : callable or None
         ``systematic(criterion, measures, used) -> (error, why)``: an error of the
         session value that the trials' spread does not show (in the unit; e.g. the
@@ -163,6 +166,7 @@ class CriterionKind:
     spread: Callable[..., str | None] | None = None
     session: Callable[..., dict[str, Any] | None] | None = None
     systematic: Callable[..., tuple[float, str]] | None = None
+    per_trial: bool = True
 
     def rule_of(self, key: str, combine: str) -> GroupRule:
         """The rule for a group field (``"sequence[i]"`` -> ``"sequence"``)."""

@@ -62,4 +62,4 @@ KIND = CriterionKind(
                                         "rate_correction"}),
     combine=("mean", "each"), unit="%/s", needs=frozenset({"fatigue"}),
     group_rules={"muscle": GroupRule("combine")},
-    parse=parse, evaluate=evaluate, sentence=sentence)
+    parse=parse, evaluate=evaluate, sentence=sentence, per_trial=False)
