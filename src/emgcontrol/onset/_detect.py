@@ -611,10 +611,12 @@ def heartbeat_score(x: np.ndarray, sfreq: float) -> np.ndarray:
     l0, l1 = int(round(0.3 / dt)), int(round(2.0 / dt))
     if m < 2 * l1:
         return np.ones(n_rows)
-    z = sosfilt(design_bandpass(sfreq, 5.0, min(30.0, 0.45 * sfreq), 2), x)
-    v = z[:, :m * nb].reshape(n_rows, m, nb)
-    e = np.einsum("ijk,ijk->ij", v, v) / nb
-    del z, v
+    sos = design_bandpass(sfreq, 5.0, min(30.0, 0.45 * sfreq), 2)
+    e = np.empty((n_rows, m))
+    for r0 in range(0, n_rows, 2):  # two rows at a time: no full-size copy of the data
+        z = sosfilt(sos, x[r0:r0 + 2])
+        v = z[:, :m * nb].reshape(z.shape[0], m, nb)
+        e[r0:r0 + 2] = np.einsum("ijk,ijk->ij", v, v) / nb
     tiny = np.maximum(e.max(axis=1, keepdims=True), 1e-300) * 1e-12
     le = np.log(e + tiny)
     k = max(int(round(0.5 / dt)), 1)
