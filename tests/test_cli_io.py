@@ -112,3 +112,42 @@ def test_onsets_picks_and_reader_flags(tmp_path, capsys):
     assert {r["channel"] for r in rows} <= {"EMG1", "EMG2"} and rows
     err = _error(capsys, "onsets", tmp_path / "s.npy", "--sfreq", "500", "--picks", "nope")
     assert "nope" in err
+
+
+def test_assess_input_takes_the_reader_flags(tmp_path, capsys):
+    """An OpenBCI-style session whose trial and MVC markers are codes 1 and 2:
+    `assess --input` with --markers finds the trials and the MVC; without it the
+    notes name the codes and the flag."""
+    from emgcontrol.recording import Event, Recording
+    from emgcontrol.simulate import simulate
+
+    rec, _ = simulate("prone-hip-extension", "typical", sfreq=500, snr_db=20, seed=2,
+                      n_trials=3, mvc=True)
+    evs = [Event(e.onset, e.duration, {"trial": "1", "mvc": "2"}.get(e.label, e.label))
+           for e in rec.events]
+    coded = Recording.from_array(rec.data, rec.sfreq, rec.ch_names, units="V",
+                                 muscles=rec.muscles, ch_types=rec.ch_types, events=evs)
+    path = tmp_path / "coded.bdf"
+    ec.write(coded, path)
+    out = tmp_path / "a"
+    code = main(["assess", "prone-hip-extension", "--input", str(path), "--yes", "--json",
+                 "--no-pdf", "--out", str(out), "--markers", "1=trial,2=mvc"])
+    assert code == 0
+    res = json.loads((out / "results.json").read_text())
+    assert res["processing"]["trials"]["source"] == "events labelled 'trial'"
+    assert res["processing"]["trials"]["n"] == 3
+    assert res["processing"]["normalization"].get("reference") is not None or \
+        "reason" not in res["processing"]["normalization"]
+    capsys.readouterr()
+    out2 = tmp_path / "b"
+    assert main(["assess", "prone-hip-extension", "--input", str(path), "--yes", "--json",
+                 "--no-pdf", "--out", str(out2)]) == 0
+    res2 = json.loads((out2 / "results.json").read_text())
+    assert any("numeric markers ('1' x3, '2' x" in w and "--markers CODE=mvc" in w
+               for w in res2["warnings"]), res2["warnings"]
+    # reading flags without a file to read are refused before anything happens
+    capsys.readouterr()
+    assert main(["assess", "prone-hip-extension", "--yes", "--units", "uV",
+                 "--out", str(tmp_path / "c")]) == 2
+    assert "give --input FILE" in capsys.readouterr().err
+    assert not (tmp_path / "c").exists()

@@ -259,7 +259,7 @@ def test_numeric_markers_are_named_when_trial_or_mvc_events_are_missing(session)
                                 events=relabelled)
     res = _compare(bare)
     note = next(w for w in res.warnings if w.startswith("no 'trial' events"))
-    assert "markers={1: 'trial'}" in note and "--markers 1=trial" in note
+    assert "'1' x5" in note and "--markers CODE=trial" in note
     amount = res.criterion("gmax-amount")
     assert amount.verdict == "not_assessable" and "--markers" in amount.reason
 

@@ -298,6 +298,7 @@ def assess(
     board_options: Mapping[str, Any] | None = None,
     options: Mapping[str, Any] | None = None,
     info: Mapping[str, Any] | None = None,
+    read_options: Mapping[str, Any] | None = None,
     pdf: bool = True,
     prompt: Callable[[str], Any] | None = None,
     input_fn: Callable[[str], Any] | None = None,
@@ -319,6 +320,10 @@ def assess(
         Board to record from when there is no ``input`` (default ``"simulated"``).
     montage : optional
         Channel -> muscle montage (preset name, muscle list, ``"CH=muscle,..."``).
+    read_options : mapping, optional
+        Keywords of :func:`emgcontrol.read` for the ``input`` and ``mvc`` files
+        (``sfreq``, ``units``, ``key``, ``ch_types``, ``markers={1: "trial", 2:
+        "mvc"}``, ``allow_truncated``...).
     mvc : path or Recording, optional
         An MVC recording (its ``"mvc"`` markers/events mark the contractions;
         without them the whole file is the reference).  Default: the guided
@@ -376,7 +381,8 @@ def assess(
                        n_trials=n_trials, trial_seconds=trial_seconds,
                        mvc_seconds=mvc_seconds, rest_seconds=rest_seconds,
                        simulation=simulation, board_options=board_options, options=options,
-                       info=info, pdf=pdf, prompt=prompt, input_fn=input_fn)
+                       info=info, pdf=pdf, prompt=prompt, input_fn=input_fn,
+                       read_options=dict(read_options or {}))
     except Interrupted:
         raise
     except KeyboardInterrupt:
@@ -397,7 +403,8 @@ def _assess(protocol: Any, files: dict[str, Path], *, input: Any, board: str,  #
             n_trials: int | None, trial_seconds: float | None, mvc_seconds: float | None,
             rest_seconds: float | None, simulation: Mapping[str, Any] | None,
             board_options: Mapping[str, Any] | None, options: Mapping[str, Any] | None,
-            info: Mapping[str, Any] | None, pdf: bool, prompt: Any, input_fn: Any
+            info: Mapping[str, Any] | None, pdf: bool, prompt: Any, input_fn: Any,
+            read_options: Mapping[str, Any]
             ) -> Assessment:
     from ..patterns import ProgressStore, compare
     from ..report import Report
@@ -434,7 +441,7 @@ def _assess(protocol: Any, files: dict[str, Path], *, input: Any, board: str,  #
         from ..io import read
         from ..patterns import MVC_MARKER_S, events_from_markers
 
-        rec = read(input)
+        rec = read(input, **read_options)
         if montage is not None:
             from ..montage import as_montage
 
@@ -494,7 +501,8 @@ def _assess(protocol: Any, files: dict[str, Path], *, input: Any, board: str,  #
             from ..io import read
             from ..patterns import MVC_MARKER_S, events_from_markers
 
-            mvc_rec = events_from_markers(read(mvc), max_s={"mvc": MVC_MARKER_S})
+            mvc_rec = events_from_markers(read(mvc, **read_options),
+                                          max_s={"mvc": MVC_MARKER_S})
             mvc_info["source"] = f"MVC file {mvc}"
             mvc_info["file"] = str(mvc)
             session.setdefault("recordings", {})["mvc"] = str(mvc)

@@ -19,6 +19,7 @@ from typing import Any
 
 from ..errors import ValidationError
 from ._help import pattern_ids
+from ._readopts import add_reader_arguments, flags_in_errors, reader_kwargs
 
 __all__ = ["add_assess_command", "add_assess_arguments", "assess_command", "ASSESS_HELP",
            "ASSESS_EPILOG", "interrupted_message"]
@@ -71,6 +72,7 @@ def add_assess_arguments(p: argparse.ArgumentParser) -> None:
                           "recording, the 'mvc' contractions of the --input file if it has "
                           "any (e.g. `emgcontrol simulate ... --mvc`), else amounts are not "
                           "assessable")
+    add_reader_arguments(p, montage=False)  # for the --input and --mvc files
     pat = p.add_argument_group("pattern and patient")
     pat.add_argument("--patient", metavar="ID",
                      help="pseudonymous patient id: store the session, use the patient's "
@@ -208,19 +210,25 @@ def assess_command(args: argparse.Namespace) -> int:
     # every refusal that needs no data comes before anything is recorded or created
     check_assess_args(args.protocol, input=args.input, board=args.board, out=args.out,
                       overwrite=args.overwrite, options=_pairs(args.option, "--option") or None)
+    read_options = reader_kwargs(args)
+    if read_options and args.input is None and args.mvc is None:
+        raise ValidationError("the reading flags (--sfreq, --units, --markers...) apply to "
+                              "the --input and --mvc files; give --input FILE")
     if not quiet and args.input is None:
         prompt(f"assess {args.protocol}: recording on board {args.board!r}"
                + ("" if interactive else " (not waiting between steps)"))
     try:
-        result = assess(
-            args.protocol, input=args.input, board=args.board, montage=args.montage,
-            mvc=args.mvc, patient=args.patient, store=args.store, level=level,
-            session_date=args.session_date, out=args.out, overwrite=args.overwrite,
-            interactive=interactive, n_trials=args.trials, trial_seconds=args.trial_seconds,
-            mvc_seconds=args.mvc_seconds, rest_seconds=args.rest_seconds,
-            simulation=sim or None, board_options=conn or None,
-            options=_pairs(args.option, "--option") or None,
-            info=_pairs(args.info, "--info") or None, pdf=not args.no_pdf, prompt=prompt)
+        with flags_in_errors():  # a reader's "pass units=" becomes "pass --units"
+            result = assess(
+                args.protocol, input=args.input, board=args.board, montage=args.montage,
+                mvc=args.mvc, patient=args.patient, store=args.store, level=level,
+                session_date=args.session_date, out=args.out, overwrite=args.overwrite,
+                interactive=interactive, n_trials=args.trials,
+                trial_seconds=args.trial_seconds, mvc_seconds=args.mvc_seconds,
+                rest_seconds=args.rest_seconds, simulation=sim or None,
+                board_options=conn or None, options=_pairs(args.option, "--option") or None,
+                info=_pairs(args.info, "--info") or None, pdf=not args.no_pdf,
+                prompt=prompt, read_options=read_options)
     except KeyboardInterrupt as err:
         print(interrupted_message(getattr(err, "kept", None)), file=sys.stderr)
         return 130

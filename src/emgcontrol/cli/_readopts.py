@@ -21,13 +21,16 @@ flag                   keyword                      example
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from ..errors import EmgcontrolError, FileFormatError, ValidationError
 
-__all__ = ["add_reader_arguments", "read_recording", "flag_message", "KEYWORD_FLAGS"]
+__all__ = ["add_reader_arguments", "read_recording", "reader_kwargs", "flag_message",
+           "flags_in_errors", "KEYWORD_FLAGS"]
 
 KEYWORD_FLAGS: dict[str, str] = {
     "allow_truncated": "--allow-truncated",
@@ -73,8 +76,10 @@ def flag_message(text: str) -> str:
     return re.sub(r"^(markers|key)\b", lambda m: KEYWORD_FLAGS[m.group(1)], text)
 
 
-def add_reader_arguments(p: argparse.ArgumentParser, *, picks: bool = False) -> None:
-    """Add the reader flags to a file command's parser."""
+def add_reader_arguments(p: argparse.ArgumentParser, *, picks: bool = False,
+                         montage: bool = True) -> None:
+    """Add the reader flags to a file command's parser (``montage=False`` where the
+    command has its own ``--montage``)."""
     g = p.add_argument_group("reading the file (the format is recognised from the content)")
     g.add_argument("--sfreq", type=float, metavar="HZ",
                    help="sampling rate for files that do not store it (.npy, CSV without "
@@ -100,10 +105,11 @@ def add_reader_arguments(p: argparse.ArgumentParser, *, picks: bool = False) -> 
     g.add_argument("--allow-truncated", action="store_true",
                    help="read the complete data records of an EDF/BDF file cut short "
                         "(with a warning) instead of refusing it")
-    g.add_argument("--montage", metavar="M",
-                   help="muscles under the channels: a preset (cyton-low-back-8, ...), "
-                        "muscles in channel order ('left multifidus,right multifidus') or "
-                        "CHANNEL=MUSCLE pairs ('EXG1=left multifidus,EXG2=GMax R')")
+    if montage:
+        g.add_argument("--montage", metavar="M",
+                       help="muscles under the channels: a preset (cyton-low-back-8, ...), "
+                            "muscles in channel order ('left multifidus,right multifidus') "
+                            "or CHANNEL=MUSCLE pairs ('EXG1=left multifidus,EXG2=GMax R')")
     g.add_argument("--markers", metavar="CODE=LABEL[,...]",
                    help="names for numeric markers and triggers, e.g. 1=trial,2=mvc")
     if picks:
@@ -175,6 +181,19 @@ def reader_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     if args.markers is not None:
         kw["markers"] = args.markers
     return kw
+
+
+@contextlib.contextmanager
+def flags_in_errors() -> Iterator[None]:
+    """Re-raise emgcontrol errors with the Python keywords named as flags."""
+    try:
+        yield
+    except FileFormatError as err:
+        raise FileFormatError(flag_message(err.reason), err.path, err.line) from None
+    except FileNotFoundError:
+        raise
+    except EmgcontrolError as err:
+        raise type(err)(flag_message(str(err))) from None
 
 
 def read_recording(args: argparse.Namespace, path: Path | None = None) -> Any:

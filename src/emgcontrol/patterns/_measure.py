@@ -695,11 +695,10 @@ def _marker_hint(rec: Recording, label: str) -> str:
     codes = marker_codes(rec)
     if not codes:
         return ""
-    first = next(iter(codes))
     shown = ", ".join(f"{c!r} x{n}" for c, n in codes.items())
     return (f"; the recording holds numeric markers ({shown}) but no {label!r} events: "
-            f"name them when reading (markers={{{first}: {label!r}}}, --markers "
-            f"{first}={label})")
+            f"name the code that marks them when reading (markers={{CODE: {label!r}}}, "
+            f"--markers CODE={label})")
 
 
 def _gaps(rec: Recording) -> list[tuple[float, int]]:
