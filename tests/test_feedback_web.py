@@ -290,6 +290,47 @@ def test_serve_feedback_commands_level_marker_stop(tmp_path):
     assert "pain" in json.dumps(side)
 
 
+def test_start_after_stop_runs_again_until_the_program_stops(tmp_path):
+    """Without a duration the page's Start begins a new run (a new numbered recording)."""
+    out = tmp_path / "r.csv"
+    disp = WebDisplay(port=0, announce=None)
+    disp.start()
+    quit_ = threading.Event()
+    res = {}
+    th = threading.Thread(target=lambda: res.setdefault("runs", serve_feedback(
+        display=disp, record_to=out, seed=4, stop=quit_)))
+    th.start()
+    ws = f"ws://127.0.0.1:{disp.port}/ws"
+
+    async def drive():
+        async with aiohttp.ClientSession() as s:
+            async with s.ws_connect(ws) as w:
+                async def until(pred, timeout=60):
+                    t0 = time.time()
+                    while time.time() - t0 < timeout:
+                        m = json.loads((await asyncio.wait_for(w.receive(), timeout)).data)
+                        if pred(m):
+                            return m
+                    raise AssertionError("timeout")
+
+                for run in (1, 2):
+                    await until(lambda m: m["t"] == "status" and m.get("running")
+                                and m.get("run") == run)
+                    await until(lambda m: m["t"] == "s")
+                    await w.send_str(json.dumps({"t": "cmd", "cmd": "stop"}))
+                    await until(lambda m: m["t"] == "status" and m.get("waiting"))
+                    if run == 1:
+                        await w.send_str(json.dumps({"t": "cmd", "cmd": "start"}))
+
+    asyncio.run(drive())
+    quit_.set()  # Ctrl+C in the command line
+    th.join(30)
+    disp.stop()
+    assert not th.is_alive() and len(res["runs"]) == 2
+    assert out.exists() and (tmp_path / "r-2.csv").exists()
+    assert not (tmp_path / "r-3.csv").exists()
+
+
 def test_mvc_capture_prompts_on_the_page_and_is_recorded(tmp_path):
     out = tmp_path / "m.csv"
     disp = WebDisplay(port=0, announce=None)
