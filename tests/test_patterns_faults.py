@@ -206,3 +206,21 @@ def test_ecg_dominated_channel_never_gives_the_opposite_verdict(protocol, varian
     wrong = {c.id: (c.verdict, c.reason or c.sentence) for c in res.criteria
              if _opposite(c.verdict, truth[c.id])}
     assert not wrong, wrong
+
+
+def test_heart_dominated_gluteus_at_the_cyton_rate_gives_no_order_verdict():
+    """Found by bench_patterns.py --faults (250 Hz, 10 dB, simulator delayed-gluteus
+    seed 50110): 1 mV R waves on GMax R carry 79 % of its power near beats; after
+    their removal the residue still read as early gluteus onsets and both
+    gmax-before-*-es said PASS (truth fail).  Where the heart dominates, that channel
+    gives no onsets."""
+    rec, _ = simulate("prone-hip-extension", "delayed-gluteus", sfreq=250.0, snr_db=10.0,
+                      seed=50110, mvc=True)
+    truth = EXPECTED_SIM[("prone-hip-extension", "delayed-gluteus")]
+    res = _compare(sm.inject(rec, "ecg", "GMax R", seed=50110), "prone-hip-extension")
+    wrong = {c.id: (c.verdict, c.reason or c.sentence) for c in res.criteria
+             if _opposite(c.verdict, truth[c.id])}
+    assert not wrong, wrong
+    c = res.criterion("gmax-before-ipsilateral-es")
+    assert c.verdict == "not_assessable" and "heartbeat (ECG) dominates" in c.reason
+    assert "GMax R" in res.processing["ecg"]["own_heartbeats"]

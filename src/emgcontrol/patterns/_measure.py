@@ -477,10 +477,10 @@ heartbeats found on one channel alone are that channel's ECG: a clear ECG reads
 muscle read about 26 dB."""
 
 
-def _own_heartbeats(s: _State, det: Any, ch: str) -> Any:
+def _own_heartbeats(s: _State, det: Any, ch: str) -> tuple[Any, float] | None:
     """Heartbeats clear on one channel by themselves (R-peaks found on that channel
     alone at >= :data:`OWN_BEAT_MIN_SNR_DB`, carrying >= the quality check's 'warn'
-    share of its power near beats), or None.  Beats that the recording-level search
+    share of its power near beats) and that share (%), or None.  Beats that the recording-level search
     misses (a channel near the heart among many bursting muscles) would otherwise
     pass for onsets: 1 mV R waves over a working erector spinae carry only about
     30 % of its power near beats, yet each beat reads as a 150-200 ms activation."""
@@ -495,8 +495,8 @@ def _own_heartbeats(s: _State, det: Any, ch: str) -> Any:
     if not beats.snr_db >= OWN_BEAT_MIN_SNR_DB:
         return None
     y = det.data[det.ch_names.index(ch)][None, :]
-    share = float(ecg_contamination(y, det.sfreq, beats.r_peaks)[0])
-    return beats if 100.0 * share >= s.ecg_warn_pct else None
+    share = 100.0 * float(ecg_contamination(y, det.sfreq, beats.r_peaks)[0])
+    return (beats, share) if share >= s.ecg_warn_pct else None
 
 
 def _step_ecg_own(s: _State, ecg: str) -> None:
@@ -511,14 +511,22 @@ def _step_ecg_own(s: _State, ecg: str) -> None:
         c = s.m.channel(ch)
         if not c.usable or ch in cleaned:
             continue
-        beats = _own_heartbeats(s, det, ch)
-        if beats is None:
+        found = _own_heartbeats(s, det, ch)
+        if found is None:
             continue
+        beats, share = found
         if ch not in s.ecg_heavy:
             s.ecg_heavy.append(ch)
         try:
             s.clean = remove_ecg(s.clean, method=method, picks=[ch], r_peaks=beats.r_peaks)
             done.append(ch)
+            if share >= s.ecg_bad_pct:
+                # the heart dominates: what the template leaves (beat-to-beat changes,
+                # T waves) still reads as short activations, so no onsets from here
+                c.onset_reason = (
+                    f"heartbeat (ECG) dominates this channel ({share:.0f} % of its "
+                    "power near beats): even after its removal, onsets cannot be told from "
+                    "heartbeat residue; move the electrode away from the heart's line")
         except EmgcontrolError as err:
             c.onset_reason = (f"heartbeat (ECG) dominates this channel and could not be "
                               f"removed ({_short(str(err), 120)}): its onsets cannot be "
