@@ -191,6 +191,21 @@ def test_violations_match_the_ground_truth(variant):
     assert len(proc.violations) == n_expected
 
 
+def test_a_movement_cut_off_by_the_end_is_not_judged():
+    """The stream ends in the middle of the second repetition (as `live --duration`
+    does): that movement is closed as not judged, never as 'all targets met'."""
+    rec, truth, ref = subject("typical", seed=0)
+    tr = truth.trials[1]
+    stop = int(round((tr["onset"] + 0.4 * tr["duration"]) * SF))
+    proc = FeedbackProcessor(SF, rec.ch_names[:8], rec.muscles[:8], targets=TARGETS,
+                             reference=ref)
+    run_blocks(proc, rec.data[:8, :stop], [5])
+    assert [m["judged"] for m in proc.movements][:1] == [True]
+    last = proc.movements[-1]
+    assert last["cut_off"] and not last["judged"]
+    msg = [e for e in proc.events if e.kind == "movement"][-1].message
+    assert "cut off by the end of the session" in msg and "targets met" not in msg
+
 def test_zone_above_is_reported_at_once():
     rec, truth, ref = subject("typical", seed=0)
     proc = FeedbackProcessor(SF, rec.ch_names[:8], rec.muscles[:8], reference=ref,

@@ -641,9 +641,12 @@ class FeedbackProcessor:
                                        "min_ms": None if lo is None else lo * 1000.0,
                                        "max_ms": None if hi is None else hi * 1000.0})
 
-    def _close(self, mv: _Movement, now_s: float, *, timeout: bool) -> list[FeedbackEvent]:
-        out = self._decide_orders(mv, now_s, final=True)
-        judged = self._is_movement(mv)
+    def _close(self, mv: _Movement, now_s: float, *, timeout: bool,
+               cut_off: bool = False) -> list[FeedbackEvent]:
+        # a movement cut off by the end of the stream is not judged: its pending order
+        # checks and its zones would be decided on a movement that had not finished
+        out = [] if cut_off else self._decide_orders(mv, now_s, final=True)
+        judged = not cut_off and self._is_movement(mv)
         if judged:
             for z in self._zones:
                 lo = z.target.low
@@ -671,7 +674,7 @@ class FeedbackProcessor:
         violations = [e for e in mv.checks if e.violation]
         summary = {
             "movement": mv.number, "start_s": mv.start_s, "end_s": now_s,
-            "judged": judged, "timeout": timeout,
+            "judged": judged, "timeout": timeout, "cut_off": cut_off,
             "onsets": {self.ch_names[i]: t for i, t in sorted(mv.onsets.items(),
                                                                key=lambda kv: kv[1])},
             "peaks": {self.ch_names[i]: float(mv.peaks[i]) for i in mv.onsets
@@ -681,7 +684,8 @@ class FeedbackProcessor:
         }
         self.movements.append(summary)
         msg = (f"movement {mv.number} ({mv.start_s:.2f}-{now_s:.2f} s): "
-               + ("not judged (fewer than "
+               + ("not judged (cut off by the end of the session)" if cut_off else
+                  "not judged (fewer than "
                   f"{self.min_channels} channels active)" if not judged else
                   f"{len(violations)} target(s) missed" if violations else "all targets met"))
         out.append(FeedbackEvent("movement", now_s, msg, bool(violations), movement=mv.number,
@@ -690,7 +694,8 @@ class FeedbackProcessor:
         return out
 
     def flush(self) -> list[FeedbackEvent]:
-        """End of stream: emit the detector's pending events and judge the open movement."""
+        """End of stream: emit the detector's pending events; a movement still open is
+        closed as "not judged (cut off by the end of the session)"."""
         events: list[FeedbackEvent] = []
         end = (self._first_sample or 0) + self._n_seen - 1
         if self._detector is not None and self.onsets:
@@ -699,7 +704,8 @@ class FeedbackProcessor:
                 events += self._on_onset_event(
                     (i, ev.kind, self._det_t0 / self.sfreq + ev.time), self._last_level)
         if self._movement is not None:
-            events += self._close(self._movement, end / self.sfreq, timeout=True)
+            events += self._close(self._movement, end / self.sfreq, timeout=True,
+                                  cut_off=True)
         self.events.extend(events)
         return events
 
