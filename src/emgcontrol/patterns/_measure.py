@@ -92,6 +92,12 @@ usable.  On simulated sessions a disconnected electrode reads 1.16 (500 Hz) to 1
 
 ACTIVITY_WINDOW_S = 0.25
 
+GAP_TOLERANCE_S = 0.010
+"""Samples lost in transmission (s) that an onset search window may hold: the data stay
+contiguous, so a gap shifts every later time by its length; up to 10 ms is below the
+onset bias between channels at any rate (8-19 ms, ``benchmarks/bench_onset_bias.py``),
+more makes that trial not assessable for timing."""
+
 LOW_ACTIVITY = 1.5
 """A usable channel with no onset in a trial whose RMS over the search window stays
 below this multiple of its noise floor shows activity too low to time (a finding:
@@ -362,6 +368,7 @@ class _State:
     ecg_bad_pct: float = 50.0
     ecg_warn_pct: float = 10.0
     unmarked: bool = False   # the pattern wants trials, none were found: one whole trial
+    gaps: list[tuple[float, int]] = field(default_factory=list)   # (time s, samples lost)
 
     @property
     def notes(self) -> list[str]:
@@ -683,14 +690,16 @@ def _step_trials(s: _State) -> None:
     if s.unmarked:
         s.notes.append(f"no {s.pattern.trials.label!r} events: the whole recording is "
                        "assessed as one trial" + _marker_hint(s.rec, s.pattern.trials.label))
+    s.gaps = gaps
     if gaps:
         total = sum(n for _, n in gaps)
         hit = [t.trial for t in s.m.trials if t.gap_s]
         s.notes.append(
             f"{total} sample(s) ({100.0 * total / max(s.rec.n_times + total, 1):.2g} % of "
             f"the recording) were dropped in transmission, in {len(gaps)} gap(s)"
-            + (f"; trial(s) {', '.join(str(k + 1) for k in hit)} hold a gap and are not "
-               "assessable for timing" if hit else "; no trial holds a gap")
+            + (f"; trial(s) {', '.join(str(k + 1) for k in hit)} hold gaps, and a trial "
+               f"whose onset search window lost more than {1000 * GAP_TOLERANCE_S:g} ms is "
+               "not assessable for timing" if hit else "; no trial holds a gap")
             + ": check the radio link (distance, dongle, battery) and record again if "
               "timing matters")
 
@@ -841,7 +850,7 @@ def _step_onsets(s: _State, onset_params: Mapping[str, Any] | None) -> None:
                     and w[0] <= r["onset"] <= w[1]]
             row = _onset_row(k, c, mine, w)
             row.note = note
-            gap = m.trials[k].gap_s
+            gap = sum(n for t, n in s.gaps if w[0] <= t <= w[1]) / s.rec.sfreq
             if s.unmarked and note and row.status == OK:
                 # one "trial" spanning the recording (MVC block, rests, every
                 # repetition) with no anchor: its first onset belongs to nothing
@@ -850,11 +859,11 @@ def _step_onsets(s: _State, onset_params: Mapping[str, Any] | None) -> None:
                     "no trial markers and no movement onset: an onset cannot be tied to "
                     "a repetition; mark each repetition (events 'trial') or record with "
                     "the accelerometer")
-            elif gap and row.status == OK:
+            elif gap > GAP_TOLERANCE_S and row.status == OK:
                 row.onset_s = row.offset_s = None
                 row.status, row.reason = NOT_ASSESSABLE, (
                     f"{1000.0 * gap:.0f} ms of samples were dropped in transmission inside "
-                    "this trial: its timing cannot be trusted")
+                    "this trial's onset search window: its timing cannot be trusted")
             elif row.status != OK and c.usable and not c.onset_reason:
                 row.reason = _no_onset_reason(s, c, w, row.reason)
             if mo is not None and row.onset_s is not None:
