@@ -477,6 +477,8 @@ def _step_ecg(s: _State, ecg: str | None) -> None:
     _step_ecg_own(s, ecg)
 
 
+_ECG_NOT_REMOVED = "heartbeat (ECG) dominates this channel and could not be removed"
+
 OWN_BEAT_MIN_SNR_DB = 10.0
 """Beat-locked SNR (dB, :class:`~emgcontrol.signal.ecg.HeartbeatDetection`) from which
 heartbeats found on one channel alone are that channel's ECG: a clear ECG reads
@@ -487,10 +489,12 @@ muscle read about 26 dB."""
 def _own_heartbeats(s: _State, det: Any, ch: str) -> tuple[Any, float] | None:
     """Heartbeats clear on one channel by themselves (R-peaks found on that channel
     alone at >= :data:`OWN_BEAT_MIN_SNR_DB`, carrying >= the quality check's 'warn'
-    share of its power near beats) and that share (%), or None.  Beats that the recording-level search
-    misses (a channel near the heart among many bursting muscles) would otherwise
-    pass for onsets: 1 mV R waves over a working erector spinae carry only about
-    30 % of its power near beats, yet each beat reads as a 150-200 ms activation."""
+    share of its power near beats) and that share (%), or None.
+
+    Beats that the recording-level search misses (a channel near the heart among many
+    bursting muscles) would otherwise pass for onsets: 1 mV R waves over a working
+    erector spinae carry only about 30 % of its power near beats, yet each beat reads
+    as a 150-200 ms activation."""
     from ..signal.ecg import ecg_contamination, find_r_peaks
 
     if s.rec.sfreq < 100.0 or s.rec.duration < 10.0:
@@ -507,6 +511,8 @@ def _own_heartbeats(s: _State, det: Any, ch: str) -> tuple[Any, float] | None:
 
 
 def _step_ecg_own(s: _State, ecg: str) -> None:
+    """ECG removal, with its own beats, on each pattern channel the shared step did not
+    clean and whose heartbeats are clear by themselves (:func:`_own_heartbeats`)."""
     from ..signal.ecg import remove_ecg
 
     det = s.rec.notch(s.notch_hz) if s.notch_hz else s.rec
@@ -527,6 +533,8 @@ def _step_ecg_own(s: _State, ecg: str) -> None:
         try:
             s.clean = remove_ecg(s.clean, method=method, picks=[ch], r_peaks=beats.r_peaks)
             done.append(ch)
+            if c.onset_reason and c.onset_reason.startswith(_ECG_NOT_REMOVED):
+                c.onset_reason = None  # the shared step failed here; this one did not
             if share >= s.ecg_bad_pct:
                 # the heart dominates: what the template leaves (beat-to-beat changes,
                 # T waves) still reads as short activations, so no onsets from here
@@ -535,15 +543,14 @@ def _step_ecg_own(s: _State, ecg: str) -> None:
                     "power near beats): even after its removal, onsets cannot be told from "
                     "heartbeat residue; move the electrode away from the heart's line")
         except EmgcontrolError as err:
-            c.onset_reason = (f"heartbeat (ECG) dominates this channel and could not be "
-                              f"removed ({_short(str(err), 120)}): its onsets cannot be "
-                              "told from heartbeats; move the electrode away from the "
-                              "heart's line or record a reference ECG")
+            c.onset_reason = (f"{_ECG_NOT_REMOVED} ({_short(str(err), 120)}): its onsets "
+                              "cannot be told from heartbeats; move the electrode away from "
+                              "the heart's line or record a reference ECG")
     if done:
         entry = s.m.processing["ecg"]
         entry["own_heartbeats"] = done
-        s.notes.append(f"heartbeats dominate {', '.join(done)}: removed with beats found on "
-                       "each of these channels")
+        s.notes.append(f"heartbeats clear on {', '.join(done)} alone: removed there with "
+                       "the beats found on each of these channels")
 
 
 def _step_ecg_shared(s: _State, ecg: str) -> None:
@@ -586,10 +593,9 @@ def _step_ecg_shared(s: _State, ecg: str) -> None:
         for ch in s.ecg_heavy:
             c = s.m.channel(ch)
             if c.usable:
-                c.onset_reason = (f"heartbeat (ECG) dominates this channel and could not "
-                                  f"be removed ({_short(str(err), 120)}): its onsets "
-                                  "cannot be told from heartbeats; move the electrode away "
-                                  "from the heart's line or record a reference ECG")
+                c.onset_reason = (f"{_ECG_NOT_REMOVED} ({_short(str(err), 120)}): its "
+                                  "onsets cannot be told from heartbeats; move the electrode "
+                                  "away from the heart's line or record a reference ECG")
 
 
 def _step_filter(s: _State, notch: Any) -> None:
