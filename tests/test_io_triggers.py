@@ -136,7 +136,12 @@ def test_same_session_exported_by_mne(session, tmp_path):
     raw.set_annotations(mne.annotations_from_events(
         ev, SF, event_desc={int(c): str(c) for c in set(ev[:, 2])}, verbose="error"))
     raw.drop_channels(["Status"])
-    mne.export.export_raw(tmp_path / "m.edf", raw, fmt="edf", verbose="error")
+    try:
+        mne.export.export_raw(tmp_path / "m.edf", raw, fmt="edf", verbose="error")
+    except RuntimeError as err:  # MNE < 1.7 exports EDF through EDFlib-Python
+        if "EDFlib" not in str(err):
+            raise
+        pytest.skip(f"MNE {mne.__version__} needs EDFlib-Python to export EDF")
     edf = eio.read(tmp_path / "m.edf")
     # MNE's EDF export picks its own physical ranges: one step of its header
     step = _header_step_uv(tmp_path / "m.edf")
@@ -273,9 +278,9 @@ def test_recording_events_survive_write_brainvision_and_mne_reads_it(tmp_path):
     raw = mne.io.read_raw_brainvision(f, preload=True, verbose="error")
     assert raw.ch_names == ["a,1", "b"]
     np.testing.assert_allclose(raw.get_data(), rec.data, rtol=1e-6)
-    # (MNE leaves out the New Segment marker at the first sample)
-    assert list(raw.annotations.description) == ["Stimulus/S  1", "Comment/go on",
-                                                 "Response/R  4"]
+    # (MNE >= 1.7 leaves out the New Segment marker at the first sample; older ones keep it)
+    assert [d for d in raw.annotations.description if not d.startswith("New Segment")] \
+        == ["Stimulus/S  1", "Comment/go on", "Response/R  4"]
     back = eio.read(f)
     assert _ev(back) == _ev(rec) and [e.duration for e in back.events] == [0, 0.05, 0]
     with pytest.raises(ValidationError, match=".vhdr"):
