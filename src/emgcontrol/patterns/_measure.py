@@ -369,6 +369,7 @@ class _State:
     ecg_warn_pct: float = 10.0
     unmarked: bool = False   # the pattern wants trials, none were found: one whole trial
     gaps: list[tuple[float, int]] = field(default_factory=list)   # (time s, samples lost)
+    _notched: Any = None
 
     @property
     def notes(self) -> list[str]:
@@ -378,6 +379,13 @@ class _State:
     def usable(self) -> list[str]:
         """Usable channels that a group of the pattern uses."""
         return [c.channel for c in self.m.channels if c.usable and c.channel in self.wanted]
+
+    def notched(self) -> Any:
+        """The raw recording with the mains notch the chain applies, made once (the
+        heartbeat searches use it: a 50 Hz line leaks into the QRS band)."""
+        if self._notched is None:
+            self._notched = self.rec.notch(self.notch_hz) if self.notch_hz else self.rec
+        return self._notched
 
     def step(self, name: str, **info: Any) -> dict[str, Any]:
         """Record a step and its parameters in ``processing`` (in order)."""
@@ -479,6 +487,13 @@ def _step_ecg(s: _State, ecg: str | None) -> None:
 
 _ECG_NOT_REMOVED = "heartbeat (ECG) dominates this channel and could not be removed"
 
+def _ecg_not_removed(err: Exception) -> str:
+    """Why a heart-dominated channel whose ECG could not be removed gives no onsets."""
+    return (f"{_ECG_NOT_REMOVED} ({_short(str(err), 120)}): its onsets cannot be told "
+            "from heartbeats; move the electrode away from the heart's line or record a "
+            "reference ECG")
+
+
 OWN_BEAT_MIN_SNR_DB = 10.0
 """Beat-locked SNR (dB, :class:`~emgcontrol.signal.ecg.HeartbeatDetection`) from which
 heartbeats found on one channel alone are that channel's ECG: a clear ECG reads
@@ -515,7 +530,7 @@ def _step_ecg_own(s: _State, ecg: str) -> None:
     clean and whose heartbeats are clear by themselves (:func:`_own_heartbeats`)."""
     from ..signal.ecg import remove_ecg
 
-    det = s.rec.notch(s.notch_hz) if s.notch_hz else s.rec
+    det = s.notched()
     method = "template" if ecg == "auto" else ecg
     done = []
     cleaned = s.m.processing["ecg"].get("channels", []) \
@@ -543,9 +558,7 @@ def _step_ecg_own(s: _State, ecg: str) -> None:
                     "power near beats): even after its removal, onsets cannot be told from "
                     "heartbeat residue; move the electrode away from the heart's line")
         except EmgcontrolError as err:
-            c.onset_reason = (f"{_ECG_NOT_REMOVED} ({_short(str(err), 120)}): its onsets "
-                              "cannot be told from heartbeats; move the electrode away from "
-                              "the heart's line or record a reference ECG")
+            c.onset_reason = _ecg_not_removed(err)
     if done:
         entry = s.m.processing["ecg"]
         entry["own_heartbeats"] = done
@@ -578,8 +591,7 @@ def _step_ecg_shared(s: _State, ecg: str) -> None:
                 # usable channel that can carry them (used by the pattern or not), with
                 # the mains notched (a 50 Hz line leaks into the QRS band and hides
                 # small R waves), and subtract those beats where the pattern needs it
-                det = s.rec.notch(s.notch_hz) if s.notch_hz else s.rec
-                beats = find_r_peaks(det, picks=sorted(set(picks) | {
+                beats = find_r_peaks(s.notched(), picks=sorted(set(picks) | {
                     c.channel for c in s.m.channels
                     if c.usable and _group_of(c.muscle) not in _NO_ECG_GROUPS}),
                     on_missing="raise")
@@ -593,9 +605,7 @@ def _step_ecg_shared(s: _State, ecg: str) -> None:
         for ch in s.ecg_heavy:
             c = s.m.channel(ch)
             if c.usable:
-                c.onset_reason = (f"{_ECG_NOT_REMOVED} ({_short(str(err), 120)}): its "
-                                  "onsets cannot be told from heartbeats; move the electrode "
-                                  "away from the heart's line or record a reference ECG")
+                c.onset_reason = _ecg_not_removed(err)
 
 
 def _step_filter(s: _State, notch: Any) -> None:
@@ -1048,19 +1058,26 @@ def _step_cocontraction(s: _State) -> None:
                 unit=r["unit"], status=r["status"], reason=r["reason"]))
 
 
+def _muscle_criteria(s: _State, measure: str) -> tuple[list[Criterion], list[str]]:
+    """The criteria whose kind needs ``measure`` (marked computed when there are any)
+    and the usable channels of their ``muscle`` groups, in order, once each."""
+    crits = [c for c in s.pattern.criteria if measure in _kind_needs(c)]
+    if crits:
+        s.m.computed.add(measure)
+    usable = s.usable
+    chans: list[str] = []
+    for c in crits:
+        chans += [ch for ch in channels_of(c.params["muscle"], s.m.channels)
+                  if ch in usable and ch not in chans]
+    return crits, chans
+
+
 def _step_flexion_relaxation(s: _State) -> None:
     """Flexion- and extension-relaxation ratios, noise-corrected (module notes)."""
     from ..metrics import compute_flexion_relaxation
 
-    m, usable = s.m, s.usable
-    crits = [c for c in s.pattern.criteria if "flexion_relaxation" in _kind_needs(c)]
-    if not crits:
-        return
-    m.computed.add("flexion_relaxation")
-    chans: list[str] = []
-    for c in crits:
-        chans += [ch for ch in channels_of(c.params["muscle"], m.channels)
-                  if ch in usable and ch not in chans]
+    m = s.m
+    crits, chans = _muscle_criteria(s, "flexion_relaxation")
     if not chans:
         return
     for definition in sorted({c.params["definition"] for c in crits}):
@@ -1095,15 +1112,8 @@ def _step_fatigue(s: _State) -> None:
     """Median-frequency slopes over the hold, corrected for the band a low rate keeps."""
     from ..metrics import compute_amount, compute_sorensen, spectral_bias
 
-    m, usable = s.m, s.usable
-    crits = [c for c in s.pattern.criteria if "fatigue" in _kind_needs(c)]
-    if not crits:
-        return
-    m.computed.add("fatigue")
-    chans: list[str] = []
-    for c in crits:
-        chans += [ch for ch in channels_of(c.params["muscle"], m.channels)
-                  if ch in usable and ch not in chans]
+    m = s.m
+    _, chans = _muscle_criteria(s, "fatigue")
     if not chans:
         return
     try:
