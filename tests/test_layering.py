@@ -46,17 +46,6 @@ LAYERS = {
 ALLOWED: dict[tuple[str, str, str], str] = {
     # (rule, importing module or subpackage, imported module[.name]) -> why it is still
     # there.  An importing subpackage ("emgcontrol.patterns") covers all its modules.
-    ("private", "emgcontrol.acquire._monitor", "emgcontrol.io._boards.counter_spec"):
-        "io/ is being edited elsewhere: io should export counter_spec (or move it to "
-        "emgcontrol.hardware) so acquire can use it publicly",
-    ("private", "emgcontrol.acquire._monitor", "emgcontrol.io._common"):
-        "io/ is being edited elsewhere: find_gaps should be public in io (or move to a "
-        "core module)",
-    ("private", "emgcontrol.acquire._record", "emgcontrol.io._common"):
-        "io/ is being edited elsewhere: sidecar_path should be public in io",
-    ("private", "emgcontrol.acquire._session", "emgcontrol.io._common"):
-        "io/ is being edited elsewhere: read_sidecar, check_output_file, sidecar_path and "
-        "SIDECAR_FORMAT/VERSION should be public in io",
 }
 
 

@@ -77,7 +77,7 @@ class CounterTracker:
     """
 
     def __init__(self, board_id: int, sfreq: float) -> None:
-        from ..io._boards import counter_spec
+        from ..hardware import counter_spec
 
         self.board_id = int(board_id)
         self.sfreq = float(sfreq)
@@ -123,7 +123,7 @@ class CounterTracker:
         """
         out: list[dict[str, Any]] = []
         if package is not None and package.size and np.isfinite(package).all():
-            from ..io import _common as C
+            from ..io import find_gaps
 
             pkg = package if self._last_pkg is None else np.concatenate(
                 ([self._last_pkg], package))
@@ -136,14 +136,14 @@ class CounterTracker:
             gaps: list[Any] = []
             if self.spec.ganglion_packets:
                 keys = np.where((idx >= 1) & (idx <= 200), (idx - 1) % 100, -1)
-                gaps = C.find_gaps(None, sfreq=self.sfreq, modulus=100, packet_keys=keys,
-                                   samples_per_packet=2)
+                gaps = find_gaps(None, sfreq=self.sfreq, modulus=100, packet_keys=keys,
+                                 samples_per_packet=2)
             elif (idx >= 0).all():
                 self._max = max(self._max, int(idx.max()))
                 modulus = self.spec.modulus or (self._max + 1)
                 if modulus > 1:
-                    gaps = C.find_gaps(idx, sfreq=self.sfreq, modulus=modulus,
-                                       step=self.spec.step)
+                    gaps = find_gaps(idx, sfreq=self.sfreq, modulus=modulus,
+                                     step=self.spec.step)
             period = self._period_samples()
             for g in gaps:
                 n_missing = int(g.n_missing)

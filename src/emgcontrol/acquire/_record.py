@@ -211,10 +211,10 @@ def record(
         if own:
             session.close()
     assert session.record_path is not None
-    from ..io import _common as C
+    from ..io import sidecar_path
 
     return RecordResult(
-        path=session.record_path, sidecar=C.sidecar_path(session.record_path),
+        path=session.record_path, sidecar=sidecar_path(session.record_path),
         board=session.name, sfreq=session.sfreq, n_samples=session.n_samples,
         dropped=session.dropped, flags=[f.to_dict() for f in session.flag_events],
         markers=[{"sample": m.sample, "time_s": m.sample / session.sfreq, "code": m.code,

@@ -361,9 +361,9 @@ class BoardSession:
             from ..errors import RecordingFileNotFoundError
 
             raise RecordingFileNotFoundError(2, "no such playback file", str(p))
-        from ..io import _common as C
+        from ..io import read_sidecar
 
-        side = C.read_sidecar(p, SIDECAR_KIND)
+        side = read_sidecar(p, SIDECAR_KIND)
         self._playback_side = side
         if conn.get("master_board") is None:
             self.params_master = side.get("board_id", 0) if side else 0
@@ -566,14 +566,14 @@ class BoardSession:
             raise AcquisitionError(
                 "a session streams once; open a new session for another recording")
         if record_to is not None:
-            from ..io import _common as C
+            from ..io import check_output_file
 
             p = Path(os.fspath(record_to)).expanduser().resolve()
             if p.exists() and not overwrite:
                 raise ValidationError(
                     f"{p} exists; choose another file or pass overwrite=True "
                     "(--overwrite)")
-            C.check_output_file(p)
+            check_output_file(p)
             self.record_path = p
             self._write_sidecar(status="recording", extra_meta=meta)
         self._counter = CounterTracker(self.data_board_id, self.sfreq)
@@ -958,7 +958,7 @@ class BoardSession:
 
     def _write_sidecar(self, status: str, extra_meta: Mapping[str, Any] | None = None) -> None:
         """(Re)write PATH.json atomically."""
-        from ..io import _common as C
+        from ..io import SIDECAR_FORMAT, SIDECAR_VERSION, sidecar_path
 
         p = self.record_path
         assert p is not None
@@ -977,7 +977,7 @@ class BoardSession:
         if self.simulation is not None:
             meta["simulated"] = True
         body = {
-            "format": C.SIDECAR_FORMAT, "version": C.SIDECAR_VERSION, "kind": SIDECAR_KIND,
+            "format": SIDECAR_FORMAT, "version": SIDECAR_VERSION, "kind": SIDECAR_KIND,
             "board": self.layout.get("name"), "board_id": self.data_board_id,
             "sfreq": self.sfreq, "n_exg": len(self.ch_names), "n_acc": n_acc,
             "units": {"exg": "uV", "accel": "g"},
@@ -986,7 +986,7 @@ class BoardSession:
             "muscles": [None if m is None else str(m) for m in self.muscles] + [None] * n_acc,
             "events": events, "meta": meta,
         }
-        side = C.sidecar_path(p)
+        side = sidecar_path(p)
         tmp = side.with_name(side.name + ".tmp")
         text = json.dumps(body, indent=1, default=str)
         with self._side_lock:  # markers may come from another thread (keyboard)

@@ -27,6 +27,13 @@ Lost samples (sample-counter gaps, timestamp jumps) are never hidden: they are
 listed in ``meta["dropped_samples"]``, marked by ``"dropped_samples"`` events and
 announced by a :class:`~emgcontrol.errors.DroppedSamplesWarning`; the samples
 stay contiguous.
+
+For code that writes recordings itself (:mod:`emgcontrol.acquire`):
+:func:`find_gaps` counts lost samples from a board's sample counter (its
+convention: :func:`emgcontrol.hardware.counter_spec`) and timestamps;
+:func:`sidecar_path`, :func:`read_sidecar`, :data:`SIDECAR_FORMAT` and
+:data:`SIDECAR_VERSION` describe the JSON sidecar that travels with a CSV file;
+:func:`check_output_file` checks a file can be written before any is.
 """
 
 from __future__ import annotations
@@ -37,6 +44,8 @@ from typing import Any
 from ..errors import FileFormatError
 from ..recording import Recording
 from . import _common
+from ._common import (SIDECAR_FORMAT, SIDECAR_VERSION, Gap, check_output_file, find_gaps,
+                      read_sidecar, sidecar_path)
 from ._sniff import FORMATS, sniff_format, supported_formats_text
 from .brainflow_csv import read_brainflow_csv, write_brainflow_csv
 from .brainvision import read_brainvision, write_brainvision
@@ -64,6 +73,13 @@ __all__ = [
     "read_csv",
     "write_csv",
     "read_numpy",
+    "find_gaps",
+    "Gap",
+    "sidecar_path",
+    "read_sidecar",
+    "SIDECAR_FORMAT",
+    "SIDECAR_VERSION",
+    "check_output_file",
 ]
 
 

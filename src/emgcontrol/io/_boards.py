@@ -1,11 +1,11 @@
-"""OpenBCI / BrainFlow board names and their sample-counter conventions.
+"""OpenBCI / BrainFlow board names and ids.
 
-No brainflow import here: the ids are BrainFlow's ``BoardIds`` values.
+No brainflow import here: the ids are BrainFlow's ``BoardIds`` values.  The
+boards' sample-counter conventions are :func:`emgcontrol.hardware.counter_spec`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ValidationError
@@ -23,39 +23,6 @@ _ALIASES = {
     "cyton-daisy-board": "cyton-daisy", "cyton_board": "cyton",
     "ganglion_board": "ganglion", "synthetic_board": "synthetic",
 }
-
-
-@dataclass(frozen=True)
-class CounterSpec:
-    """How a board's sample counter (BrainFlow package number) advances.
-
-    Attributes
-    ----------
-    modulus : int or None
-        Period of the counter (None: infer from the data).
-    step : int
-        Increment per sample.
-    ganglion_packets : bool
-        BrainFlow Ganglion: ids 1-100 or 101-200, two samples per packet id,
-        id 0 for the uncompressed first packet.
-    """
-
-    modulus: int | None
-    step: int = 1
-    ganglion_packets: bool = False
-
-
-_COUNTERS: dict[int, CounterSpec] = {
-    0: CounterSpec(256), 5: CounterSpec(256),             # Cyton (serial, wifi)
-    2: CounterSpec(256, 2), 6: CounterSpec(256, 2),       # Cyton+Daisy: even ids
-    1: CounterSpec(100, 1, True), 4: CounterSpec(100, 1, True),  # Ganglion
-    -1: CounterSpec(256),                                  # synthetic board
-}
-
-
-def counter_spec(board_id: int) -> CounterSpec:
-    """Counter convention of a BrainFlow board id (unknown boards: inferred)."""
-    return _COUNTERS.get(int(board_id), CounterSpec(None))
 
 
 def board_id_from(board: Any) -> int:

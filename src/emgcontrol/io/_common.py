@@ -1,6 +1,8 @@
 """Helpers shared by the readers and writers: paths, sidecars, dropped samples.
 
-Nothing here imports a heavy package; numpy only.
+Nothing here imports a heavy package; numpy only.  :mod:`emgcontrol.io` exports
+the ones that recording code outside ``io`` uses too (sidecars, output checks,
+sample-counter gaps).
 """
 
 from __future__ import annotations
@@ -29,8 +31,11 @@ from ..errors import (
 from ..montage import Montage, parse_muscle
 from ..recording import Event, Recording
 
-SIDECAR_FORMAT = "emgcontrol-sidecar"
-SIDECAR_VERSION = 1
+SIDECAR_FORMAT: str = "emgcontrol-sidecar"
+"""Value of the ``"format"`` key that marks a JSON sidecar as written by emgcontrol."""
+
+SIDECAR_VERSION: int = 1
+"""Version of the sidecar layout (the ``"version"`` key)."""
 
 
 # ---------------------------------------------------------------------- paths
@@ -63,8 +68,26 @@ def check_input_file(path: Any) -> Path:
     return p
 
 
-def check_output_file(path: Any) -> Path:
-    """Check that ``path`` can be written (its folder exists, it is not a folder)."""
+def check_output_file(path: str | os.PathLike[str]) -> Path:
+    """Check that a file can be written at ``path`` (its folder exists, it is not a folder).
+
+    Whether the file exists already is the caller's decision (``overwrite=``).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The output file.
+
+    Returns
+    -------
+    Path
+        ``path`` as a :class:`~pathlib.Path` (``~`` expanded).
+
+    Raises
+    ------
+    ValidationError
+        ``path`` is not a str or path-like, is a directory, or its folder does not exist.
+    """
     p = as_path(path)
     if p.is_dir():
         raise ValidationError(f"path {str(p)!r} is a directory; give a file name")
@@ -91,9 +114,21 @@ def warn(message: str, category: type[Warning] = EmgcontrolWarning) -> None:
 
 
 # ----------------------------------------------------------------- sidecars
-def sidecar_path(path: Path) -> Path:
-    """The JSON sidecar next to a data file: ``<path>.json``."""
-    return path.with_name(path.name + ".json")
+def sidecar_path(path: str | os.PathLike[str]) -> Path:
+    """The JSON sidecar next to a data file: ``<path>.json``.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The data file (it need not exist).
+
+    Returns
+    -------
+    Path
+        ``rec.csv`` -> ``rec.csv.json``, in the same folder.
+    """
+    p = as_path(path)
+    return p.with_name(p.name + ".json")
 
 
 def write_sidecar(path: Path, content: Mapping[str, Any]) -> Path:
@@ -104,12 +139,28 @@ def write_sidecar(path: Path, content: Mapping[str, Any]) -> Path:
     return side
 
 
-def read_sidecar(path: Path, kind: str) -> dict[str, Any] | None:
-    """Read the sidecar of ``path`` if there is one written for ``kind``.
+def read_sidecar(path: str | os.PathLike[str], kind: str) -> dict[str, Any] | None:
+    """Read the sidecar of a data file if there is one written for ``kind``.
 
-    A sidecar that is not valid JSON, is not ours or describes another kind of
-    file raises :class:`FileFormatError`: it would otherwise silently change
-    the channel names or events.
+    Parameters
+    ----------
+    path : str or path-like
+        The data file (the sidecar is :func:`sidecar_path` of it).
+    kind : str
+        Kind of data file the sidecar must describe (its ``"kind"`` key), e.g.
+        ``"brainflow-csv"`` or ``"csv"``.
+
+    Returns
+    -------
+    dict or None
+        The sidecar's content; None if there is no sidecar, or if it is a JSON
+        file that emgcontrol did not write (no ``"format":`` :data:`SIDECAR_FORMAT`).
+
+    Raises
+    ------
+    FileFormatError
+        The sidecar is not valid JSON, or it is ours but describes another kind
+        of file: it would otherwise silently change the channel names or events.
     """
     side = sidecar_path(path)
     if not side.is_file():
@@ -237,11 +288,23 @@ def stored_muscles(values: Sequence[Any] | None, where: Path) -> list[Any] | Non
 # ---------------------------------------------------------- dropped samples
 @dataclass(frozen=True)
 class Gap:
-    """Samples lost between data row ``sample - 1`` and data row ``sample``."""
+    """Samples lost between data row ``sample - 1`` and data row ``sample``.
+
+    Attributes
+    ----------
+    sample : int
+        Index (0-based) of the first data row after the loss.
+    n_missing : int
+        Number of samples lost there.
+    source : str
+        What showed the loss: ``"counter"`` (the sample counter), ``"timestamps"``
+        (a time jump, when the counter wrapped during the loss or there is none)
+        or another reader-specific source such as ``"record onsets"`` (EDF+D).
+    """
 
     sample: int
     n_missing: int
-    source: str  # "counter" or "timestamps"
+    source: str
 
 
 def _robust_offsets(times: np.ndarray, sfreq: float, lo: int, hi: int) -> float:
@@ -278,18 +341,21 @@ def find_gaps(
         that the counter wrapped (or restarted) during the loss: the number of
         missing samples then comes from the timestamps, estimated robustly from
         the median offset of up to one period of samples on each side.
-    packet_keys, samples_per_packet
+    packet_keys : ndarray of int, shape (n_times,), optional
         For boards that send several samples per packet (BrainFlow Ganglion):
-        ``packet_keys`` replaces ``counter`` (one key per sample, equal within a
-        packet, wrapping at ``modulus``); ``None`` entries are marked with -1
-        and skipped.
+        replaces ``counter`` (one key per sample, equal within a packet,
+        wrapping at ``modulus``); samples without a key are marked with -1 and
+        skipped.
+    samples_per_packet : int
+        Samples per packet key (2 for the BrainFlow Ganglion).
 
     Returns
     -------
     list of Gap
-        Sorted by sample.
+        Sorted by sample; empty for fewer than two samples.  The data rows stay
+        contiguous: each gap says where samples are missing and how many.
     """
-    n = len(counter) if counter is not None else (len(times) if times is not None else 0)
+    n = next((len(a) for a in (counter, packet_keys, times) if a is not None), 0)
     if n < 2:
         return []
     cand: dict[int, int] = {}  # sample after the gap -> missing by counter

@@ -22,9 +22,10 @@ from typing import Any
 import numpy as np
 
 from ..errors import FileFormatError, ValidationError
+from ..hardware import counter_spec
 from ..recording import Event, Recording
 from . import _common as C
-from ._boards import BOARD_IDS, board_id_from, board_name, counter_spec
+from ._boards import BOARD_IDS, board_id_from, board_name
 
 __all__ = ["read_brainflow_csv", "write_brainflow_csv", "board_layout"]
 
