@@ -88,8 +88,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._util import jsonable
 from .._validate import check_option, check_positive, check_sfreq
 from ..errors import ValidationError
+from ..hardware import CYTON_RAIL_UV  # the default rail of the railed check
 from .ecg import MIN_SFREQ_TEMPLATE, _as_2d, _is_recording, _sosfiltfilt, ecg_contamination
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -118,10 +120,6 @@ complex, where the ECG has its EMG-band (> 20 Hz) power."""
 
 _RANK = {"n/a": 0, "good": 0, "info": 0, "corrected": 0, "warn": 1, "bad": 2}
 _REASON_ORDER = {"bad": 0, "warn": 1, "corrected": 2, "info": 3}
-
-CYTON_RAIL_UV = 187_500.0
-"""OpenBCI Cyton input range at gain 24: +/- 4.5 V / 24 = +/- 187,500 uV."""
-
 
 _INT_THRESHOLDS = {"clip_min_run": 2, "ecg_jump_min_beats": 3}
 
@@ -519,7 +517,7 @@ class QualityReport:
                           "checks": {k: q.to_dict() for k, q in c.checks.items()}}
                          for c in self.channels],
             "thresholds": self.thresholds.to_dict(),
-            "info": _jsonable(self.info),
+            "info": jsonable(self.info),
         }
 
     def __repr__(self) -> str:
@@ -545,18 +543,6 @@ class QualityReport:
         return ("<div class='emgcontrol-quality'><strong>Signal quality</strong> "
                 "(hover a cell for the reason)<table><tr><th>channel</th><th>verdict</th>"
                 f"{head}</tr>{''.join(body)}</table></div>")
-
-
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, Mapping):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
 
 
 # ------------------------------------------------------------------ helpers
