@@ -72,6 +72,9 @@ from typing import Any
 
 import numpy as np
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+import real_labels as rl  # noqa: E402  (tests/real_labels.py: shared data and their labels)
+
 warnings.filterwarnings("ignore")
 
 TOL = 0.1
@@ -789,18 +792,14 @@ def offsets_table(rates, snrs, seeds) -> str:
 
 def real_data_table() -> str:
     """Burst count on the emgGO sample (tibialis anterior, 250 Hz, 56 bursts per its docs)."""
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared",
-                        "data", "emggo-samples", "Sample Data.mat")
-    if not os.path.exists(path):
+    got = rl.load_emggo()
+    if got is None:
         return "\n(real-data table skipped: Sample Data.mat not found)"
-    from scipy.io import loadmat
-
     from emgcontrol import Recording
     from emgcontrol.onset import DEFAULT_METHOD, METHODS, detect_onsets
 
-    m = loadmat(path, squeeze_me=True, struct_as_record=False)["EMG"]
-    x = np.asarray(m.channelData, dtype=float)
-    sf = float(m.fs)
+    x_v, sf = got
+    x = x_v * 1e6  # uV, what the peers expect
     rec = Recording.from_array(x[np.newaxis], sf, ["TA"], units="uV")
     rows = ["\n### Real recording: emgGO `Sample Data.mat`\n",
             "Tibialis anterior, 250 Hz, 9.2 min of ballistic dorsiflexions; the emgGO "
@@ -830,51 +829,6 @@ def real_data_table() -> str:
     return "\n".join(rows)
 
 
-DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared",
-                        "data")
-
-
-def load_uci(path: str) -> tuple[np.ndarray, np.ndarray]:
-    """EMG (4, n) in volts and the goniometer (deg) of one UCI lower-limb file."""
-    rows = []
-    with open(path, encoding="latin-1") as f:
-        for line in f:
-            parts = line.strip().split("\t")
-            if len(parts) < 5:
-                continue
-            try:
-                rows.append([float(v) for v in parts[:5]])
-            except ValueError:
-                continue
-    a = np.asarray(rows)
-    return a[:, :4].T * 1e-3, a[:, 4]
-
-
-def movement_onsets(angle: np.ndarray, sf: float) -> np.ndarray:
-    """Goniometer movement onsets (s): as in tests/test_onset_real.py (rest side where
-    the trace starts; passage from 70 % to 30 % of the range; onset where the
-    60-ms-smoothed velocity toward the far side last rose above 5 % of its peak)."""
-    lo, hi = np.percentile(angle, [2, 98])
-    start = np.median(angle[: int(0.3 * sf)])
-    s = angle if abs(start - hi) < abs(start - lo) else -angle
-    lo_, hi_ = float(np.percentile(s, 2)), float(np.percentile(s, 98))
-    r_lvl, f_lvl = lo_ + 0.7 * (hi_ - lo_), lo_ + 0.3 * (hi_ - lo_)
-    n_s = max(int(0.06 * sf), 1)
-    v = -np.gradient(np.convolve(s, np.ones(n_s) / n_s, mode="same")) * sf
-    out, state, last = [], "", 0
-    for i in range(s.size):
-        if s[i] >= r_lvl:
-            state, last = "rest", i
-        elif s[i] <= f_lvl and state == "rest":
-            state = "far"
-            k = last + int(np.argmax(v[last:i + 1]))
-            j = k
-            while j > 0 and v[j - 1] > 0.05 * v[k]:
-                j -= 1
-            out.append(j / sf)
-    return np.asarray(out)
-
-
 def _peer_onsets(kind: str, name: str, x_v: np.ndarray, sf: float) -> list[np.ndarray]:
     """Onset times (s) per row from a peer at its defaults (data in microvolts)."""
     out = []
@@ -895,11 +849,9 @@ REAL_PEERS = [("bio", "find_onsets"), ("bio", "hodges_bui"), ("nk", "threshold")
 
 def uci_knee_table() -> str:
     """Seated knee extension (UCI lower limb): quadriceps onset before movement onset."""
-    import glob
-
     from emgcontrol.onset import METHODS, detect_onsets
 
-    files = sorted(glob.glob(os.path.join(DATA_DIR, "uci-lower-limb", "*_TXT", "*sen.txt")))
+    files = rl.uci_files("sen")
     if not files:
         return "\n(UCI table skipped: no *sen.txt files)"
     quad = (0, 2)  # rectus femoris, vastus medialis
@@ -910,20 +862,17 @@ def uci_knee_table() -> str:
 
     def score(label: str, onsets_per_ch: list[np.ndarray], moves: np.ndarray) -> None:
         q = np.concatenate([onsets_per_ch[c] for c in quad])
-        for t in moves:
-            d = q - t
-            d = d[(d >= -0.4) & (d <= 0.05)]
-            runs.setdefault(label, []).append(float(d.min()) if d.size else None)
+        runs.setdefault(label, []).extend(rl.extension_right(q, t) for t in moves)
 
     for path in files:
-        x, angle = load_uci(path)
-        moves = movement_onsets(angle, 1000.0)
+        x, angle = rl.load_uci(path)
+        moves = rl.movement_onsets(angle, 1000.0)
         n_ext += moves.size
         for method in METHODS:
-            acts = detect_onsets(x, 1000.0, method=method, ch_names=["RF", "BF", "VM", "ST"])
+            acts = detect_onsets(x, 1000.0, method=method, ch_names=rl.UCI_CHANNELS)
             lbl = f"emgcontrol {method}" + (" (default)" if method == "hodges" else "")
-            score(lbl, [np.array([a.onset for a in acts.for_channel(c)])
-                        for c in ("RF", "BF", "VM", "ST")], moves)
+            score(lbl, [np.array([a.onset for a in acts.for_channel(c) if not a.onset_censored])
+                        for c in rl.UCI_CHANNELS], moves)
             empty[lbl] = empty.get(lbl, 0) + sum(
                 1 for c in acts.channels if c.status == "ok" and c.n_activations == 0)
         for kind, name in REAL_PEERS:
@@ -957,57 +906,51 @@ def uci_knee_table() -> str:
 
 def elderly_table() -> str:
     """Elderly isometric holds: what each detector says about the held muscle."""
-    import glob
-
     from emgcontrol.onset import detect_onsets
 
-    files = sorted(glob.glob(os.path.join(DATA_DIR, "elderly-emg-dynamometry", "npz",
-                                          "ID*.npz")))
-    if not files:
+    holds = list(rl.elderly_holds())
+    if not holds:
         return "\n(elderly table skipped: no npz files)"
-    names = ["VL", "BF", "TA", "LG"]
-    counts = {"covered": 0, "partly": 0, "not_assessable": 0, "ok_empty": 0}
+    names = rl.ELDERLY_MUSCLES
+    counts = {lbl: {"covered": 0, "partly": 0, "not_assessable": 0, "ok_empty": 0}
+              for lbl in ("default", "rest")}
     peer_counts: dict[str, list[int]] = {}
-    n = 0
-    for path in files:
-        z = np.load(path)
-        fs = float(z["fs"])
-        for j, m in enumerate(names[:3]):
-            key = next(k for k in z.files if k.endswith("_" + m) and k.startswith("EM"))
-            emg = z[key].T * 1e-6
-            force = z["DNM"][: emg.shape[1], j]
-            hold = np.isfinite(force) & (force >= 0.5 * np.nanmax(force))
-            n += 1
-            acts = detect_onsets(emg, fs, ch_names=names)
-            st = acts.channels[j]
-            cov = np.zeros(emg.shape[1], dtype=bool)
-            for a in acts.for_channel(m):
-                cov[int(a.onset * fs):int(a.offset * fs)] = True
-            share = (cov & hold).sum() / max(hold.sum(), 1)
+    for h in holds:
+        for lbl, base in (("default", None), ("rest", h.rest)):
+            acts = detect_onsets(h.emg, h.sfreq, ch_names=names, baseline=base)
+            st = acts.channels[h.index]
+            c = counts[lbl]
             if st.status != "ok":
-                counts["not_assessable"] += 1
+                c["not_assessable"] += 1
             elif st.n_activations == 0:
-                counts["ok_empty"] += 1
-            elif share >= 0.8:
-                counts["covered"] += 1
+                c["ok_empty"] += 1
+            elif rl.covered(acts, h) >= 0.8:
+                c["covered"] += 1
             else:
-                counts["partly"] += 1
-            for kind, name in REAL_PEERS:
-                lbl = peer_label(kind, name)
-                try:
-                    k = _peer_onsets(kind, name, emg[j:j + 1], fs)[0].size
-                except Exception:  # noqa: BLE001
-                    k = -1
-                peer_counts.setdefault(lbl, []).append(k)
+                c["partly"] += 1
+        for kind, name in REAL_PEERS:
+            lbl = peer_label(kind, name)
+            try:
+                k = _peer_onsets(kind, name, h.emg[h.index:h.index + 1], h.sfreq)[0].size
+            except Exception:  # noqa: BLE001
+                k = -1
+            peer_counts.setdefault(lbl, []).append(k)
+    n_sub = len({h.subject for h in holds})
     rows = ["\n### Real recordings: elderly isometric holds\n",
-            f"{len(files)} subjects x 3 tests (knee extension: VL, knee flexion: BF, "
+            f"{n_sub} subjects x 3 tests (knee extension: VL, knee flexion: BF, "
             "dorsiflexion: TA; the LG channel stays at the amplifier floor in the "
             "plantarflexion test); the load cell holds above half its maximum over most "
-            f"of each recording, which starts during the hold ({n} holds).\n",
-            "| detector | hold covered >= 80 % | partly | not assessable (no rest) | "
-            "ok with 0 activations |", "|---|---|---|---|---|",
-            f"| emgcontrol hodges (default) | {counts['covered']} | {counts['partly']} | "
-            f"{counts['not_assessable']} | {counts['ok_empty']} |"]
+            f"of each recording, which starts during the hold ({len(holds)} holds).  "
+            "*With a rest recording*: `baseline=` each electrode's quietest other test of "
+            "the same subject (lowest median 1-s SD, chosen without the label); activity "
+            "present from the first sample is a row from 0 with `onset_censored`.\n",
+            "| detector | hold covered >= 80 % | partly | not assessable (with the reason) | "
+            "ok with 0 activations |", "|---|---|---|---|---|"]
+    for lbl, title in (("default", "emgcontrol hodges (default, no rest in the recording)"),
+                       ("rest", "emgcontrol hodges, baseline= a rest recording")):
+        c = counts[lbl]
+        rows.append(f"| {title} | {c['covered']} | {c['partly']} | {c['not_assessable']} | "
+                    f"{c['ok_empty']} |")
     for lbl, ks in peer_counts.items():
         crashed = sum(1 for k in ks if k < 0)
         zero = sum(1 for k in ks if k == 0)

@@ -114,6 +114,43 @@ def test_onsets_picks_and_reader_flags(tmp_path, capsys):
     assert "nope" in err
 
 
+def test_onsets_baseline_flag_window_or_rest_file(tmp_path, capsys):
+    """A hold over the whole file: not assessable by itself (the message names the
+    flag, not the keyword); with --baseline REST.npy one censored activation;
+    --baseline with a window or a bad value."""
+    rng = np.random.default_rng(3)
+    sos = __import__("scipy.signal", fromlist=["butter"]).butter(
+        4, [20, 200], "bandpass", fs=500, output="sos")
+    band = __import__("scipy.signal", fromlist=["sosfilt"]).sosfilt
+
+    def noise(n, uv):
+        return band(sos, rng.standard_normal(n)) * uv / 0.6 + rng.standard_normal(n) * 1.5
+
+    n = 500 * 12
+    np.save(tmp_path / "hold.npy", np.vstack([noise(n, 40.0), noise(n, 0.0)]))
+    np.save(tmp_path / "rest.npy", np.vstack([noise(2500, 0.0), noise(2500, 0.0)]))
+    assert main(["onsets", str(tmp_path / "hold.npy"), "--sfreq", "500"]) == 0
+    out = capsys.readouterr().out
+    assert "no rest period found: give --baseline START,STOP" in out
+    assert "baseline=" not in out
+    code = main(["onsets", str(tmp_path / "hold.npy"), "--sfreq", "500", "--json",
+                 "--baseline", str(tmp_path / "rest.npy")])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    rows = json.loads(out.out)
+    assert [(r["channel"], r["onset_s"], r["onset_censored"], r["offset_censored"])
+            for r in rows] == [("EMG1", 0.0, True, True)]
+    assert main(["onsets", str(tmp_path / "hold.npy"), "--sfreq", "500",
+                 "--baseline", "1,4"]) == 0
+    assert "EMG1" in capsys.readouterr().out
+    err = _error(capsys, "onsets", tmp_path / "hold.npy", "--sfreq", "500",
+                 "--baseline", "quiet")
+    assert "--baseline 'quiet' is neither" in err
+    err = _error(capsys, "onsets", tmp_path / "hold.npy", "--sfreq", "500",
+                 "--baseline", "5,40")
+    assert "--baseline" in err and "12 s" in err
+
+
 def test_assess_input_takes_the_reader_flags(tmp_path, capsys):
     """An OpenBCI-style session whose trial and MVC markers are codes 1 and 2:
     `assess --input` with --markers finds the trials and the MVC; without it the

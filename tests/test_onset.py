@@ -267,7 +267,8 @@ def test_onsets_command_text_and_json(tmp_path):
     rows = json.loads(onsets_command(path, method="hodges", as_json=True))
     assert isinstance(rows, list) and len(rows) >= 18
     assert set(rows[0]) == {"channel", "muscle", "side", "trial", "onset_s", "offset_s",
-                            "duration_s", "peak_uV", "area_uVs"}  # the table's units
+                            "duration_s", "peak_uV", "area_uVs", "onset_censored",
+                            "offset_censored"}  # the table's units
     assert {row["channel"] for row in rows} == {"RA L", "LT R", "BF R", "EO L"}
     with pytest.raises(ValidationError, match="method"):
         onsets_command(path, method="nope")

@@ -150,5 +150,149 @@ def test_activation_running_into_the_next_trial_is_split_at_its_start():
     assert rows[1][2] == 1 and rows[2][2] == 2
     assert rows[1][1] == rows[2][0] == 10.0
     assert abs(rows[1][0] - 7.5) < 0.05 and abs(rows[2][1] - 11.5) < 0.15
+    # the split ends are not observed ends: the first part's offset and the second
+    # part's onset are censored, and the second part gives trial 2 no onset
+    flags = [(a.onset_censored, a.offset_censored) for a in acts]
+    assert flags == [(False, False), (False, True), (True, False), (False, False)]
+    assert acts.first_onsets(trial=2)["M"] is None
+    assert acts.first_onsets(trial=3)["M"] == acts[3].onset
     # without trials, the same burst is one row
     assert len(detect_onsets(x[np.newaxis], SF)) == 3
+
+
+@pytest.mark.parametrize("mains, tol_off", [(0.0, 0.03), (20e-6, 0.2)])
+def test_activity_at_the_first_sample_is_a_censored_row(mains, tol_off):
+    """Active from the first sample to 6 s, then two bursts; and active again at
+    the end: the first row starts at 0 with its onset censored (not an onset),
+    the last is cut by the end with its offset censored.  With 50 Hz mains on
+    top the notch's start-up ringing is there too (and its ringing after each
+    burst makes every offset 0.1-0.2 s late, the first one no more than the others)."""
+    n = int(30 * SF)
+    bursts = [(-1.0, 6.0), (12.0, 13.0), (18.0, 19.0), (26.0, 31.0)]
+    t = np.arange(n) / SF
+    x = emg(envelope(n, bursts, 30e-6), 1.5e-6, seed=10) + mains * np.sin(2 * np.pi * 50 * t)
+    acts = detect_onsets(x[np.newaxis], SF, ch_names=["M"])
+    rows = list(acts)
+    assert len(rows) == 4, [(r.onset, r.offset) for r in rows]
+    assert rows[0].onset == 0.0 and rows[0].onset_censored and not rows[0].offset_censored
+    assert abs(rows[0].offset - 6.0) < tol_off
+    assert abs(rows[1].offset - 13.0) < tol_off and abs(rows[2].offset - 19.0) < tol_off
+    assert not any(r.onset_censored for r in rows[1:])
+    assert rows[3].offset_censored and rows[3].offset == pytest.approx(30.0)
+    assert abs(rows[1].onset - 12.0) < 0.05 and abs(rows[2].onset - 18.0) < 0.05
+    # the first observed onset is the burst at 12 s, not the recording's start
+    assert acts.first_onsets()["M"] == rows[1].onset
+    # a channel at rest from the start: the notch's ringing is no activation
+    quiet = emg(np.zeros(n), 1.5e-6, seed=11) + 20e-6 * np.sin(2 * np.pi * 50 * t)
+    assert len(detect_onsets(quiet[np.newaxis], SF)) == 0
+    # the flags survive the table's round trips; tables written before them load
+    back = type(acts).from_dict(acts.to_dict())
+    assert [r.onset_censored for r in back] == [r.onset_censored for r in acts]
+    old = acts.to_dict()
+    for r in old["activations"]:
+        del r["onset_censored"], r["offset_censored"]
+    assert not any(r.onset_censored for r in type(acts).from_dict(old))
+    df = acts.to_dataframe()
+    assert df["onset_censored"].dtype == bool and df["onset_censored"].tolist()[0]
+    assert "<0.0000" in acts.to_text() and "still active at its end" in acts.to_text()
+
+
+def test_timing_metrics_ignore_censored_onsets():
+    """Latencies and firing order use observed onsets only: a muscle already
+    active at the trial's start has no onset in that trial."""
+    import pandas as pd
+
+    from emgcontrol.metrics import compute_firing_order, compute_latencies
+
+    df = pd.DataFrame({"channel": ["A", "B", "B"], "trial": [0, 0, 0],
+                       "onset": [1.20, 1.00, 1.50], "offset": [2.0, 1.40, 2.0],
+                       "onset_censored": [False, True, False]})
+    lat = compute_latencies(df, reference=[1.0]).to_dataframe()
+    assert lat.set_index("channel").loc["B", "onset_s"] == pytest.approx(1.50)
+    order = compute_firing_order(df).to_dataframe()
+    assert order.sort_values("rank")["channel"].tolist() == ["A", "B"]
+    # without the column, every onset counts (the table says nothing of censoring)
+    order2 = compute_firing_order(df.drop(columns="onset_censored")).to_dataframe()
+    assert order2.sort_values("rank")["channel"].tolist() == ["B", "A"]
+
+
+def _hold_and_rest(n_hold: float, n_rest: float, seed: int):
+    """A hold from the first to the last sample beside a resting channel, and a
+    separate rest recording of the same two electrodes."""
+    nh, nr = int(n_hold * SF), int(n_rest * SF)
+    data = np.vstack([emg(np.full(nh, 40e-6), 1.5e-6, seed=seed),
+                      emg(np.zeros(nh), 1.5e-6, seed=seed + 1)])
+    rest = np.vstack([emg(np.zeros(nr), 1.5e-6, seed=seed + 2),
+                      emg(np.zeros(nr), 1.5e-6, seed=seed + 3)])
+    return data, rest
+
+
+def test_a_separate_rest_recording_times_a_hold_of_the_whole_recording():
+    """The hold has no rest of its own: with a rest recording of the same
+    electrodes as baseline, it is one activation over the whole recording, both
+    ends censored; the resting channel stays empty and ok."""
+    from emgcontrol import Recording
+
+    data, rest = _hold_and_rest(12.0, 5.0, seed=20)
+    acts = detect_onsets(data, SF, ch_names=["held", "rest"], baseline=rest)
+    st = {c.channel: c for c in acts.channels}
+    assert st["held"].status == "ok" and st["rest"].status == "ok"
+    rows = acts.for_channel("held")
+    assert len(rows) == 1 and rows[0].onset == 0.0 and rows[0].offset == pytest.approx(12.0)
+    assert rows[0].onset_censored and rows[0].offset_censored
+    assert acts.for_channel("rest") == []
+    assert acts.meta["params"]["baseline"].startswith("rest recording (5 s)")
+    assert st["held"].baseline_start is None and st["held"].baseline_s > 4.5
+    # the same from Recordings, channels matched by name (the rest's order differs)
+    rec = Recording.from_array(data, SF, ["held", "rest"], units="V")
+    rest_rec = Recording.from_array(rest[::-1], SF, ["rest", "held"], units="V")
+    acts2 = detect_onsets(rec, baseline=rest_rec)
+    assert [(r.channel, r.onset, r.offset) for r in acts2] == \
+        [(r.channel, r.onset, r.offset) for r in acts]
+    # a hold that ends: its offset is observed
+    ends = data.copy()
+    ends[0, int(8 * SF):] = emg(np.zeros(int(4 * SF)), 1.5e-6, seed=29)
+    r = detect_onsets(ends, SF, baseline=rest)[0]
+    assert r.onset_censored and not r.offset_censored and abs(r.offset - 8.0) < 0.15
+
+
+def test_a_rest_recording_that_is_not_a_rest_is_refused_per_channel():
+    """A "rest" in which the muscle holds as much as in the data (a co-contraction
+    recorded as rest): not assessable with what to do, never ok and empty.  A
+    rest with a short movement in it still works (its quiet part is the baseline)."""
+    data, rest = _hold_and_rest(12.0, 6.0, seed=30)
+    busy = rest.copy()
+    busy[0] = emg(np.full(rest.shape[1], 40e-6), 1.5e-6, seed=35)
+    acts = detect_onsets(data, SF, ch_names=["held", "rest"], baseline=busy)
+    st = acts.channels[0]
+    assert st.status == "not_assessable" and len(acts.for_channel("held")) == 0
+    assert "rest recording (baseline=) is not a rest" in st.reason
+    assert "record a rest with the muscle relaxed" in st.reason
+    moved = rest.copy()
+    moved[0] += emg(envelope(rest.shape[1], [(2.0, 2.6)], 60e-6), 0.0, seed=36)
+    acts = detect_onsets(data, SF, ch_names=["held", "rest"], baseline=moved)
+    assert acts.channels[0].status == "ok" and len(acts.for_channel("held")) == 1
+
+
+def test_bad_rest_recordings_name_the_problem():
+    from emgcontrol import Recording
+
+    data, rest = _hold_and_rest(12.0, 5.0, seed=40)
+    with pytest.raises(ValidationError, match="rest recording of 1 row.*2 rows of x"):
+        detect_onsets(data, SF, baseline=rest[:1])
+    rec = Recording.from_array(data, SF, ["a", "b"], units="V")
+    with pytest.raises(ValidationError, match="500 Hz.*1000 Hz"):
+        detect_onsets(rec, baseline=Recording.from_array(rest, 500.0, ["a", "b"], units="V"))
+    with pytest.raises(ValidationError, match="lacks channel.*b"):
+        detect_onsets(rec, baseline=Recording.from_array(rest[:1], SF, ["a"], units="V"))
+    with pytest.raises(ValidationError, match="baseline is a Recording"):
+        detect_onsets(data, SF, baseline=Recording.from_array(rest, SF, ["a", "b"],
+                                                              units="V"))
+    # picks apply to the rest rows too
+    acts = detect_onsets(data, SF, baseline=rest, picks=[0])
+    assert len(acts) == 1 and acts[0].onset_censored
+    # a flat rest row: that channel is not assessable, with the reason
+    flat = rest.copy()
+    flat[1] = 0.0
+    st = detect_onsets(data, SF, baseline=flat).channels[1]
+    assert st.status == "not_assessable" and "rest recording (baseline=)" in st.reason

@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..errors import EmgcontrolError
+from ..errors import EmgcontrolError, ValidationError
 from ._readopts import add_reader_arguments
 
 __all__ = ["add_file_commands", "add_warmup_command", "info_command", "simulate_command",
@@ -104,7 +104,6 @@ def _brainflow_board(n_exg: int, n_acc: int, sfreq: float, board: str | None
     channels, one that streams at ``sfreq`` (fewest EXG rows, EMG boards first), else
     the smallest that holds them, the rate then being stated in the sidecar.
     """
-    from ..errors import ValidationError
     from ..io.brainflow_csv import board_layout
 
     def holds(lay: dict[str, Any]) -> bool:
@@ -216,11 +215,27 @@ def onsets_command(args: argparse.Namespace) -> int:
     picks = None
     if args.picks is not None:
         picks = [t.strip() for t in args.picks.split(",") if t.strip()]
+    baseline: Any = None
+    if args.baseline is not None:
+        parts = args.baseline.split(",")
+        try:
+            baseline = tuple(float(v) for v in parts) if len(parts) == 2 else None
+        except ValueError:
+            baseline = None
+        if baseline is None and args.baseline != "auto":
+            path = Path(args.baseline)
+            if not path.exists():
+                raise ValidationError(
+                    f"--baseline {args.baseline!r} is neither 'auto', START,STOP (seconds) "
+                    "nor an existing rest recording file")
+            baseline = read_recording(args, path)
     try:
-        print(onsets_text(args.file, method=args.method, as_json=args.json, rec=rec,
-                          picks=picks))
+        text = onsets_text(args.file, method=args.method, as_json=args.json, rec=rec,
+                           picks=picks, baseline=baseline)
     except EmgcontrolError as err:
         raise type(err)(flag_message(str(err))) from None
+    print(text.replace("baseline=(start, stop)", "--baseline START,STOP")
+          .replace("(baseline=)", "(--baseline)"))
     return 0
 
 
@@ -256,8 +271,8 @@ def onsets_text(path: str | os.PathLike[str], method: str | None = None,
         Detection method (default: :data:`~emgcontrol.onset.DEFAULT_METHOD`).
     as_json : bool
         Return JSON: a list of activation row objects (``channel, muscle, side,
-        trial, onset_s, offset_s, duration_s, peak_uV, area_uVs``: the units of the
-        text table, named in each key).  Otherwise two plain-text tables: channels (status, threshold,
+        trial, onset_s, offset_s, duration_s, peak_uV, area_uVs, onset_censored,
+        offset_censored``: the units of the text table, named in each key).  Otherwise two plain-text tables: channels (status, threshold,
         baseline) and activations.
     rec : Recording, optional
         The recording already read from ``path`` (with the reader options).
@@ -301,7 +316,9 @@ def _onset_row(r: dict[str, Any]) -> dict[str, Any]:
             "trial": r.get("trial"),
             "onset_s": num(r.get("onset"), 1.0, 6), "offset_s": num(r.get("offset"), 1.0, 6),
             "duration_s": num(r.get("duration"), 1.0, 6),
-            "peak_uV": num(r.get("peak"), 1e6, 4), "area_uVs": num(r.get("area"), 1e6, 4)}
+            "peak_uV": num(r.get("peak"), 1e6, 4), "area_uVs": num(r.get("area"), 1e6, 4),
+            "onset_censored": bool(r.get("onset_censored")),
+            "offset_censored": bool(r.get("offset_censored"))}
 
 
 # ------------------------------------------------------------------- parsers
@@ -361,7 +378,12 @@ def add_file_commands(subparsers: Any) -> None:
                    help=f"detector: {', '.join(METHODS)} (default: {DEFAULT_METHOD})")
     p.add_argument("--json", action="store_true",
                    help="print JSON: a list of row objects (onset_s, offset_s, duration_s, "
-                        "peak_uV, area_uVs)")
+                        "peak_uV, area_uVs, onset_censored, offset_censored)")
+    p.add_argument("--baseline", default=None, metavar="START,STOP|FILE",
+                   help="where the muscles rest: 'auto' (default: found per channel), a "
+                        "window in seconds (0,2), or a separate rest recording of the same "
+                        "channels (read with the same flags): for a muscle active during "
+                        "the whole file, such as an isometric hold")
     add_reader_arguments(p, picks=True)
     p.set_defaults(func=onsets_command)
 

@@ -46,6 +46,7 @@ KEYWORD_FLAGS: dict[str, str] = {
     "event_columns": "--event-columns",
     "muscles": "--montage",
     "montage": "--montage",
+    "baseline": "--baseline",
 }
 """Python keyword -> command-line flag, for messages."""
 

@@ -512,7 +512,9 @@ def activation_rows(acts: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any
     Returns
     -------
     rows : list of dict
-        ``channel, muscle, side, trial, onset, offset, duration`` sorted by onset.
+        ``channel, muscle, side, trial, onset, offset, duration, onset_censored``
+        sorted by onset (``onset_censored`` False where the table has no such
+        column: an onset not observed because the muscle was already active).
     channels : list of dict
         ``channel, muscle, side, status, reason`` per channel: from the object's
         ``channels_frame()`` when it has one, else the channels seen in the rows.
@@ -570,7 +572,8 @@ def activation_rows(acts: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any
                 f"{on}, {off}")
         rows.append({"channel": str(r["channel"]), "muscle": _str_or_none(r.get("muscle")),
                      "side": _str_or_none(r.get("side")), "trial": _int_or_none(r.get("trial")),
-                     "onset": on, "offset": off, "duration": off - on})
+                     "onset": on, "offset": off, "duration": off - on,
+                     "onset_censored": bool(r.get("onset_censored", False))})
     rows.sort(key=lambda r: (r["onset"], r["channel"]))
     if chan_rows is None:
         seen: dict[str, dict[str, Any]] = {}

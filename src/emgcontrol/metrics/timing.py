@@ -3,7 +3,9 @@
 Timing metrics read an activation table -- an :class:`emgcontrol.onset.Activations`
 or a DataFrame with columns ``channel, onset, offset`` (and ``muscle, side,
 trial``) -- and per trial use each channel's **first** activation onset in that
-trial.  Trials are the ``trial`` values of the table (the index of the ``"trial"``
+trial.  Onsets marked ``onset_censored`` (the muscle was already active at the
+recording's or the trial's start, so the onset was not observed) are not used.
+Trials are the ``trial`` values of the table (the index of the ``"trial"``
 event containing the onset); a table without trials is one trial (``None``).
 
 Movement onset from the accelerometer (:func:`detect_movement_onset`)
@@ -210,9 +212,11 @@ def _pair(name: str, v: Any) -> tuple[float, float]:
 
 # ---------------------------------------------------------- first onsets
 def _first_onsets(act: list[dict[str, Any]]) -> dict[Any, dict[str, float]]:
-    """trial -> {channel: first onset}."""
+    """trial -> {channel: first observed onset} (censored onsets are not onsets)."""
     out: dict[Any, dict[str, float]] = {}
     for r in act:
+        if r["onset_censored"]:
+            continue
         d = out.setdefault(r["trial"], {})
         if r["channel"] not in d or r["onset"] < d[r["channel"]]:
             d[r["channel"]] = r["onset"]
@@ -398,7 +402,8 @@ def compute_latencies(
                              "reason": why_ref.get(t, "no reference time")})
                 continue
             ons = [r["onset"] for r in act if r["channel"] == c["channel"]
-                   and (t is None or r["trial"] == t) and lo <= r["onset"] - r0 <= hi]
+                   and (t is None or r["trial"] == t) and lo <= r["onset"] - r0 <= hi
+                   and not r["onset_censored"]]
             if not ons:
                 rows.append({**base, "onset_s": math.nan, "latency_s": math.nan,
                              "status": STATUS_NA,

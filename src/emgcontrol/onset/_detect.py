@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -178,6 +178,23 @@ class Config:
     @property
     def window_len(self) -> int:
         return max(self.n_w, 1)
+
+    def settle_samples(self, db: float = 60.0) -> int:
+        """Samples until the band-pass/notch cascade's impulse response has decayed
+        ``db`` below its peak for good (0 without filtering): activity that starts
+        at the first sample and ends before then cannot be told from the filters'
+        start-up transient (a mains sinusoid entering the notch rings ~0.9 s)."""
+        if self.sos is None:
+            return 0
+        from scipy.signal import sosfilt
+
+        n = int(round(5.0 * self.sfreq))
+        imp = np.zeros(n)
+        imp[0] = 1.0
+        h = np.abs(sosfilt(self.sos, imp))
+        tail = np.maximum.accumulate(h[::-1])[::-1]  # largest |h| from each sample on
+        below = np.flatnonzero(tail < h.max() * 10.0 ** (-db / 20.0))
+        return int(below[0]) if below.size else n
 
     def min_samples(self) -> int:
         return max(2 * self.n_w + self.n_arm + self.n_on, int(round(0.5 * self.sfreq)))
@@ -412,6 +429,19 @@ class KernelState:
         return [[(int(ev[c, i, 0]), int(ev[c, i, 1])) for i in range(nev[c])]
                 for c in range(n_ch)], (stat if want_stat else None)
 
+    def start_active(self, rows: Sequence[int]) -> None:
+        """Start these channels active, as if an onset came before the first sample:
+        their first event is then the offset of the activity present from the start
+        (refined like any offset), where the fresh state would wait for a rest."""
+        from . import _kernels as k
+
+        for c in rows:
+            self.ist[c, k.I_MODE] = 2
+            self.ist[c, k.I_BELOW] = 0
+            self.ist[c, k.I_PENDING] = 0
+            self.ist[c, k.I_LAST_ON] = 0
+            self.ist[c, k.I_LAST_ABOVE] = 0
+
     def flush(self, sig0: np.ndarray) -> list[list[tuple[int, int]]]:
         from . import _kernels as k
 
@@ -436,15 +466,30 @@ def pair_events(events: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
-def to_times(pairs: Sequence[tuple[int, int]], cfg: Config, n_times: int
-             ) -> list[tuple[float, float]]:
-    """Sample pairs -> (onset_s, offset_s) with delay corrections, kept ordered."""
-    out: list[tuple[float, float]] = []
+class Span(NamedTuple):
+    """One activation in seconds, with whether its ends were observed."""
+
+    onset: float
+    offset: float
+    onset_censored: bool = False
+    offset_censored: bool = False
+
+
+def to_times(pairs: Sequence[tuple[int, int]], cfg: Config, n_times: int,
+             censored_before: int = 0) -> list[Span]:
+    """Sample pairs -> spans in seconds with delay corrections, kept ordered.
+
+    A pair whose onset sample lies before ``censored_before`` (no full quiet
+    stretch could be seen before it: the start of the data) has a censored
+    onset at 0; a pair still open at the end of the data a censored offset.
+    """
+    out: list[Span] = []
     dt = 1.0 / cfg.sfreq
     end = n_times * dt
     prev = 0.0
     for on, off in pairs:
-        t_on = max((on - cfg.filter_delay) * dt, prev, 0.0)
+        on_c = on < censored_before
+        t_on = 0.0 if on_c else max((on - cfg.filter_delay) * dt, prev, 0.0)
         if off >= n_times:
             t_off = end
         else:
@@ -452,29 +497,59 @@ def to_times(pairs: Sequence[tuple[int, int]], cfg: Config, n_times: int
         t_off = min(max(t_off, t_on + dt), end)
         if t_off <= t_on:  # pragma: no cover - an activation at the very last sample
             continue
-        out.append((t_on, t_off))
+        out.append(Span(t_on, t_off, on_c, off >= n_times))
         prev = t_off
     return out
 
 
-def split_at_trials(times: Sequence[tuple[float, float]],
-                    trials: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
+def split_at_trials(times: Sequence[Span], trials: Sequence[tuple[float, float]]
+                    ) -> list[Span]:
     """Split activations that run from one trial into the next at the later trial's start.
 
     An activation that starts before a trial and is still on when the trial
     starts (the muscle never returned to rest between two trials) becomes two
-    rows: up to the trial start, and from it; the second row's onset is the
-    trial boundary, not a rise from rest.
+    rows: up to the trial start (offset censored), and from it (onset censored:
+    the trial boundary, not a rise from rest).
     """
     starts = sorted(t0 for t0, _ in trials)
-    out: list[tuple[float, float]] = []
-    for on, off in times:
+    out: list[Span] = []
+    for sp in times:
+        on, on_c = sp.onset, sp.onset_censored
         for b in starts:
-            if on < b < off:
-                out.append((on, b))
-                on = b
-        out.append((on, off))
+            if on < b < sp.offset:
+                out.append(Span(on, b, on_c, True))
+                on, on_c = b, True
+        out.append(Span(on, sp.offset, on_c, sp.offset_censored))
     return out
+
+
+def _first_run(flags: np.ndarray, n: int) -> int | None:
+    """Index of the first run of ``n`` True values in ``flags``, or None."""
+    if n <= 1:
+        hits = np.flatnonzero(flags)
+        return int(hits[0]) if hits.size else None
+    c = np.concatenate(([0], np.cumsum(flags, dtype=np.int64)))
+    full = np.flatnonzero(c[n:] - c[:-n] == n)
+    return int(full[0]) if full.size else None
+
+
+def active_from_start(stat: np.ndarray, thr_on: float, thr_off: np.ndarray | float,
+                      start: int, n_on: int, n_quiet: int) -> bool:
+    """Whether the muscle is already active at the start of the data.
+
+    The detector arms only after a quiet stretch (``n_quiet`` samples in a row
+    below ``thr_off``; a scalar, or one value per sample), so a muscle already
+    active at the first sample gives no onset.  It is active from the start
+    when, between ``start`` (the first sample after the statistic's start-up)
+    and that first quiet stretch (or the end), the statistic holds at or above
+    ``thr_on`` for ``n_on`` samples in a row -- what the armed detector would
+    have called an activation.
+    """
+    n = stat.shape[0]
+    off = thr_off if np.ndim(thr_off) == 0 else np.asarray(thr_off)[start:]
+    q = _first_run(stat[start:] < off, n_quiet)
+    end = n if q is None else start + q
+    return end - start >= n_on and _first_run(stat[start:end] >= thr_on, n_on) is not None
 
 
 # --------------------------------------------------------------------------
@@ -712,6 +787,46 @@ def _baseline_window(baseline: Any, duration: float) -> tuple[float, float] | No
     return start, stop
 
 
+def _rest_input(baseline: Any, x: Any, inp: _Input, picks: Any) -> np.ndarray | None:
+    """The raw rest recording given as ``baseline``, one row per analysed channel.
+
+    None when ``baseline`` is not a recording (``"auto"``, None or a window).
+    """
+    from ..recording import Recording
+
+    if isinstance(baseline, Recording):
+        if not isinstance(x, Recording):
+            raise ValidationError(
+                "baseline is a Recording (volts) but the data are an array (units "
+                "unknown): pass the rest as an array in the data's units, one row per "
+                "channel of x")
+        if baseline.sfreq != inp.sfreq:
+            raise ValidationError(
+                f"the rest recording given as baseline is sampled at {baseline.sfreq:g} Hz, "
+                f"the data at {inp.sfreq:g} Hz: they must match")
+        missing = [c for c in inp.names if c not in baseline.ch_names]
+        if missing:
+            raise ValidationError(
+                f"the rest recording given as baseline lacks channel(s) "
+                f"{', '.join(missing)} (it has {', '.join(baseline.ch_names)})")
+        idx = [baseline.ch_names.index(c) for c in inp.names]
+        return np.array(baseline.data[idx], dtype=np.float64)
+    if not isinstance(baseline, np.ndarray) or (baseline.ndim == 1 and baseline.size <= 2):
+        return None  # "auto", None or a (start, stop) window
+    rest = as_float_2d("baseline", baseline)
+    n_rows = (inp.data.shape[0] if isinstance(x, Recording) or picks is None
+              else (np.shape(x)[0] if np.ndim(x) == 2 else 1))
+    if rest.shape[0] != n_rows:
+        what = ("channels analysed" if isinstance(x, Recording) else "rows of x")
+        raise ValidationError(
+            f"baseline is a rest recording of {rest.shape[0]} row(s), but there are "
+            f"{n_rows} {what}: give one rest row per channel")
+    if picks is not None and not isinstance(x, Recording):
+        rows = [picks] if isinstance(picks, (int, np.integer)) else list(picks)
+        rest = rest[rows]
+    return np.ascontiguousarray(rest)
+
+
 ENVELOPE_WINDOW_S = 0.05
 """Window of the centred RMS envelope behind the table's ``peak`` and ``area``, s."""
 
@@ -819,10 +934,18 @@ def detect_onsets(
             ``threshold`` (zeta) for ``min_on``.  Assumes white baseline noise:
             on real recordings (coloured baseline, heartbeat residue) it fires far
             too often (see the benchmark).
-    baseline : "auto", None or (start_s, stop_s)
+    baseline : "auto", None, (start_s, stop_s), Recording or ndarray
         Where the channel is at rest.  ``"auto"``/None (default): found per
         channel (robust pooling of the quiet stretches, see
-        :func:`emgcontrol.onset.quiet_mask`); a window gives it explicitly.
+        :func:`emgcontrol.onset.quiet_mask`); a window gives it explicitly.  A
+        separate **rest recording** of the same electrodes (a Recording, its
+        channels matched by name; or an array with one row per row of ``x``, in
+        the units of ``x``, at ``sfreq``) is filtered like the data and its quiet
+        stretches are the baseline: for a muscle active during the whole of
+        ``x`` (an isometric hold).  A channel whose "rest" is no quieter than
+        its data (bursts in the data stay below it, or it is
+        :data:`~emgcontrol.onset._baseline.REST_SPREAD_DB` above the quietest
+        channel's rest with nothing found) is not assessable, with the reason.
     picks : optional
         Channels of a Recording (default: its EMG channels) or rows of an array.
     ch_names : sequence of str, optional
@@ -873,8 +996,15 @@ def detect_onsets(
     Onsets are timed on the causal signal: every statistic uses trailing
     windows (centred windows and zero-phase filters smear burst energy before
     the onset and bias onsets early at high SNR), then the known delays (filter
-    group delay; the window for offsets) are subtracted.  Activity already
-    present at the first sample is not reported: its onset was not recorded.
+    group delay; the window for offsets) are subtracted.
+
+    Activity already present at the first sample is one row from 0 with
+    ``onset_censored=True``: its onset was not recorded, and timing metrics do
+    not use it.  Such activity is only told from the filters' start-up
+    transient when it lasts beyond it (:meth:`Config.settle_samples`: about
+    0.9 s with a 50 Hz notch, 0.1 s without); shorter, it is not reported.
+    Activity still on at the last sample has ``offset_censored=True``.  The
+    live :class:`OnsetDetector` reports neither: it waits for a first rest.
     """
     check_option("phase", phase, ("causal", "zero"))
     if ecg is not None:
@@ -897,26 +1027,43 @@ def detect_onsets(
         raise ValidationError("method 'bonato' has no off_threshold (it uses m of n)")
     else:
         del params["off_threshold"]
-    base_win = _baseline_window(baseline, duration)
+    rest_raw = _rest_input(baseline, x, inp, picks)
+    base_win = None if rest_raw is not None else _baseline_window(baseline, duration)
     check_positive("baseline_dof", baseline_dof)
     check_positive("baseline_z", baseline_z)
     # channel checks need the config for the minimum length: resolve without notch first
     cfg0 = make_config(method_, sf, params, preprocess=preprocess, l_freq=l_freq,
                        h_freq=h_freq, notch=None, phase=phase, duration=duration)
     reasons = [check_channel(inp.data[i], inp.volts, cfg0.min_samples()) for i in range(n_ch)]
+    if rest_raw is not None:
+        for i in range(n_ch):
+            why = "" if reasons[i] else check_channel(rest_raw[i], inp.volts,
+                                                      cfg0.min_samples())
+            if why:
+                reasons[i] = f"its rest recording (baseline=) is not usable: {why}"
     ok = [i for i in range(n_ch) if not reasons[i]]
     raw_ok = inp.data if len(ok) == n_ch else inp.data[ok]
     f0 = _resolve_notch(notch, raw_ok, sf) if preprocess else None
     cfg = make_config(method_, sf, params, preprocess=preprocess, l_freq=l_freq,
                       h_freq=h_freq, notch=f0, phase=phase, duration=duration)
-    cfg.extra.update({"baseline": "auto" if base_win is None else list(base_win),
+    cfg.extra.update({"baseline": (f"rest recording ({rest_raw.shape[1] / sf:g} s)"
+                                   if rest_raw is not None else
+                                   "auto" if base_win is None else list(base_win)),
                       "phase": phase, "preprocess": bool(preprocess),
                       "requested_notch": notch, "baseline_dof": float(baseline_dof),
                       "baseline_z": float(baseline_z)})
     y, pre_info = _preprocess(raw_ok, inp, cfg, ecg=ecg, phase=phase)
     cfg.extra["ecg"] = pre_info["ecg"]
+    rest = None
+    if rest_raw is not None:
+        rest, _ = _preprocess(rest_raw if len(ok) == n_ch else rest_raw[ok],
+                              replace(inp, ecg_ref=None), cfg, ecg=ecg, phase=phase)
     return run_detection(inp, y, ok, reasons, cfg, base_win, baseline_dof, baseline_z,
-                         heartbeat=pre_info.get("heartbeat"))
+                         heartbeat=pre_info.get("heartbeat"), rest=rest)
+
+
+GAIN_POWER = {"hodges": 0.5, "aglr": 0.5, "tkeo": 1.0, "bonato": 0.0}
+"""Power of a rest-level gain (a power ratio) by which each method's thresholds scale."""
 
 
 def _run_local(st: KernelState, y: np.ndarray, thr_on: np.ndarray, thr_off: np.ndarray,
@@ -932,7 +1079,7 @@ def _run_local(st: KernelState, y: np.ndarray, thr_on: np.ndarray, thr_off: np.n
     refinement, Bonato's normalisation) with it.
     """
     n_ch, n = y.shape
-    power = {"hodges": 0.5, "aglr": 0.5, "tkeo": 1.0, "bonato": 0.0}[st.cfg.method]
+    power = GAIN_POWER[st.cfg.method]
     parallel = y.size >= PARALLEL_MIN_SAMPLES
     events: list[list[tuple[int, int]]] = [[] for _ in range(n_ch)]
     n_segs = -(-n // n_seg)
@@ -956,12 +1103,14 @@ def _run_local(st: KernelState, y: np.ndarray, thr_on: np.ndarray, thr_off: np.n
 
 def run_detection(inp: _Input, y: np.ndarray, ok: list[int], reasons: list[str], cfg: Config,
                   base_win: tuple[float, float] | None, baseline_dof: float = 50.0,
-                  baseline_z: float = 3.0, heartbeat: np.ndarray | None = None
-                  ) -> Activations:
+                  baseline_z: float = 3.0, heartbeat: np.ndarray | None = None,
+                  rest: np.ndarray | None = None) -> Activations:
     """Detection on band-passed data ``y`` of the assessable channels ``ok``.
 
     ``heartbeat`` (one flag per row of ``y``): channels whose rest carries a
     heartbeat rhythm; short excursions between their quiet blocks count as rest.
+    ``rest`` (one band-passed row per row of ``y``): a separate rest recording
+    whose every sample (after the statistic's start-up) is the baseline.
     """
     sf = cfg.sfreq
     n_ch, n_times = inp.data.shape
@@ -974,8 +1123,17 @@ def run_detection(inp: _Input, y: np.ndarray, ok: list[int], reasons: list[str],
     contrast = np.zeros(len(ok))
     gains: list[np.ndarray] = [np.ones(1)] * len(ok)
     n_seg_samples = n_times
+    rest_masks = None if rest is None else np.zeros(rest.shape, dtype=bool)
     for k, i in enumerate(ok):
-        if base_win is None:
+        if rest is not None and rest_masks is not None:
+            # the quiet blocks of the rest recording (a movement or a burst during the
+            # "rest" is not baseline), and how far the data's bursts rise
+            lp, n_blk, s_noise = block_log_power(rest[k], sf, cfg.bandwidth,
+                                                 dof=baseline_dof, skip=skip)
+            rest_masks[k] = quiet_blocks(lp, n_blk, rest.shape[1], s_noise, z=baseline_z)[0]
+            contrast[k] = activity_contrast(block_log_power(y[k], sf, cfg.bandwidth,
+                                                            dof=baseline_dof, skip=skip)[0])
+        elif base_win is None:
             lp, n_blk, s_noise = block_log_power(y[k], sf, cfg.bandwidth, dof=baseline_dof,
                                                  skip=skip)
             hb = heartbeat is not None and bool(heartbeat[k])
@@ -993,16 +1151,25 @@ def run_detection(inp: _Input, y: np.ndarray, ok: list[int], reasons: list[str],
             masks[k, a:b] = True
     min_base = max(cfg.n_w, 4)
     for k, i in enumerate(ok):
-        if masks[k].sum() < min_base:
-            reasons[i] = ("no rest period found: give baseline=(start, stop) (no quiet "
+        if (masks[k] if rest_masks is None else rest_masks[k]).sum() < min_base:
+            reasons[i] = ("no quiet stretch in its rest recording (baseline=)"
+                          if rest is not None else
+                          "no rest period found: give baseline=(start, stop) (no quiet "
                           "stretch found)" if base_win is None
                           else "no baseline: window too short")
     keep = [k for k, i in enumerate(ok) if not reasons[i]]
     ok = [ok[k] for k in keep]
     y = np.ascontiguousarray(y if len(keep) == y.shape[0] else y[keep])
     masks = masks[keep]
+    if rest is not None and rest_masks is not None:
+        rest = np.ascontiguousarray(rest if len(keep) == rest.shape[0] else rest[keep])
+        rest_masks = rest_masks[keep]
+    # the thresholds come from the rest recording, or from the baseline samples of y
+    base_y, base_masks = (y, masks) if rest is None else (rest, rest_masks)
     contrast = contrast[keep]
     gains = [gains[k] for k in keep]
+    power = GAIN_POWER[cfg.method]
+    lead = np.zeros(len(ok), dtype=bool)  # active from the first sample
 
     # ---- pass 1: statistic; thresholds (in groups of rows: the statistic of a few
     # channels at a time, not a second copy of the data)
@@ -1016,26 +1183,43 @@ def run_detection(inp: _Input, y: np.ndarray, ok: list[int], reasons: list[str],
     for g0 in range(0, n_ok, step):
         g1 = min(g0 + step, n_ok)
         inf = np.full(g1 - g0, np.inf)
-        _, stat = KernelState(cfg, g1 - g0).run(y[g0:g1], inf, inf, np.ones(g1 - g0),
+        _, stat = KernelState(cfg, g1 - g0).run(base_y[g0:g1], inf, inf, np.ones(g1 - g0),
                                                  want_stat=True, parallel=par)
         for k in range(g0, g1):
-            a_on, a_off, mu, sd, s0 = thresholds(cfg, stat[k - g0], y[k], masks[k])
+            a_on, a_off, mu, sd, s0 = thresholds(cfg, stat[k - g0], base_y[k], base_masks[k])
             thr_on[k], thr_off[k], sig0[k] = a_on, a_off, s0
             stats[k] = (mu, sd)
             if not (s0 > 0 and (sd > 0 or cfg.method == "bonato") and math.isfinite(a_on)):
                 reasons[ok[k]] = "no baseline: the baseline is flat (no variation)"
                 thr_on[k] = thr_off[k] = np.inf
                 sig0[k] = 1.0
-        if cfg.method == "bonato":  # the statistic itself depends on sig0: recompute it
-            _, stat = KernelState(cfg, g1 - g0).run(y[g0:g1], inf, inf, sig0[g0:g1],
-                                                     want_stat=True, parallel=par)
-            for k in range(g0, g1):
-                s_ = stat[k - g0][masks[k]]
-                stats[k] = (float(np.mean(s_)), float(np.std(s_)))
+        if cfg.method == "bonato" or rest is not None:
+            # the statistic of y (Bonato's depends on sig0): recompute it
+            if cfg.method == "bonato":
+                _, stat = KernelState(cfg, g1 - g0).run(base_y[g0:g1], inf, inf, sig0[g0:g1],
+                                                         want_stat=True, parallel=par)
+                for k in range(g0, g1):
+                    s_ = stat[k - g0][base_masks[k]]
+                    stats[k] = (float(np.mean(s_)), float(np.std(s_)))
+            if rest is not None:
+                _, stat = KernelState(cfg, g1 - g0).run(y[g0:g1], inf, inf, sig0[g0:g1],
+                                                         want_stat=True, parallel=par)
+        for k in range(g0, g1):
+            if math.isfinite(thr_on[k]):
+                g = gains[k] ** power
+                if g.size == 1:
+                    off: Any = thr_off[k] * g[0]
+                else:  # per sample, as _run_local applies it (last segment's to the end)
+                    per = np.repeat(g, n_seg_samples)[:n_times]
+                    off = thr_off[k] * np.concatenate(
+                        (per, np.full(n_times - per.size, per[-1])))
+                lead[k] = active_from_start(stat[k - g0], thr_on[k] * float(g[0]), off, skip,
+                                            cfg.n_on, cfg.n_arm)
         del stat
 
     # ---- pass 2: events
     st = KernelState(cfg, n_ok)
+    st.start_active(np.flatnonzero(lead))
     sig0_end = sig0
     if not any(np.any(g != 1.0) for g in gains):
         events, _ = st.run(y, thr_on, thr_off, sig0)
@@ -1046,6 +1230,7 @@ def run_detection(inp: _Input, y: np.ndarray, ok: list[int], reasons: list[str],
     n_env = max(1, int(round(ENVELOPE_WINDOW_S * sf)))
 
     # ---- table
+    settle = cfg.settle_samples()
     rows: list[Activation] = []
     chans: list[ChannelStatus] = []
     chan_params: dict[str, Any] = {}
@@ -1062,12 +1247,25 @@ def run_detection(inp: _Input, y: np.ndarray, ok: list[int], reasons: list[str],
                                        None, None, None, None, None, 0))
             continue
         k = pos[i]
-        times = split_at_trials(to_times(pair_events(events[k] + tail[k]), cfg, n_times),
+        # a channel active from the first sample started the kernel active: its
+        # first event is that activity's offset
+        pairs = pair_events(([(1, 0)] if lead[k] else []) + events[k] + tail[k])
+        if pairs and pairs[0][0] < skip + cfg.n_on and pairs[0][1] <= settle:
+            del pairs[0]  # not told from the filters' start-up transient
+        times = split_at_trials(to_times(pairs, cfg, n_times, censored_before=skip + cfg.n_on),
                                 inp.trials)
         above = 10.0 * math.log10(sig0[k] / floor) if floor > 0 and math.isfinite(floor) \
             else 0.0
         reason = ""
-        if not times and contrast[k] >= CLEAR_ACTIVITY_DB:
+        if rest is not None and not times and (contrast[k] >= CLEAR_ACTIVITY_DB
+                                               or above >= REST_SPREAD_DB):
+            # the rest given is no quieter than these data: it was not a rest
+            why = (f"bursts {contrast[k]:.0f} dB above the data's lowest level stay below it"
+                   if contrast[k] >= CLEAR_ACTIVITY_DB else
+                   f"its level is {above:.0f} dB above the quietest channel's")
+            reason = (f"its rest recording (baseline=) is not a rest on this channel ({why}): "
+                      "record a rest with the muscle relaxed, or give baseline=(start, stop)")
+        elif not times and contrast[k] >= CLEAR_ACTIVITY_DB:
             # bursts stand far above the lowest level, yet nothing rose above the
             # baseline found: that baseline is not a rest (active most of the time)
             reason = (f"no rest period found: give baseline=(start, stop) (its loudest "
@@ -1081,7 +1279,7 @@ def run_detection(inp: _Input, y: np.ndarray, ok: list[int], reasons: list[str],
             chans.append(ChannelStatus(name, mus, side, "not_assessable", reason, None,
                                        None, None, None, None, None, 0))
             continue
-        for t_on, t_off in times:
+        for t_on, t_off, on_c, off_c in times:
             a = int(math.floor(t_on * sf))
             b = max(int(math.ceil(t_off * sf)), a + 1)
             seg = segment_rms(y[k], a, min(b, n_times), n_env) if a < n_times \
@@ -1093,15 +1291,19 @@ def run_detection(inp: _Input, y: np.ndarray, ok: list[int], reasons: list[str],
                         trial = j
             rows.append(Activation(name, mus, side, trial, t_on, t_off, t_off - t_on,
                                    float(seg.max()) if seg.size else 0.0,
-                                   float(seg.sum() * dt)))
-        if base_win is None:
+                                   float(seg.sum() * dt), on_c, off_c))
+        b0: float | None
+        b1: float | None
+        if rest is not None:  # the baseline is not a window of these data
+            b0 = b1 = None
+        elif base_win is None:
             r0, r1 = longest_run(masks[k])
             b0, b1 = r0 * dt, r1 * dt
         else:
             b0, b1 = base_win
         mu, sd = stats[k]
         chans.append(ChannelStatus(name, mus, side, "ok", "", float(thr_on[k]), mu, sd,
-                                   b0, b1, float(masks[k].sum() * dt), len(times)))
+                                   b0, b1, float(base_masks[k].sum() * dt), len(times)))
         chan_params[name] = {"thr_on": float(thr_on[k]), "thr_off": float(thr_off[k]),
                              "sig0": float(sig0[k])}
     stat_name, unit = _STATISTICS[cfg.method]

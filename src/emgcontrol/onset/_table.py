@@ -6,7 +6,7 @@ import copy
 import html
 import math
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import MISSING, asdict, dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 from .._util import jsonable
@@ -19,7 +19,7 @@ __all__ = ["Activation", "ChannelStatus", "Activations", "ACTIVATION_COLUMNS",
            "CHANNEL_COLUMNS"]
 
 ACTIVATION_COLUMNS = ("channel", "muscle", "side", "trial", "onset", "offset", "duration",
-                      "peak", "area")
+                      "peak", "area", "onset_censored", "offset_censored")
 """Columns of :meth:`Activations.to_dataframe`, in order."""
 
 CHANNEL_COLUMNS = ("channel", "muscle", "side", "status", "reason", "threshold",
@@ -55,6 +55,15 @@ class Activation:
         signal) during the activation, V.
     area : float
         Integral of that envelope over the activation, V*s.
+    onset_censored : bool
+        True when the muscle was already active where this row starts: at the
+        first sample of the recording, or at the start of a trial it ran into.
+        ``onset`` is then that start, not a rise from rest, and timing metrics
+        do not use it (its true onset was not observed).
+    offset_censored : bool
+        True when the activation was still on at the last sample, or at the
+        start of the next trial where it was split: ``offset`` and ``duration``
+        are lower bounds.
     """
 
     channel: str
@@ -66,6 +75,8 @@ class Activation:
     duration: float
     peak: float
     area: float
+    onset_censored: bool = False
+    offset_censored: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
@@ -232,12 +243,13 @@ class Activations:
         Returns
         -------
         dict
-            Channel -> first onset (s), or None when it has none (or is not
-            assessable).
+            Channel -> first observed onset (s), or None when it has none (or is
+            not assessable).  Censored onsets (``onset_censored``: active from the
+            recording's or the trial's start) are not onsets and are skipped.
         """
         out: dict[str, float | None] = {c.channel: None for c in self._channels}
         for r in self._rows:
-            if trial is not None and r.trial != trial:
+            if (trial is not None and r.trial != trial) or r.onset_censored:
                 continue
             if out[r.channel] is None:
                 out[r.channel] = r.onset
@@ -256,6 +268,8 @@ class Activations:
         df["trial"] = df["trial"].astype("Int64")
         for col in ("onset", "offset", "duration", "peak", "area"):
             df[col] = df[col].astype(float)
+        for col in ("onset_censored", "offset_censored"):
+            df[col] = df[col].astype(bool)
         df.attrs["detector"] = self.meta
         df.attrs["channels"] = [c.to_dict() for c in self._channels]
         return df
@@ -281,7 +295,11 @@ class Activations:
         try:
             chans = [ChannelStatus(**{f.name: c.get(f.name) for f in fields(ChannelStatus)})
                      for c in data["channels"]]
-            rows = [Activation(**{f.name: r[f.name] for f in fields(Activation)})
+            # fields with a default (the censoring flags) may be absent from tables
+            # written before they existed
+            rows = [Activation(**{f.name: (r[f.name] if f.default is MISSING
+                                           else r.get(f.name, f.default))
+                                  for f in fields(Activation)})
                     for r in data["activations"]]
             return cls(rows, chans, data.get("meta", {}))
         except (KeyError, TypeError) as err:
@@ -308,10 +326,16 @@ class Activations:
         lines += _format_table(head, rows)
         lines.append("")
         head = ("channel", "trial", "onset_s", "offset_s", "duration_s", "peak_uV", "area_uVs")
-        rows = [(r.channel, "" if r.trial is None else str(r.trial), f"{r.onset:.4f}",
-                 f"{r.offset:.4f}", f"{r.duration:.4f}", f"{r.peak * 1e6:.2f}",
-                 f"{r.area * 1e6:.3f}") for r in self._rows]
+        # '<' : already on at the recording's (or trial's) start; '>' : still on at its end
+        rows = [(r.channel, "" if r.trial is None else str(r.trial),
+                 ("<" if r.onset_censored else "") + f"{r.onset:.4f}",
+                 (">" if r.offset_censored else "") + f"{r.offset:.4f}",
+                 (">" if r.offset_censored or r.onset_censored else "") + f"{r.duration:.4f}",
+                 f"{r.peak * 1e6:.2f}", f"{r.area * 1e6:.3f}") for r in self._rows]
         lines += _format_table(head, rows) if rows else ["(no activations)"]
+        if any(r.onset_censored or r.offset_censored for r in self._rows):
+            lines.append("< already active at the start of the recording or trial (onset "
+                         "not observed); > still active at its end (lower bound)")
         return "\n".join(lines)
 
     def __repr__(self) -> str:

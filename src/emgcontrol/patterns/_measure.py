@@ -288,15 +288,25 @@ class Measures:
 
 def _onset_row(t: int, c: ChannelRow, mine: list[dict[str, Any]],
                win: tuple[float, float] | None) -> OnsetRow:
+    """The first observed onset among ``mine`` (activation rows inside the window).
+
+    Rows whose onset is censored (already active at the recording's or the
+    trial's start) are not onsets; when only such a row is there, the muscle was
+    active all along and the reason says so.
+    """
     row = OnsetRow(trial=t, channel=c.channel, muscle=c.muscle, side=c.side,
                    window_s=list(win) if win else None)
+    seen = [r for r in mine if not r.get("onset_censored")]
     if not c.usable or c.onset_reason:
         row.status, row.reason = NOT_ASSESSABLE, c.onset_reason or c.reason
-    elif not mine:
+    elif not seen:
         where = (f"between {win[0]:.2f} and {win[1]:.2f} s" if win else "in the trial")
-        row.status, row.reason = NOT_ASSESSABLE, f"no onset {where}"
+        row.status, row.reason = NOT_ASSESSABLE, (
+            f"no onset {where}: the muscle was already active when the trial (or the "
+            "recording) started and did not return to rest, so its onset was not observed"
+            if mine else f"no onset {where}")
     else:
-        first = min(mine, key=lambda r: r["onset"])
+        first = min(seen, key=lambda r: r["onset"])
         row.onset_s, row.offset_s = float(first["onset"]), float(first["offset"])
     return row
 
