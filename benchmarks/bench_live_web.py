@@ -49,41 +49,25 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import shutil
+import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from _chromium import find_chromium, open_chromium, set_viewport  # noqa: E402  (tests/)
+
 
 # ------------------------------------------------------------------ browser
 def browser(width: int = 1920, height: int = 1080, mobile: bool = False) -> Any:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    chrome = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver = shutil.which("chromedriver")
-    if chrome is None or driver is None:
+    found = find_chromium()
+    if found is None:
         raise SystemExit("needs Debian's chromium and chromium-driver (apt-get install "
                          "chromium chromium-driver)")
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = chrome
-    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-              "--no-first-run", "--disable-background-networking",
-              "--disable-component-update", "--disable-sync",
-              "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
-              "--disable-backgrounding-occluded-windows", f"--window-size={width},{height}"):
-        opts.add_argument(a)
-    d = webdriver.Chrome(service=Service(driver), options=opts)
-    viewport(d, width, height, mobile)
-    return d
-
-
-def viewport(d: Any, width: int, height: int, mobile: bool = False) -> None:
-    d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                      {"width": width, "height": height, "deviceScaleFactor": 1,
-                       "mobile": mobile})
+    return open_chromium(*found, width, height, mobile=mobile)
 
 
 def version(d: Any) -> str:
@@ -201,10 +185,10 @@ def screenshots(out: str) -> None:
                 break
             time.sleep(0.05)
         d.save_screenshot(os.path.join(out, "patient-wall-1920x1080.png"))
-        viewport(d, 390, 844, mobile=True)
+        set_viewport(d, 390, 844, mobile=True)
         time.sleep(0.4)
         d.save_screenshot(os.path.join(out, "patient-phone-390x844.png"))
-        viewport(d, 1920, 1080)
+        set_viewport(d, 1920, 1080)
         d.get(disp.clinician_url)
         time.sleep(3.0)
         d.save_screenshot(os.path.join(out, "clinician-1920x1080.png"))

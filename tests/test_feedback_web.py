@@ -32,6 +32,9 @@ from emgcontrol.feedback import FeedbackState, WebDisplay, serve_feedback
 from emgcontrol.feedback.web import (is_loopback, plain_names, repetition_sentence,
                                      resolve_live_pattern)
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _chromium import find_chromium, open_chromium  # noqa: E402  (tests/_chromium.py)
+
 aiohttp = pytest.importorskip("aiohttp")
 
 PHE = "prone-hip-extension"
@@ -354,36 +357,17 @@ def test_mvc_capture_prompts_on_the_page_and_is_recorded(tmp_path):
 
 # ------------------------------------------------------------------ browser
 def _browser_or_skip():
-    webdriver = pytest.importorskip("selenium.webdriver")
-    chrome = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver = shutil.which("chromedriver")
-    if chrome is None or driver is None:
+    """Paths of chromium and chromedriver; skips where they or selenium are absent."""
+    pytest.importorskip("selenium.webdriver")
+    found = find_chromium()
+    if found is None:
         pytest.skip("chromium and chromedriver (Debian: chromium-driver) are not installed")
-    return webdriver, chrome, driver
+    return found
 
 
 def open_browser(width=1920, height=1080, *, mobile=False):
     """Headless Chromium (Debian's) driven by Selenium at a viewport size."""
-    webdriver, chrome, driver = _browser_or_skip()
-    from selenium.webdriver.chrome.service import Service
-
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = chrome
-    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-              "--no-first-run", "--disable-background-networking",
-              "--disable-component-update", "--disable-sync",
-              "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
-              "--disable-backgrounding-occluded-windows", f"--window-size={width},{height}"):
-        opts.add_argument(a)
-    d = webdriver.Chrome(service=Service(driver), options=opts)
-    set_viewport(d, width, height, mobile=mobile)
-    return d
-
-
-def set_viewport(d, width, height, *, mobile=False):
-    d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                      {"width": width, "height": height, "deviceScaleFactor": 1,
-                       "mobile": mobile})
+    return open_chromium(*_browser_or_skip(), width, height, mobile=mobile)
 
 
 def page(d):
