@@ -49,6 +49,10 @@ import emgcontrol as ec
 from emgcontrol import io as eio
 from emgcontrol.errors import EmgcontrolError
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from _biosemi import status_values, write_biosemi_bdf  # noqa: E402  (tests/_biosemi.py)
+from _openbci import openbci_old, openbci_v6  # noqa: E402  (tests/_openbci.py)
+
 TEXT = {"openbci_v6", "openbci_old", "brainflow", "csv", "myo_text", "brainvision"}
 HUGE = ["1e308", "1e999", "-1e999", "nan", "NaN", "-inf", "inf", "123456789012345678901234567890",
         "-0", "0x1F", "1,5", "", " ", "١٢٣"]
@@ -56,34 +60,6 @@ TIMEOUT_S = 20
 
 
 # ------------------------------------------------------------------ valid files
-def _openbci_v6(n: int = 120) -> bytes:
-    rng = np.random.default_rng(1)
-    lines = ["%OpenBCI Raw EXG Data", "%Number of channels = 4", "%Sample Rate = 200 Hz",
-             "%Board = OpenBCI_GUI$BoardGanglionBLE",
-             "Sample Index, EXG Channel 0, EXG Channel 1, EXG Channel 2, EXG Channel 3, "
-             "Accel Channel 0, Accel Channel 1, Accel Channel 2, Timestamp, Marker Channel, "
-             "Timestamp (Formatted)"]
-    for i in range(n):
-        vals = ", ".join(f"{v:.2f}" for v in rng.normal(0, 50, 4))
-        lines.append(f"{1 + (i // 2) % 100}, {vals}, 0.0, 0.0, 0.0, "
-                     f"{1700000000.0 + i / 200:.3f}, {1 if i == 7 else 0}, "
-                     f"10:00:{i / 200:06.3f}")
-    return ("\n".join(lines) + "\n").encode()
-
-
-def _openbci_old(n: int = 120) -> bytes:
-    rng = np.random.default_rng(2)
-    lines = ["%OpenBCI Raw EEG Data", "%Number of channels = 8", "%Sample Rate = 250.0 Hz",
-             "%First Column = SampleIndex", "%Last Column = Timestamp ",
-             "%Other Columns = EEG data in microvolts followed by Accel Data (in G) "
-             "interleaved with Aux Data"]
-    for i in range(n):
-        vals = ", ".join(f"{v:.2f}" for v in rng.normal(0, 50, 8))
-        lines.append(f"{i % 256}, {vals}, 0.000, 0.000, 0.000, 12:00:{i / 250:06.3f}, "
-                     f"{1557936053329 + 4 * i}")
-    return ("\n".join(lines) + "\n").encode()
-
-
 def make_samples(d: Path) -> dict[str, tuple[list[Path], Callable[[Path], Any]]]:
     """Valid files per reader: (files that may be corrupted, how to read the main one)."""
     rng = np.random.default_rng(0)
@@ -91,17 +67,14 @@ def make_samples(d: Path) -> dict[str, tuple[list[Path], Callable[[Path], Any]]]
                                   muscles=["left multifidus", None],
                                   events=[(0.1, 0.0, "1"), (0.2, 0.1, "trial")])
     out: dict[str, tuple[list[Path], Callable[[Path], Any]]] = {}
-    (d / "v6.txt").write_bytes(_openbci_v6())
+    (d / "v6.txt").write_bytes(openbci_v6(120))
     out["openbci_v6"] = ([d / "v6.txt"], lambda p: eio.read(p, markers={1: "trial"}))
-    (d / "old.txt").write_bytes(_openbci_old())
+    (d / "old.txt").write_bytes(openbci_old(120))
     out["openbci_old"] = ([d / "old.txt"], lambda p: eio.read(p))
     eio.write_brainflow_csv(rec, d / "bf.csv", board="cyton")  # with its JSON sidecar
     out["brainflow"] = ([d / "bf.csv", d / "bf.csv.json"], lambda p: eio.read(p))
     eio.write_edf(rec, d / "r.edf")
     out["edf"] = ([d / "r.edf"], lambda p: eio.read(p))
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-    from _biosemi import status_values, write_biosemi_bdf
-
     write_biosemi_bdf(d / "r.bdf", rng.normal(0, 40e-6, (3, 512)),
                       status_values(512, [(100, 10, 1), (300, 10, 2)]), 256)
     out["bdf_biosemi"] = ([d / "r.bdf"], lambda p: eio.read(p, markers={1: "trial"}))

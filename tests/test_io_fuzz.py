@@ -7,7 +7,9 @@ KeyError, UnicodeDecodeError, struct.error... may escape.
 
 from __future__ import annotations
 
+import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,32 +20,8 @@ import emgcontrol as ec
 from emgcontrol import io as eio
 from emgcontrol.errors import EmgcontrolError
 
-
-def _openbci_v6(n=40):
-    rng = np.random.default_rng(1)
-    lines = ["%OpenBCI Raw EXG Data", "%Number of channels = 4", "%Sample Rate = 200 Hz",
-             "%Board = OpenBCI_GUI$BoardGanglionBLE",
-             "Sample Index, EXG Channel 0, EXG Channel 1, EXG Channel 2, EXG Channel 3, "
-             "Accel Channel 0, Accel Channel 1, Accel Channel 2, Timestamp, Marker Channel, "
-             "Timestamp (Formatted)"]
-    for i in range(n):
-        vals = ", ".join(f"{v:.2f}" for v in rng.normal(0, 50, 4))
-        lines.append(f"{1 + (i // 2) % 100}, {vals}, 0.0, 0.0, 0.0, {1700000000.0 + i / 200:.3f}"
-                     f", {1 if i == 7 else 0}, 10:00:{i / 200:06.3f}")
-    return ("\n".join(lines) + "\n").encode()
-
-
-def _old_openbci(n=40):
-    rng = np.random.default_rng(2)
-    lines = ["%OpenBCI Raw EEG Data", "%Number of channels = 8", "%Sample Rate = 250.0 Hz",
-             "%First Column = SampleIndex", "%Last Column = Timestamp ",
-             "%Other Columns = EEG data in microvolts followed by Accel Data (in G) "
-             "interleaved with Aux Data"]
-    for i in range(n):
-        vals = ", ".join(f"{v:.2f}" for v in rng.normal(0, 50, 8))
-        lines.append(f"{i % 256}, {vals}, 0.000, 0.000, 0.000, 12:00:{i / 250:06.3f}, "
-                     f"{1557936053329 + 4 * i}")
-    return ("\n".join(lines) + "\n").encode()
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _openbci import openbci_old, openbci_v6  # noqa: E402  (tests/_openbci.py)
 
 
 @pytest.fixture(scope="module")
@@ -54,9 +32,9 @@ def samples(tmp_path_factory):
                                   muscles=["left multifidus", None],
                                   events=[(0.1, 0.0, "go"), (0.2, 0.1, "trial")])
     out = {}
-    (d / "v6.txt").write_bytes(_openbci_v6())
+    (d / "v6.txt").write_bytes(openbci_v6(40))
     out["openbci_v6"] = (d / "v6.txt", {})
-    (d / "old.txt").write_bytes(_old_openbci())
+    (d / "old.txt").write_bytes(openbci_old(40))
     out["openbci_old"] = (d / "old.txt", {})
     eio.write_brainflow_csv(rec, d / "bf.csv")  # with its JSON sidecar
     out["brainflow"] = (d / "bf.csv", {})
@@ -151,8 +129,6 @@ def test_fuzz_benchmark_short_run():
 
 def _fuzz_module():
     import importlib.util
-    import sys
-    from pathlib import Path
 
     path = Path(__file__).resolve().parents[1] / "benchmarks" / "fuzz_readers.py"
     spec = importlib.util.spec_from_file_location("fuzz_readers", path)
