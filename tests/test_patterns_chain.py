@@ -8,7 +8,9 @@ not EMG at all.  The expected answer comes from the injection, not from the chai
 
 from __future__ import annotations
 
+import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,6 +19,9 @@ from emgcontrol.patterns import compare, get_pattern, measure
 from emgcontrol.patterns.kinds import REGISTRY
 from emgcontrol.recording import Event, Recording
 from emgcontrol.simulate import simulate
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _measures import onset_measures  # noqa: E402  (tests/_measures.py)
 
 STEPS = ["quality", "ecg", "filter", "noise_floor", "trials", "movement", "normalization",
          "detector", "amount"]
@@ -168,18 +173,10 @@ reference = ["test"]
 
 
 def _order_measures(sfreq: float, snr_db: float, diff_ms: list[float]):
-    from emgcontrol.patterns import Measures
-    from emgcontrol.patterns._rows import ChannelRow, OnsetRow, TrialRow
-
-    m = Measures(pattern="mini-order", sfreq=sfreq)
-    m.computed.add("onsets")
-    m.channels += [ChannelRow("A", "gluteus_maximus", "right", snr_db=snr_db),
-                   ChannelRow("B", "longissimus", "right", snr_db=snr_db)]
-    for k, d in enumerate(diff_ms):
-        m.trials.append(TrialRow(k))
-        t0 = 1.0 + 5.0 * k
-        m.onsets += [OnsetRow(k, "A", onset_s=t0), OnsetRow(k, "B", onset_s=t0 + d / 1000)]
-    return m
+    """A (right gluteus) at 1 s (+5 s per trial), B (right longissimus) ``diff_ms`` later."""
+    return onset_measures({"A": ("gluteus_maximus", "right"), "B": ("longissimus", "right")},
+                          {"A": [0.0] * len(diff_ms), "B": diff_ms}, pattern="mini-order",
+                          sfreq=sfreq, snr_db=snr_db)
 
 
 def test_an_order_closer_than_the_onset_bias_between_channels_is_not_judged():
@@ -212,10 +209,6 @@ def test_a_heart_dominated_channel_is_cleaned_or_not_timed(monkeypatch):
     """1 mV R waves on the left multifidus (second EMG model, arm raise): the chain
     removes them there; where removal fails, that channel's onsets are not used (a
     beat would pass for an onset), and the criterion needing it says why."""
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
     import second_model as sm
 
     healthy = {sm.IO_L: -45.0, sm.IO_R: -40.0, sm.MF_L: -30.0, sm.MF_R: -20.0}

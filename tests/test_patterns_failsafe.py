@@ -24,6 +24,7 @@ from emgcontrol.patterns import Measures, compare, loads_pattern
 from emgcontrol.recording import Recording
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _measures import onset_measures  # noqa: E402
 from second_model import (  # noqa: E402
     CHANNELS, IO_L, IO_R, MF_L, MF_R, N_TRIALS, arm_raise_session)
 
@@ -116,30 +117,17 @@ reference = "Hodges PW, Richardson CA (1996) Spine 21:2640-2650."
 """
 
 
+_LATENCY_CHANNELS = {"D": ("anterior_deltoid", "right"), "IL": ("internal_oblique", "left"),
+                     "IR": ("internal_oblique", "right"), "MR": ("multifidus", "right")}
+
+
 def _latency_measures(per_channel_ms: dict[str, list[float | None]],
                       unusable: dict[str, str] | None = None) -> Measures:
     """Hand-made onset measures: deltoid at 1 s (+5 s per trial), others relative."""
-    unusable = unusable or {}
-    names = {"D": ("anterior_deltoid", "right"), "IL": ("internal_oblique", "left"),
-             "IR": ("internal_oblique", "right"), "MR": ("multifidus", "right")}
-    m = Measures(pattern="mini")
-    m.computed.add("onsets")
-    chans = ["D", *per_channel_ms]
-    for ch in chans:
-        mus, side = names[ch]
-        m.channels.append({"channel": ch, "muscle": mus, "side": side,
-                           "usable": ch not in unusable, "reason": unusable.get(ch)})
     n = len(next(iter(per_channel_ms.values())))
-    for k in range(n):
-        m.trials.append({"trial": k, "movement_onset_s": None})
-        d = 1.0 + 5.0 * k
-        for ch in chans:
-            v = 0.0 if ch == "D" else per_channel_ms[ch][k]
-            ok = ch not in unusable and v is not None
-            m.onsets.append({"trial": k, "channel": ch, "onset_s": d + v / 1000.0 if ok else None,
-                             "status": "ok" if ok else "not_assessable",
-                             "reason": None if ok else (unusable.get(ch) or "no onset")})
-    return m
+    chans = ["D", *per_channel_ms]
+    return onset_measures({ch: _LATENCY_CHANNELS[ch] for ch in chans},
+                          {"D": [0.0] * n, **per_channel_ms}, unusable=unusable)
 
 
 def _mini(combine: str, band: str = "max_ms = 0.0"):
@@ -266,22 +254,16 @@ PHE_CHANNELS = {  # channel: (muscle, side, onset relative to the gluteus, ms)
 
 
 def _phe_measures(lost: str | None = None) -> Measures:
+    """Onsets around the gluteus (at 2 s, +6 s per trial; 5 ms of scatter), movement
+    40 ms after it; the ``lost`` channel railed."""
     rng = np.random.default_rng(5)
-    m = Measures(pattern="prone-hip-extension")
-    m.computed.add("onsets")
-    for ch, (mus, side, _) in PHE_CHANNELS.items():
-        m.channels.append({"channel": ch, "muscle": mus, "side": side, "usable": ch != lost,
-                           "reason": RAILED if ch == lost else None})
-    for k in range(5):
-        g = 2.0 + 6.0 * k
-        m.trials.append({"trial": k, "movement_onset_s": g + 0.04, "movement_reason": None})
+    onsets: dict[str, list[float | None]] = {ch: [] for ch in PHE_CHANNELS}
+    for _ in range(5):
         for ch, (_, _, ms) in PHE_CHANNELS.items():
-            ok = ch != lost
-            m.onsets.append({"trial": k, "channel": ch,
-                             "onset_s": g + (ms + rng.normal(0, 5)) / 1000 if ok else None,
-                             "status": "ok" if ok else "not_assessable",
-                             "reason": None if ok else RAILED})
-    return m
+            onsets[ch].append(None if ch == lost else ms + rng.normal(0, 5))
+    return onset_measures({ch: (mus, side) for ch, (mus, side, _) in PHE_CHANNELS.items()},
+                          onsets, pattern="prone-hip-extension", first_s=2.0, every_s=6.0,
+                          unusable={lost: RAILED} if lost else None, movement_ms=40.0)
 
 
 def test_prone_hip_extension_groups_with_a_lost_electrode():
