@@ -2,8 +2,8 @@
 
 For every protocol variant of the simulator the expected verdict of every
 criterion of the built-in pattern follows from the variant's physiology (see
-``EXPECTED``).  The script simulates sessions (5 trials each) at several SNRs,
-runs the whole chain (``emgcontrol.patterns.compare`` on the Recording; sessions
+``EXPECTED`` in ``tests/simulator_verdicts.py``).  The script simulates sessions (5
+trials each) at several SNRs, runs the whole chain (``emgcontrol.patterns.compare`` on the Recording; sessions
 of protocols with %MVC criteria start with an MVC block, processed by the chain) and
 prints, per condition and SNR, the share of criterion verdicts that are right,
 not assessable and confidently wrong (the opposite verdict).
@@ -47,67 +47,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 import second_model as sm  # noqa: E402  (tests/second_model.py)
+from simulator_verdicts import ACCEPTANCE, EXPECTED, NEEDS_MVC  # noqa: E402  (tests/)
 from emgcontrol.errors import EmgcontrolError  # noqa: E402
 from emgcontrol.patterns import compare, get_pattern  # noqa: E402
 from emgcontrol.simulate import simulate  # noqa: E402
 
-P, F = "pass", "fail"
-
-EXPECTED: dict[tuple[str, str], dict[str, str]] = {
-    ("prone-hip-extension", "typical"): {
-        "gmax-before-ipsilateral-es": P, "gmax-before-contralateral-es": P,
-        "hamstrings-before-es": P, "gmax-on-time": P, "janda-sequence": P, "gmax-amount": P},
-    ("prone-hip-extension", "reversed"): {
-        "gmax-before-ipsilateral-es": F, "gmax-before-contralateral-es": F,
-        "hamstrings-before-es": F, "gmax-on-time": P, "janda-sequence": F, "gmax-amount": P},
-    ("prone-hip-extension", "delayed-gluteus"): {
-        "gmax-before-ipsilateral-es": F, "gmax-before-contralateral-es": F,
-        "hamstrings-before-es": P, "gmax-on-time": F, "janda-sequence": F, "gmax-amount": F},
-    ("arm-raise", "typical"): {
-        "deep-abdominals-feedforward": P, "multifidus-anticipatory": P,
-        "erector-spinae-anticipatory": P},
-    ("arm-raise", "delayed-trunk"): {
-        "deep-abdominals-feedforward": F, "multifidus-anticipatory": P,
-        "erector-spinae-anticipatory": P},
-    ("flexion-relaxation", "typical"): {
-        "flexion-relaxation-ratio": P, "extension-relaxation-ratio": P},
-    ("flexion-relaxation", "absent"): {
-        "flexion-relaxation-ratio": F, "extension-relaxation-ratio": F},
-    ("sorensen", "typical"): {"back-mdf-slope": P},
-    ("sorensen", "fast-fatigue"): {"back-mdf-slope": F},
-    ("lift", "typical"): {"knee-extensor-share": P, "knee-extensors-lead": P, "back-load": P},
-    ("lift", "back-dominant"): {"knee-extensor-share": F, "knee-extensors-lead": F,
-                                "back-load": F},
-}
-"""Expected verdict of every criterion per (protocol, simulator variant).
-
-Why (simulator physiology, ``emgcontrol/simulate/_protocols.py``):
-
-* prone hip extension, ``reversed``: erector spinae first (ipsilateral, then
-  contralateral +60 ms), gluteus maximus +120 ms, hamstrings +180 ms: every order
-  criterion fails; the gluteus is still active before the leg moves (the leg
-  starts with the first hip extensor) and at 25 %MVC, so ``gmax-on-time`` and
-  ``gmax-amount`` pass.
-* ``delayed-gluteus``: gluteus maximus +260 ms after the hamstrings, after both
-  erector spinae, at 15 instead of 25 %MVC: gluteus order, timing (about +190 ms
-  after movement onset), sequence and amount fail; hamstrings still lead the back.
-* arm raise, ``delayed-trunk``: IO/TrA +40 ms after the deltoid (typical -40 ms);
-  multifidus (-10 ms) and erector spinae (+15-20 ms) unchanged.
-* flexion-relaxation, ``absent``: erector spinae stay at 80 % of their flexion level
-  at full flexion: FRR about 1.3, ERR about 2.
-* Sorensen, ``fast-fatigue``: back-extensor MDF slope -0.60 instead of -0.25 %/s.
-* lift, ``back-dominant``: erector spinae lead at 60-65 %MVC, vastus lateralis 15
-  %MVC and late.
-"""
-
-NEEDS_MVC = ("prone-hip-extension", "lift")
-"""Protocols with %MVC criteria: their sessions start with an MVC block."""
-
-REQUIRED = [("prone-hip-extension", "typical"), ("prone-hip-extension", "reversed"),
-            ("arm-raise", "typical"), ("arm-raise", "delayed-trunk"),
-            ("flexion-relaxation", "typical"), ("flexion-relaxation", "absent")]
-"""Conditions of the acceptance criterion (correct/reversed order, delayed trunk
-onset, absent flexion-relaxation, with their typical counterparts)."""
 
 
 def run_condition(protocol: str, variant: str, snr_db: float, n: int, sfreq: float,
@@ -172,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
             r = run_condition(protocol, variant, snr, args.n, args.sfreq)
             dt = (time.perf_counter() - t0) / max(args.n, 1)
             tot = r.get("right", 0) + r.get("na", 0) + r.get("wrong", 0)
-            if (protocol, variant) in REQUIRED:
+            if (protocol, variant) in ACCEPTANCE:
                 for k in ("right", "na", "wrong"):
                     totals[snr][k] += r.get(k, 0)
             print(f"{protocol:22s} {variant:16s} {snr:5g} {tot:4d} "

@@ -28,6 +28,7 @@ from emgcontrol.simulate import simulate
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import second_model as sm  # noqa: E402
+from simulator_verdicts import EXPECTED as EXPECTED_SIM  # noqa: E402  (tests/)
 
 SFREQ = 250.0
 SNR_DB = 10.0
@@ -163,19 +164,6 @@ def test_lost_mvc_marker_never_gives_the_opposite_verdict(protocol):
 # ------------------------------------------------------------- found by the benchmark
 # bench_patterns.py --faults: ECG-dominated channels (1 mV R waves added) of simulator
 # sessions at 1 kHz and 3-6 dB gave confident wrong verdicts; each case is one session.
-EXPECTED_SIM = {
-    ("lift", "back-dominant"): {"knee-extensor-share": "fail", "knee-extensors-lead": "fail",
-                                "back-load": "fail"},
-    ("prone-hip-extension", "delayed-gluteus"): {
-        "gmax-before-ipsilateral-es": "fail", "gmax-before-contralateral-es": "fail",
-        "hamstrings-before-es": "pass", "gmax-on-time": "fail", "janda-sequence": "fail",
-        "gmax-amount": "fail"},
-}
-"""Truth of the simulator variants used below (``emgcontrol.simulate.describe``): the
-back-dominant lift has the erector spinae lead at 60-65 %MVC and the vastus lateralis
-late at 15 %MVC; the delayed gluteus starts 260 ms after the hamstrings, after both
-erector spinae, at 15 %MVC."""
-
 ECG_CASES = [
     # ECG beats (1 mV R waves, a rhythm of their own) on a weak, late muscle once read as
     # its onsets and amplitude: found by bench_patterns.py --faults; the chain now finds

@@ -4,8 +4,8 @@ Conditions: prone hip extension with the correct (typical) and the reversed orde
 rapid arm raise with typical and delayed trunk onset, trunk flexion with present and
 absent flexion-relaxation -- each session 5 trials at 500 Hz, with ECG, mains and
 motion artefacts, the whole chain run by ``compare`` on the Recording.  The expected
-verdict of every criterion follows from the simulated physiology (see ``EXPECTED``
-and ``benchmarks/bench_patterns.py``).
+verdict of every criterion follows from the simulated physiology (see
+``tests/simulator_verdicts.py``).
 
 Measured with ``python benchmarks/bench_patterns.py --n 20 [--sfreq 250]`` (20
 sessions per condition and SNR, 440 criterion verdicts per SNR):
@@ -33,40 +33,24 @@ about 20 s); ``test_rates_long`` runs 20 at 500 and at 250 Hz (about 8 minutes) 
 from __future__ import annotations
 
 import os
+import sys
 import warnings
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
 from emgcontrol.patterns import compare, get_pattern
 from emgcontrol.simulate import simulate
 
-P, F = "pass", "fail"
-EXPECTED = {
-    ("prone-hip-extension", "typical"): {
-        "gmax-before-ipsilateral-es": P, "gmax-before-contralateral-es": P,
-        "hamstrings-before-es": P, "gmax-on-time": P, "janda-sequence": P, "gmax-amount": P},
-    # erector spinae first, gluteus +120 ms (still before the leg moves, 25 %MVC),
-    # hamstrings last: every order criterion fails
-    ("prone-hip-extension", "reversed"): {
-        "gmax-before-ipsilateral-es": F, "gmax-before-contralateral-es": F,
-        "hamstrings-before-es": F, "gmax-on-time": P, "janda-sequence": F, "gmax-amount": P},
-    ("arm-raise", "typical"): {
-        "deep-abdominals-feedforward": P, "multifidus-anticipatory": P,
-        "erector-spinae-anticipatory": P},
-    # IO/TrA +40 ms after the deltoid; multifidus and erector spinae unchanged
-    ("arm-raise", "delayed-trunk"): {
-        "deep-abdominals-feedforward": F, "multifidus-anticipatory": P,
-        "erector-spinae-anticipatory": P},
-    ("flexion-relaxation", "typical"): {
-        "flexion-relaxation-ratio": P, "extension-relaxation-ratio": P},
-    # erector spinae at 80 % of their flexion level at full flexion: FRR ~1.3, ERR ~2
-    ("flexion-relaxation", "absent"): {
-        "flexion-relaxation-ratio": F, "extension-relaxation-ratio": F},
-}
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from simulator_verdicts import ACCEPTANCE, NEEDS_MVC  # noqa: E402  (tests/)
+from simulator_verdicts import EXPECTED as VERDICTS  # noqa: E402
 
-
-NEEDS_MVC = ("prone-hip-extension", "lift")
+EXPECTED = {cond: VERDICTS[cond] for cond in ACCEPTANCE}
+"""The acceptance conditions and the expected verdicts of their criteria: typical and
+reversed prone hip extension order, typical and delayed trunk onset in an arm raise,
+present and absent flexion-relaxation."""
 
 
 def run(n: int, snrs=(10.0, 3.0), sfreq: float = 500.0, seed0: int = 500):
