@@ -85,6 +85,20 @@ def test_channel_active_most_of_the_time_keeps_its_rest():
     assert np.abs(err_off).max() < 0.2
 
 
+@pytest.mark.parametrize("hold_s, amp", [(30.0, 40e-6), (60.0, 8e-6), (90.0, 40e-6)])
+def test_a_hold_longer_than_the_local_rest_window_is_one_activation(hold_s, amp):
+    """Rest 10 s, a hold of 30-90 s (longer than the 20-s windows that follow the
+    local rest level), rest 10 s: one activation from the hold's start to its
+    end.  A level 15-29 dB above the rest is a contraction, not a rest that rose
+    (which would end the activation early or hide it)."""
+    n = int((hold_s + 20.0) * SF)
+    x = emg(envelope(n, [(10.0, 10.0 + hold_s)], amp), 1.5e-6, seed=int(hold_s))
+    acts = detect_onsets(x[np.newaxis], SF, ch_names=["H"])
+    assert acts.channels[0].status == "ok"
+    assert len(acts) == 1, [(a.onset, a.offset) for a in acts]
+    assert abs(acts[0].onset - 10.0) < 0.05 and abs(acts[0].offset - 10.0 - hold_s) < 0.15
+
+
 def test_hold_over_the_whole_recording_is_not_assessable():
     """A muscle held active from the first to the last sample beside a resting
     channel of the same amplifier: no rest, so no onset can be measured; the

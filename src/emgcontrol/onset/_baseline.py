@@ -315,7 +315,11 @@ def local_rest_gain(lp: np.ndarray, c: float, s: float, s_noise: float, *, n_seg
     ``exp(c_local - c)``, the larger of its two windows: thresholds scaled by
     it make activations end where the signal returns to *its* rest, not to a
     level measured elsewhere, and keep a step of the rest level from counting
-    as an onset.
+    as an onset.  A local level more than :data:`REST_SPREAD_DB` above the
+    channel's rest is not a rest but a contraction held through the window (a
+    hold longer than the window): it keeps gain 1, so the hold is one
+    activation.  (A rest that rises by more, or a hold weaker than that and
+    longer than the window, cannot be told apart by level alone.)
 
     Returns
     -------
@@ -333,6 +337,7 @@ def local_rest_gain(lp: np.ndarray, c: float, s: float, s_noise: float, *, n_seg
     cf = np.concatenate([[0], np.cumsum(finite)])
     cq = np.concatenate([[0], np.cumsum(quiet)])
     limit = c + z * s
+    max_step = REST_SPREAD_DB * math.log(10.0) / 10.0  # dB -> natural log of power
     cache: dict[tuple[int, int], float] = {}
 
     def window_gain(lo: int, hi: int) -> float:
@@ -346,7 +351,9 @@ def local_rest_gain(lp: np.ndarray, c: float, s: float, s_noise: float, *, n_seg
             return 1.0
         if (lo, hi) not in cache:
             c_loc, _ = rest_level(lp[lo:hi][finite[lo:hi]], s_noise)
-            cache[(lo, hi)] = math.exp(c_loc - c) if c_loc > limit else 1.0
+            # a level up to REST_SPREAD_DB above the rest is a rest that rose; above
+            # it, a contraction held through the whole window (a long hold)
+            cache[(lo, hi)] = math.exp(c_loc - c) if limit < c_loc <= c + max_step else 1.0
         return cache[(lo, hi)]
 
     for i in range(n_segs):
