@@ -117,6 +117,7 @@ class Config:
     l_freq: float | None
     h_freq: float | None
     notch: float | None
+    notch_lines: tuple[float, ...]
     bandwidth: float
     sos: np.ndarray | None
     n_w: int
@@ -203,6 +204,7 @@ class Config:
         out = dict(self.params)
         out.update({"window": self.n_w / self.sfreq if self.method != "bonato" else None,
                     "l_freq": self.l_freq, "h_freq": self.h_freq, "notch": self.notch,
+                    "notch_lines": list(self.notch_lines),
                     "filter_delay": self.filter_delay / self.sfreq,
                     "offset_lag": self.offset_lag / self.sfreq})
         out.update(self.extra)
@@ -242,8 +244,14 @@ def filter_delay(sos: np.ndarray | None, sfreq: float) -> float:
 def make_config(method: str | None, sfreq: float, params: Mapping[str, Any], *,
                 preprocess: bool = True, l_freq: float | None = 20.0,
                 h_freq: float | None = None, notch: float | None = None,
-                phase: str = "causal", duration: float | None = None) -> Config:
-    """Validate parameters and resolve them for ``sfreq`` (shared by offline and live)."""
+                phase: str = "causal", duration: float | None = None,
+                notch_lines: Sequence[float] | None = None) -> Config:
+    """Validate parameters and resolve them for ``sfreq`` (shared by offline and live).
+
+    ``notch_lines`` (Hz): the mains lines to notch (the fundamental ``notch``
+    and the harmonics found in the data); None notches every harmonic of
+    ``notch`` up to the band-pass's upper edge.
+    """
     method = DEFAULT_METHOD if method is None else method
     check_option("method", method, METHODS)
     sfreq = check_sfreq(sfreq)
@@ -276,7 +284,13 @@ def make_config(method: str | None, sfreq: float, params: Mapping[str, Any], *,
             if notch >= nyq:
                 raise ValidationError(
                     f"notch must be below the Nyquist frequency {nyq:g} Hz; got {notch!r}")
-            sos = np.ascontiguousarray(np.vstack([sos, design_notch(sfreq, notch)]))
+            if notch_lines is None:  # every harmonic in the band
+                notch_lines = [k * notch for k in range(1, int(hi // notch) + 1)] or [notch]
+            # each line as wide as the fundamental's (quality x harmonic number)
+            sos = np.ascontiguousarray(np.vstack(
+                [sos] + [design_notch(sfreq, f, harmonics=False,
+                                      quality=DETECT_NOTCH_Q * max(round(f / notch), 1))
+                         for f in notch_lines]))
         bandwidth = hi - (lo or 0.0)
     # ---- durations
     if p["window"] is None:
@@ -323,7 +337,7 @@ def make_config(method: str | None, sfreq: float, params: Mapping[str, Any], *,
     else:
         delay = 0.0
     return Config(method=method, sfreq=sfreq, params=p, l_freq=lo, h_freq=hi, notch=notch,
-                  bandwidth=bandwidth, sos=sos, n_w=n_w, n_on=n_on, n_off=n_off,
+                  notch_lines=tuple(notch_lines or ()), bandwidth=bandwidth, sos=sos, n_w=n_w, n_on=n_on, n_off=n_off,
                   n_arm=max(n_off, n_w), n_look=n_look, n_ahead=n_ahead, n_ramp=n_ramp,
                   filter_delay=delay, offset_lag=lag)
 
@@ -749,22 +763,26 @@ def _preprocess(x: np.ndarray, inp: _Input, cfg: Config, *, ecg: Any, phase: str
     return pipe.process(x), info
 
 
-def _resolve_notch(notch: Any, x: np.ndarray, sfreq: float) -> float | None:
+def _resolve_notch(notch: Any, x: np.ndarray, sfreq: float, max_freq: float | None
+                   ) -> tuple[float | None, list[float] | None]:
+    """The mains fundamental to notch and, for "auto", the lines present up to
+    ``max_freq`` (None: every harmonic up to it)."""
     if notch is None or notch is False:
-        return None
+        return None, None
     if isinstance(notch, str):
         check_option("notch", notch, ("auto",))
         if x.shape[0] == 0 or x.shape[1] < int(sfreq):
-            return None
-        from ..signal import detect_mains
+            return None, None
+        from ..signal import mains_lines
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", EmgcontrolWarning)
             try:
-                return detect_mains(x, sfreq)
+                lines = mains_lines(x, sfreq, max_freq=max_freq)
             except EmgcontrolError:
-                return None
-    return check_positive("notch", notch)
+                return None, None
+        return (lines[0], lines) if lines else (None, None)
+    return check_positive("notch", notch), None
 
 
 def _baseline_window(baseline: Any, duration: float) -> tuple[float, float] | None:
@@ -1043,9 +1061,11 @@ def detect_onsets(
                 reasons[i] = f"its rest recording (baseline=) is not usable: {why}"
     ok = [i for i in range(n_ch) if not reasons[i]]
     raw_ok = inp.data if len(ok) == n_ch else inp.data[ok]
-    f0 = _resolve_notch(notch, raw_ok, sf) if preprocess else None
+    f0, lines = (_resolve_notch(notch, raw_ok, sf, cfg0.h_freq) if preprocess
+                 else (None, None))
     cfg = make_config(method_, sf, params, preprocess=preprocess, l_freq=l_freq,
-                      h_freq=h_freq, notch=f0, phase=phase, duration=duration)
+                      h_freq=h_freq, notch=f0, phase=phase, duration=duration,
+                      notch_lines=lines)
     cfg.extra.update({"baseline": (f"rest recording ({rest_raw.shape[1] / sf:g} s)"
                                    if rest_raw is not None else
                                    "auto" if base_win is None else list(base_win)),
@@ -1061,6 +1081,10 @@ def detect_onsets(
     return run_detection(inp, y, ok, reasons, cfg, base_win, baseline_dof, baseline_z,
                          heartbeat=pre_info.get("heartbeat"), rest=rest)
 
+
+DETECT_NOTCH_Q = 30.0
+"""Quality of the detector's mains notches (each ``mains / Q`` Hz wide), up to the
+band-pass's upper edge."""
 
 GAIN_POWER = {"hodges": 0.5, "aglr": 0.5, "tkeo": 1.0, "bonato": 0.0}
 """Power of a rest-level gain (a power ratio) by which each method's thresholds scale."""

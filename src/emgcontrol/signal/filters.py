@@ -68,6 +68,7 @@ __all__ = [
     "notch",
     "filter_emg",
     "detect_mains",
+    "mains_lines",
     "design_bandpass",
     "design_notch",
     "default_band",
@@ -87,6 +88,11 @@ NYQUIST_FRACTION = 0.9
 
 MAINS_RATIO_THRESHOLD = 10.0
 """Peak-to-background power ratio (10 dB) above which :func:`detect_mains` reports a line."""
+
+HARMONIC_RATIO_THRESHOLD = 2.0
+"""Ratio (3 dB) above which :func:`mains_lines` counts a harmonic of a detected mains
+line as present: the median periodogram over up to 64 segments, averaged over
+channels, puts a frequency without a line within about +-1 dB of its background."""
 
 
 # --------------------------------------------------------------------------
@@ -424,13 +430,15 @@ def _notch_freqs(sfreq: float, freq: float, harmonics: bool) -> list[float]:
 
 
 def design_notch(sfreq: float, freq: float = 50.0, *, harmonics: bool = True,
-                 quality: float = 30.0) -> np.ndarray:
+                 quality: float = 30.0, max_freq: float | None = None) -> np.ndarray:
     """Notch sections at ``freq`` (and its harmonics below Nyquist).
 
     Each notch is ``scipy.signal.iirnotch``; the harmonic ``k * freq`` uses
     quality ``k * quality`` so every notch has the same -3 dB width,
     ``freq / quality`` Hz (1.7 Hz for 50 Hz, Q=30), and removes no more EMG
-    at high harmonics than at the fundamental.
+    at high harmonics than at the fundamental.  ``max_freq`` (Hz): no
+    harmonic above it (the upper edge of a band-pass in the same cascade:
+    notches outside the band only cost time and ring).
 
     Returns
     -------
@@ -440,8 +448,11 @@ def design_notch(sfreq: float, freq: float = 50.0, *, harmonics: bool = True,
 
     freq = check_freq_below_nyquist("freq", freq, sfreq)
     quality = check_positive("quality", quality)
+    freqs = _notch_freqs(sfreq, freq, harmonics)
+    if max_freq is not None:
+        freqs = [f for f in freqs if f <= max_freq] or freqs[:1]
     rows = []
-    for k, f in enumerate(_notch_freqs(sfreq, freq, harmonics), start=1):
+    for k, f in enumerate(freqs, start=1):
         b, a = iirnotch(f, quality * k, fs=sfreq)
         rows.append(np.concatenate([b, a]))
     return np.ascontiguousarray(np.array(rows, dtype=np.float64))
@@ -722,6 +733,70 @@ def mains_ratios(x: Any, sfreq: float | None = None) -> dict[float, float]:
         data = x.data[idx]
     else:
         data = Rows("x", x).data
+    freqs, spec = _median_spectrum(data, sfreq)
+    if spec is None:
+        return {f: 1.0 for f in (50.0, 60.0) if f + 6.0 <= sfreq / 2.0}
+    return {f: _line_ratio(freqs, spec, f) for f in (50.0, 60.0) if f + 6.0 <= sfreq / 2.0}
+
+
+def mains_lines(x: Any, sfreq: float, freq: float | None = None, *,
+                max_freq: float | None = None) -> list[float]:
+    """The mains lines present in the spectrum: the fundamental and the harmonics
+    that stand out.
+
+    Parameters
+    ----------
+    x : array_like, shape (n_channels, n_times)
+        Data, at least 0.5 s.
+    sfreq : float
+        Sampling frequency, Hz.
+    freq : float, optional
+        Mains fundamental, Hz; None detects it as :func:`detect_mains` does
+        (from the same spectrum).
+    max_freq : float, optional
+        No harmonic above this, Hz (the upper edge of a band-pass).
+
+    Returns
+    -------
+    list of float
+        Empty when ``freq`` is None and no mains is detected; else ``freq`` and
+        each ``k * freq`` (Hz) whose peak-to-background ratio (as
+        :func:`mains_ratios`) reaches :data:`HARMONIC_RATIO_THRESHOLD` (3 dB).  Notching only these removes
+        the interference without the EMG power, and without the ringing after
+        every burst, of notches where there is no line.
+    """
+    data = Rows("x", x).data
+    freqs, spec = _median_spectrum(data, sfreq)
+    if freq is None:
+        ratios = {} if spec is None else {
+            f: _line_ratio(freqs, spec, f) for f in (50.0, 60.0) if f + 6.0 <= sfreq / 2.0}
+        best = max(ratios, key=lambda f: ratios[f]) if ratios else None
+        if best is None or ratios[best] < MAINS_RATIO_THRESHOLD:
+            return []
+        freq = best
+    top = sfreq / 2.0 - 6.0 if max_freq is None else min(max_freq, sfreq / 2.0 - 6.0)
+    out = [float(freq)]
+    if spec is None:
+        return out
+    k = 2
+    while k * freq <= top:
+        if _line_ratio(freqs, spec, k * freq) >= HARMONIC_RATIO_THRESHOLD:
+            out.append(float(k * freq))
+        k += 1
+    return out
+
+
+def _line_ratio(freqs: np.ndarray, spec: np.ndarray, f: float) -> float:
+    """Largest power within 1 Hz of ``f`` over the median power 2-6 Hz away."""
+    dist = np.abs(freqs - f)
+    peak = spec[dist <= 1.0].max()
+    bg = np.median(spec[(dist >= 2.0) & (dist <= 6.0)])
+    return float(peak / bg) if bg > 0 else float("inf")
+
+
+def _median_spectrum(data: np.ndarray, sfreq: float) -> tuple[np.ndarray, np.ndarray | None]:
+    """Frequencies and the channel-averaged, median-normalised median periodogram
+    (see :func:`mains_ratios`); None when every channel is flat."""
     n = data.shape[1]
     nper = 1 << int(math.ceil(math.log2(max(sfreq, 2.0))))
     if n < nper:
@@ -748,17 +823,8 @@ def mains_ratios(x: Any, sfreq: float | None = None) -> dict[float, float]:
     med = np.median(psd, axis=1, keepdims=True)
     ok = med[:, 0] > 0
     if not ok.any():
-        return {f: 1.0 for f in (50.0, 60.0) if f + 6.0 <= sfreq / 2.0}
-    spec = (psd[ok] / med[ok]).mean(axis=0)
-    out = {}
-    for f in (50.0, 60.0):
-        if f + 6.0 > sfreq / 2.0:
-            continue
-        dist = np.abs(freqs - f)
-        peak = spec[dist <= 1.0].max()
-        bg = np.median(spec[(dist >= 2.0) & (dist <= 6.0)])
-        out[f] = float(peak / bg) if bg > 0 else float("inf")
-    return out
+        return freqs, None
+    return freqs, (psd[ok] / med[ok]).mean(axis=0)
 
 
 def detect_mains(x: Any, sfreq: float | None = None) -> float | None:
