@@ -974,7 +974,8 @@ def speed_scaling(minutes: Sequence[float], repeats: int = 3, n_ch: int = 16,
             f"{n_ch} channels at {sf:g} Hz (simulated EMG, a burst every ~4 s, 50 Hz mains), "
             "in volts.  `detect_onsets` at its defaults (mains detection, heartbeat screen, "
             "causal band-pass + notch, detection, table) against scipy's `sosfiltfilt` "
-            "of the same band-pass + notch cascade; medians of "
+            "of the same band-pass + notch cascade (the mains lines found in the data: "
+            "here 50 Hz alone); medians of "
             f"{repeats} interleaved rounds; peak memory of the detection above the data "
             "already in memory: resident high-water mark (reset just before, Linux "
             "``/proc/self/clear_refs``) minus the resident size before (1.00 = one more copy "
@@ -1015,7 +1016,9 @@ x = simulate_emg(act, sf, rng=rng)
 del act
 x += 20e-6 * np.sin(2 * np.pi * 50 * np.arange(n) / sf)
 detect_onsets(x[:2, :int(20 * sf)], sf)  # compiled or loaded from the cache
-sos = make_config("hodges", sf, {{}}, notch=50.0).sos
+from emgcontrol.signal import mains_lines
+lines = mains_lines(x, sf, max_freq=450.0)  # the cascade detect_onsets builds for x
+sos = make_config("hodges", sf, {{}}, notch=lines[0], notch_lines=lines).sos
 sosfiltfilt(sos, x[:2, :int(5 * sf)])
 def status(key):
     with open("/proc/self/status") as f:

@@ -392,7 +392,10 @@ def main(argv: list[str] | None = None) -> None:
     if args.threads:
         numba.set_num_threads(args.threads)
     es.warmup()
-    layer = numba.threading_layer()
+    try:
+        layer = numba.threading_layer()
+    except ValueError:  # no parallel kernel has run yet (the warm-up compiles serial ones)
+        layer = "no parallel"
     print(f"# emgcontrol.signal benchmark{' (--quick)' if quick else ''}\n")
     print(f"Python {platform.python_version()}, numpy {np.__version__}, numba {numba.__version__}"
           f" ({numba.get_num_threads()} threads, {layer} layer), {os.cpu_count()} CPUs; "
