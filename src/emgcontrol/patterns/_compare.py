@@ -66,6 +66,8 @@ import numpy as np
 
 from ..errors import ValidationError
 from .._util import jsonable
+from . import _actions
+from ._actions import channel_action, join_actions
 from ._format import Criterion, MuscleGroup, TargetPattern
 from ._measure import Measures, channels_of, measure
 from ._text import sentence
@@ -138,6 +140,13 @@ class CriterionResult:
         A verdict resting on fewer assessed repetitions than the pattern's
         ``min_trials`` (recordings with fewer trials than that): given, but to be
         confirmed with a full session.
+    action : str or None
+        For a ``"not_assessable"`` verdict, what the clinician should do so that the
+        criterion can be judged, as one short imperative sentence (``"check that the
+        electrode lead is plugged in ..."``, ``"record more repetitions, coaching the
+        same movement each time"``; see :mod:`emgcontrol.patterns._actions`), set by
+        the step that found the reason; None for a judged criterion, where no step
+        says, and in results stored before this field existed.
     """
 
     id: str
@@ -161,10 +170,18 @@ class CriterionResult:
     min: float | None = None
     max: float | None = None
     preliminary: bool = False
+    action: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict."""
+        """JSON-ready dict (the keys are the field names)."""
         return jsonable(asdict(self))
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> CriterionResult:
+        """A result from :meth:`to_dict` output (unknown keys are ignored; ``action``
+        and the other optional fields default when absent, as in older files)."""
+        names = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in dict(d).items() if k in names})
 
 
 _deviation, _inside, _side_of, _badness, _enough = deviation, inside, side_of, badness, enough
@@ -205,16 +222,6 @@ A criterion is judged only when every channel its combine rule needs is usable:
   channel.  A value bounded on both sides is not assessable.
 """
 
-_REATTACH = ("re-attach the electrode (skin preparation, gel, reference and bias leads) "
-             "and record again")
-_ACTIONS = (
-    ("railed", _REATTACH),
-    ("dc_offset", _REATTACH),
-    ("flat", ("check that the electrode lead is plugged in and the channel switched on, "
-              "then record again")),
-    ("no EMG activity", "check the electrode's contact with the skin and record again"),
-    ("onset detector", "check the electrode and record again"),
-)
 
 
 def channel_text(ch: ChannelRow) -> str:
@@ -224,14 +231,26 @@ def channel_text(ch: ChannelRow) -> str:
     return f"{name} ({ch.channel})" if name else str(ch.channel)
 
 
-def unusable_text(ch: ChannelRow, why: str | None) -> str:
+def unusable_action(ch: ChannelRow, why: str | None, timing: bool = False) -> str:
+    """What to do about an unusable channel: the action its row carries (set by the
+    quality, noise-floor, ECG or onset step), else the one for the check its reason
+    names (:func:`~emgcontrol.patterns._actions.channel_action`)."""
+    act = ch.excluded_action(timing) if why == ch.excluded(timing) else None
+    if act:
+        return act
+    why = str(why or "")
+    while why.startswith(str(ch.channel) + ": "):
+        why = why[len(str(ch.channel)) + 2:]
+    return channel_action(why)
+
+
+def unusable_text(ch: ChannelRow, why: str | None, action: str | None = None) -> str:
     """Why a channel cannot be used and what to do:
     ``"left internal oblique (EXG4) not usable: railed: ...; re-attach ..."``."""
+    act = action or unusable_action(ch, why)
     why = str(why or "not usable")
     while why.startswith(str(ch.channel) + ": "):
         why = why[len(str(ch.channel)) + 2:]
-    act = next((a for key, a in _ACTIONS if why.startswith(key)),
-               "check the electrode and record again")
     return f"{channel_text(ch)} not usable: {why}; {act}"
 
 
@@ -256,8 +275,9 @@ class _Groups:
             row = self.by_name[ch]
             why = row.excluded(timing)
             if why:
+                act = unusable_action(row, why, timing)
                 excluded.append({"channel": ch, "reason": why,
-                                 "text": unusable_text(row, why)})
+                                 "text": unusable_text(row, why, act), "action": act})
         bad = {e["channel"] for e in excluded}
         good = [ch for ch in chans if ch not in bad]
         if not good:
@@ -276,10 +296,16 @@ def _group_fields(c: Criterion) -> list[tuple[str, MuscleGroup]]:
     return out
 
 
+def _excluded_action(excluded: Sequence[Mapping[str, Any]]) -> str | None:
+    """The actions of excluded channels, once each."""
+    return join_actions(e.get("action") for e in excluded)
+
+
 def _evaluate(c: Criterion, m: Measures, G: _Groups) -> tuple[
-        list[dict[str, Any]], str | None, dict[str, Any]]:
-    """Per-trial values of a criterion: rows ``trial, value, reason``; a global reason
-    when nothing can be assessed; the channels used.
+        list[dict[str, Any]], str | None, dict[str, Any], str | None]:
+    """Per-trial values of a criterion: rows ``trial, value, reason`` (and ``action``
+    where a trial is not assessable); a global reason when nothing can be assessed and
+    what to do about it; the channels used.
 
     The channels every group needs are checked here, whatever the kind (see
     :data:`NEEDS_ALL`); the kind's module computes the values."""
@@ -292,7 +318,8 @@ def _evaluate(c: Criterion, m: Measures, G: _Groups) -> tuple[
         good, why, exc = G.resolve(g, timing=kind.timing)
         excluded += exc
         if why is not None:
-            return [], f"{g.plain}: {why}", {"excluded": excluded}
+            return [], f"{g.plain}: {why}", {"excluded": excluded}, (
+                _excluded_action(exc) or _actions.MONTAGE)
         resolved[key] = good
         used[g.name] = good
         if not exc:
@@ -303,10 +330,10 @@ def _evaluate(c: Criterion, m: Measures, G: _Groups) -> tuple[
         if rule.rule in NEEDS_ALL or rule.rule == "all":
             return [], (f"every electrode of the {g.plain} is needed"
                         + ("" if rule.rule == "all" else f" (combine = {c.combine!r})")
-                        + f": {missing}"), {"excluded": excluded}
+                        + f": {missing}"), {"excluded": excluded}, _excluded_action(exc)
         if rule.rule == "mean" and not _enough(len(good), n_all, "mean"):
             return [], (f"{g.plain}: fewer than half of the channels are usable: "
-                        f"{missing}"), {"excluded": excluded}
+                        f"{missing}"), {"excluded": excluded}, _excluded_action(exc)
         if rule.rule == "earliest":
             # the remaining channels give a later bound of the group's onset
             bounds.add("upper" if rule.sign > 0 else "lower")
@@ -314,14 +341,15 @@ def _evaluate(c: Criterion, m: Measures, G: _Groups) -> tuple[
         used["excluded"] = excluded
     if len(bounds) > 1:
         return [], ("channels are missing on both sides of the timing, so the value is "
-                    "not bounded: " + "; ".join(e["text"] for e in excluded)), used
+                    "not bounded: " + "; ".join(e["text"] for e in excluded)), used, \
+            _excluded_action(excluded)
     if bounds:
         used["bound"] = bounds.pop()
     if "onsets" in kind.needs and "onsets" not in m.computed:
-        return [], "no onsets were measured", used
+        return [], "no onsets were measured", used, None
     trial_ids = [t.trial for t in m.trials] or [0]
     ev = kind.evaluate(c, m, resolved, trial_ids)
-    return [t.to_dict() for t in ev.trials], ev.reason, used
+    return [t.to_dict() for t in ev.trials], ev.reason, used, ev.action
 
 
 _median_se = median_se
@@ -329,7 +357,7 @@ _median_se = median_se
 
 def _judge(c: Criterion, m: Measures, G: _Groups, *, min_agreement: float,
            min_trials: int, min_share: float, margin_k: float) -> CriterionResult:
-    rows, why, used = _evaluate(c, m, G)
+    rows, why, used, action = _evaluate(c, m, G)
     lo, hi = c.minimum, c.maximum
     n = len(rows)
     for r in rows:
@@ -361,6 +389,11 @@ def _judge(c: Criterion, m: Measures, G: _Groups, *, min_agreement: float,
             detail = common[0][0] if common else "nothing to assess"
             reason = (f"assessable in {n_ok} of {n} trial(s) (needs {need}): {detail}"
                       if n > 1 else str(detail))
+            # what to do about the commonest reason, then about the others
+            action = join_actions(
+                [r.get("action") for r in rows if r["value"] is None
+                 and r["reason"] == detail]
+                + [r.get("action") for r in rows if r["value"] is None])
         else:
             assert measured is not None
             verdict = "pass" if _inside(measured, lo, hi) else "fail"
@@ -379,27 +412,33 @@ def _judge(c: Criterion, m: Measures, G: _Groups, *, min_agreement: float,
                 reason = (f"the repetitions disagree ({split}; {n_pass} of {n_ok} pass): "
                           "the pattern is inconsistent or the signal too noisy to judge")
                 verdict = "not_assessable"
+                action = _actions.MORE_REPETITIONS_SAME
             elif session is not None and session["uncertain"]:
                 reason = session["uncertain"]
                 verdict = "not_assessable"
+                action = (_actions.HIGHER_RATE if sys_err > 0
+                          else _actions.MORE_REPETITIONS)
             elif bound is not None and not _bound_decides(bound, side, lo, hi):
                 reason = (f"the value ({measured:.3g} {c.unit}) is only "
                           f"{'an upper' if bound == 'upper' else 'a lower'} bound, which "
                           "does not decide the target ("
                           + "; ".join(e["text"] for e in used.get("excluded", ())) + ")")
                 verdict = "not_assessable"
+                action = _excluded_action(used.get("excluded", ()))
             elif dist < margin_k * se:
                 reason = (f"the median ({measured:.3g} {c.unit}) lies within the measurement "
                           f"uncertainty of the limit (+/- {margin_k * se:.2g} {c.unit} from "
                           f"the spread of {n_ok} trials): more repetitions or a cleaner "
                           "signal are needed to judge")
                 verdict = "not_assessable"
+                action = _actions.MORE_REPETITIONS
             elif session is None and dist < margin_k * math.hypot(se, sys_err):
                 reason = (f"the median ({measured:.3g} {c.unit}) is {dist:.0f} {c.unit} from "
                           f"the limit, within the measurement uncertainty (+/- "
                           f"{margin_k * math.hypot(se, sys_err):.0f} {c.unit}: {sys_why}): a "
                           "higher sampling rate or a cleaner signal is needed to judge")
                 verdict = "not_assessable"
+                action = _actions.HIGHER_RATE
             else:
                 miss = [r for r in rows if r["value"] is None]
                 notes = []
@@ -427,7 +466,8 @@ def _judge(c: Criterion, m: Measures, G: _Groups, *, min_agreement: float,
         reference=list(c.reference), pass_share=(n_pass / n_ok) if n_ok else None,
         n_trials=n, n_assessed=n_ok, trials=rows, channels=used, min=lo, max=hi,
         preliminary=(verdict != "not_assessable" and kind.per_trial
-                     and n_ok < min_trials))
+                     and n_ok < min_trials),
+        action=action if verdict == "not_assessable" else None)
 
 
 # ----------------------------------------------------------------- result
@@ -514,13 +554,13 @@ class Comparison:
     # ---------------------------------------------------------------- export
     def to_dataframe(self) -> pd.DataFrame:
         """One row per criterion: ``id, kind, verdict, measured, unit, target, min, max,
-        deviation, pass_share, n_assessed, n_trials, weight, severity, reason, sentence,
-        reference`` (references joined by ``"; "``)."""
+        deviation, pass_share, n_assessed, n_trials, weight, severity, reason, action,
+        sentence, reference`` (references joined by ``"; "``)."""
         import pandas as pd
 
         cols = ["id", "kind", "verdict", "measured", "unit", "target", "min", "max",
                 "deviation", "pass_share", "n_assessed", "n_trials", "weight", "severity",
-                "reason", "sentence", "reference", "description"]
+                "reason", "action", "sentence", "reference", "description"]
         rows = []
         for c in self.criteria:
             d = asdict(c)
@@ -551,9 +591,8 @@ class Comparison:
                 f"{data.get('format') if isinstance(data, Mapping) else type(data).__name__!r}")
         try:
             crit = []
-            names = {f for f in CriterionResult.__dataclass_fields__}
             for c in data["criteria"]:
-                crit.append(CriterionResult(**{k: v for k, v in c.items() if k in names}))
+                crit.append(CriterionResult.from_dict(c))
             return cls(data["pattern"], crit, data.get("measures", {}),
                        data.get("processing", {}), data.get("warnings", []),
                        data.get("created"), data.get("settings"))

@@ -60,6 +60,8 @@ import numpy as np
 from .._validate import check_option
 from ..errors import EmgcontrolError, ValidationError
 from .._util import jsonable
+from . import _actions
+from ._actions import channel_action
 from ._format import Criterion, MuscleGroup, TargetPattern
 from ._rows import (NOT_ASSESSABLE, OK, AmountRow, ChannelRow, CocontractionRow,
                     FatigueRow, FlexionRelaxationRow, OnsetRow, TrialRow)
@@ -203,6 +205,11 @@ class Measures:
         raise ValidationError(f"no channel {name!r} in the measures (channels: "
                               f"{', '.join(c.channel for c in self.channels)})")
 
+    def no_mvc_action(self) -> str:
+        """What to do about :meth:`no_mvc_reason`."""
+        norm = self.processing.get("normalization") or {}
+        return str(norm.get("action") or _actions.RECORD_MVC)
+
     def no_mvc_reason(self) -> str:
         """Why the measures carry no MVC reference, as the measuring step said it."""
         norm = self.processing.get("normalization") or {}
@@ -299,12 +306,15 @@ def _onset_row(t: int, c: ChannelRow, mine: list[dict[str, Any]],
     seen = [r for r in mine if not r.get("onset_censored")]
     if not c.usable or c.onset_reason:
         row.status, row.reason = NOT_ASSESSABLE, c.onset_reason or c.reason
+        row.action = (c.excluded_action(timing=True)
+                      or channel_action(c.onset_reason or c.reason))
     elif not seen:
         where = (f"between {win[0]:.2f} and {win[1]:.2f} s" if win else "in the trial")
         row.status, row.reason = NOT_ASSESSABLE, (
             f"no onset {where}: the muscle was already active when the trial (or the "
             "recording) started and did not return to rest, so its onset was not observed"
             if mine else f"no onset {where}")
+        row.action = _actions.RELAX if mine else _actions.LOW_ACTIVITY
     else:
         first = min(seen, key=lambda r: r["onset"])
         row.onset_s, row.offset_s = float(first["onset"]), float(first["offset"])
@@ -371,6 +381,7 @@ class _State:
     ref: Any = None          # NormalizationReference or None
     phase_windows: dict[str, tuple[float, float]] = field(default_factory=dict)
     phase_why: dict[tuple[str, int], str] = field(default_factory=dict)
+    phase_action: dict[tuple[str, int], str | None] = field(default_factory=dict)
     ecg_channels: list[str] = field(default_factory=list)
     no_heartbeat: bool = False
     ecg_heavy: list[str] = field(default_factory=list)
@@ -470,6 +481,7 @@ def _step_channels(s: _State, thresholds: Any, notch: Any, ecg: str | None) -> N
         suspect = [k for k in ("mains", "snr") if cq.checks[k].verdict == "bad"]
         c.usable = not hard
         c.reason = "; ".join(hard) or None
+        c.action = channel_action(c.reason) if hard else None
         c.quality, c.quality_reason = cq.verdict, cq.reason
         c.snr_db = cq.checks["snr"].value
         c.contact_suspect = "; ".join(f"{k}: {cq.checks[k].reason}" for k in suspect) or None
@@ -559,7 +571,8 @@ def _step_ecg_own(s: _State, ecg: str) -> None:
             s.clean = remove_ecg(s.clean, method=method, picks=[ch], r_peaks=beats.r_peaks)
             done.append(ch)
             if c.onset_reason and c.onset_reason.startswith(_ECG_NOT_REMOVED):
-                c.onset_reason = None  # the shared step failed here; this one did not
+                # the shared step failed here; this one did not
+                c.onset_reason = c.onset_action = None
             if share >= s.ecg_bad_pct:
                 # the heart dominates: what the template leaves (beat-to-beat changes,
                 # T waves) still reads as short activations, so no onsets from here
@@ -567,8 +580,10 @@ def _step_ecg_own(s: _State, ecg: str) -> None:
                     f"heartbeat (ECG) dominates this channel ({share:.0f} % of its "
                     "power near beats): even after its removal, onsets cannot be told from "
                     "heartbeat residue; move the electrode away from the heart's line")
+                c.onset_action = _actions.MOVE_FROM_HEART
         except EmgcontrolError as err:
             c.onset_reason = _ecg_not_removed(err)
+            c.onset_action = _actions.MOVE_FROM_HEART
     if done:
         entry = s.m.processing["ecg"]
         entry["own_heartbeats"] = done
@@ -616,6 +631,7 @@ def _step_ecg_shared(s: _State, ecg: str) -> None:
             c = s.m.channel(ch)
             if c.usable:
                 c.onset_reason = _ecg_not_removed(err)
+                c.onset_action = _actions.MOVE_FROM_HEART
 
 
 def _step_filter(s: _State, notch: Any) -> None:
@@ -646,7 +662,7 @@ def _step_noise(s: _State) -> None:
                    f"{c.activity_ratio:.2f} x the noise floor, needs {ACTIVITY_MIN:g}): "
                    f"electrode not in contact, or the muscle never contracted; "
                    f"{c.contact_suspect}")
-            c.usable, c.reason = False, why
+            c.usable, c.reason, c.action = False, why, _actions.CHECK_CONTACT
             s.notes.append(f"channel {c.channel} is not usable ({why})")
     s.step("noise_floor", method="RMS of the band-passed signal over its quiet blocks "
                                  "(emgcontrol.patterns noise_floor: blocks of 50 degrees "
@@ -781,6 +797,7 @@ def _step_movement(s: _State) -> None:
             for t in m.trials:
                 t.movement_reason = ("movement onset unknown: no accelerometer channel and "
                                      "no 'movement' event")
+                t.movement_action = _actions.MARK_MOVEMENT
             return
         from ..metrics import detect_movement_onset
 
@@ -799,6 +816,7 @@ def _step_movement(s: _State) -> None:
                 t.movement_onset_s = float(r["onset_s"])
             else:
                 t.movement_reason = f"movement onset: {r['reason']}"
+                t.movement_action = _actions.FIND_MOVEMENT
     elif msrc.startswith("event:"):
         _movement_from_events(s, msrc[6:], None)
     else:
@@ -811,6 +829,7 @@ def _movement_from_events(s: _State, label: str, note: str | None) -> None:
         t.movement_source = f"event:{label}"
         if t.movement_onset_s is None:
             t.movement_reason = f"no {label!r} event in the trial"
+            t.movement_action = _actions.mark_event(label)
     s.step("movement", source=f"event:{label}", **({"note": note} if note else {}))
     if note:
         s.notes.append(note)
@@ -839,6 +858,21 @@ def _anchor_time(s: _State, anchor: str, k: int) -> tuple[float | None, str | No
     return None, f"unknown anchor {anchor!r}"  # pragma: no cover - validated on load
 
 
+def _anchor_action(s: _State, anchor: str, k: int) -> str | None:
+    """What to do when the anchor of a phase is missing in trial ``k``
+    (:func:`_anchor_time` said why)."""
+    if anchor == "movement":
+        return s.m.trials[k].movement_action or _actions.MARK_MOVEMENT
+    if anchor.startswith("event:"):
+        return _actions.mark_event(anchor[6:])
+    if anchor.startswith("onset:"):
+        g = s.pattern.groups[anchor[6:]]
+        chans = channels_of(g, s.m.channels)
+        return _actions.join_actions(o.action for o in s.m.onsets
+                                     if o.trial == k and o.channel in chans)
+    return None
+
+
 def _step_onsets(s: _State, onset_params: Mapping[str, Any] | None) -> None:
     """Onsets of the usable channels; per trial the first inside the search window."""
     m = s.m
@@ -856,7 +890,11 @@ def _step_onsets(s: _State, onset_params: Mapping[str, Any] | None) -> None:
         s.step("detector", **jsonable(acts.meta))
         for st in acts.channels:
             if st.status != "ok":
-                m.channel(st.channel).onset_reason = f"onset detector: {st.reason}"
+                row_c = m.channel(st.channel)
+                row_c.onset_reason = f"onset detector: {st.reason}"
+                row_c.onset_action = (_actions.REST_FOR_BASELINE
+                                      if "rest" in str(st.reason) else
+                                      _actions.CHECK_ELECTRODE)
         act_rows = [r.to_dict() for r in acts]
     win = s.pattern.onsets.window
     for k, (a, b) in enumerate(s.windows):
@@ -885,13 +923,19 @@ def _step_onsets(s: _State, onset_params: Mapping[str, Any] | None) -> None:
                     "no trial markers and no movement onset: an onset cannot be tied to "
                     "a repetition; mark each repetition (events 'trial') or record with "
                     "the accelerometer")
+                row.action = _actions.MARK_TRIALS
             elif gap > GAP_TOLERANCE_S and row.status == OK:
                 row.onset_s = row.offset_s = None
                 row.status, row.reason = NOT_ASSESSABLE, (
                     f"{1000.0 * gap:.0f} ms of samples were dropped in transmission inside "
                     "this trial's onset search window: its timing cannot be trusted")
+                row.action = _actions.RADIO_LINK
             elif row.status != OK and c.usable and not c.onset_reason:
                 row.reason = _no_onset_reason(s, c, w, row.reason)
+                if row.reason.startswith("activity too low"):
+                    row.action = _actions.LOW_ACTIVITY
+                elif " although the activity" in row.reason and row.action != _actions.RELAX:
+                    row.action = _actions.NO_CLEAR_RISE
             if mo is not None and row.onset_s is not None:
                 row.latency_movement_ms = 1000.0 * (row.onset_s - mo)
             m.onsets.append(row)
@@ -934,7 +978,11 @@ def _step_reference(s: _State, mvc: Any, notch: Any) -> None:
     put the task far above 100 %MVC."""
     ref, why, info = _mvc_reference(s.rec, s.filt, mvc, notch)
     if ref is None:
-        s.step("normalization", reference=None, reason=why)
+        hint = _marker_hint(s.rec, "mvc")
+        s.step("normalization", reference=None, reason=why, action=(
+            "name the code that marks the MVC contractions when reading (markers="
+            "{CODE: 'mvc'}, --markers CODE=mvc), or " + _actions.RECORD_MVC
+            if hint else _actions.RECORD_MVC))
         s.notes.append(f"amplitudes are not normalised: {why}")
         return
     from ._mvc import refuse_implausible, task_mvc_windows
@@ -962,6 +1010,7 @@ def _step_phases(s: _State) -> None:
             t0, why = _anchor_time(s, ph.anchor, k)
             if t0 is None:
                 s.phase_why[(pname, k)] = f"phase {pname!r}: {why}"
+                s.phase_action[(pname, k)] = _anchor_action(s, ph.anchor, k)
                 continue
             w0, w1 = max(0.0, t0 + ph.start), min(s.rec.duration, t0 + ph.stop)
             if w1 - w0 < 4.0 / s.rec.sfreq:
@@ -981,15 +1030,19 @@ def _step_amounts(s: _State) -> None:
     measures = sorted({c.params["measure"] for c in crits})
     usable = s.usable
     norm_reason = (m.processing.get("normalization") or {}).get("reason")
+    norm_action = (m.processing.get("normalization") or {}).get("action")
 
-    def na(k: int, pname: str, ch: str, ms: str, why: str | None) -> AmountRow:
+    def na(k: int, pname: str, ch: str, ms: str, why: str | None,
+           act: str | None = None) -> AmountRow:
         c = m.channel(ch)
         return AmountRow(trial=k, phase=pname, channel=ch, measure=ms, muscle=c.muscle,
                          side=c.side, status=NOT_ASSESSABLE,
-                         reason=why or c.reason or "channel not usable")
+                         reason=why or c.reason or "channel not usable",
+                         action=act if why else (c.action or channel_action(c.reason)))
 
     for (pname, k), why in s.phase_why.items():
-        m.amounts += [na(k, pname, ch, ms, why) for ch in s.wanted for ms in measures]
+        act = s.phase_action.get((pname, k))
+        m.amounts += [na(k, pname, ch, ms, why, act) for ch in s.wanted for ms in measures]
     if s.phase_windows and usable:
         from ..metrics import compute_amount, normalize
 
@@ -1014,8 +1067,10 @@ def _step_amounts(s: _State) -> None:
                 row.corrected_v = cv
                 if nr is None:
                     row.status, row.reason = NOT_ASSESSABLE, norm_reason
+                    row.action = norm_action or _actions.RECORD_MVC
                 elif nr["status"] != "ok":
                     row.status, row.reason = NOT_ASSESSABLE, nr["reason"]
+                    row.action = _actions.RECORD_MVC
                 else:
                     row.value_raw = float(nr["value"])
                     row.value = float(nr["value"]) * (cv / rv if rv > 0 else 0.0)

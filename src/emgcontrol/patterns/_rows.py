@@ -4,7 +4,10 @@ Every step of the chain (:mod:`emgcontrol.patterns._measure`) writes rows of one
 these dataclasses; the comparison reads their attributes.  Values are in SI units or
 the unit the field's name ends with (``_s`` seconds, ``_v`` volts, ``_ms``, ``_db``);
 ``value`` fields carry the unit in ``unit``.  ``to_dict``/``from_dict`` give and read
-the JSON form stored in results files.
+the JSON form stored in results files.  Where a row's ``reason`` says why something is
+not assessable, an ``action`` field (``onset_action``, ``movement_action``) says what
+the clinician should do about it (:mod:`emgcontrol.patterns._actions`); rows read from
+files written before these fields existed get None.
 """
 
 from __future__ import annotations
@@ -45,7 +48,9 @@ class ChannelRow(_Row):
     says which, in words); ``onset_reason`` is set when the onset detector could not
     run on it (timing criteria then treat it as unusable); ``noise_rms_v`` is the
     noise floor (V) of the band-passed signal over its quiet blocks; ``in_pattern``:
-    a muscle group of the pattern uses it."""
+    a muscle group of the pattern uses it; ``action`` and ``onset_action``: what to do
+    about ``reason`` and ``onset_reason`` (None: not known, e.g. rows from an older
+    file)."""
 
     channel: str
     muscle: str | None = None
@@ -61,6 +66,8 @@ class ChannelRow(_Row):
     in_pattern: bool = True
     onset_reason: str | None = None
     corrected: list[str] = field(default_factory=list)
+    action: str | None = None
+    onset_action: str | None = None
 
     def excluded(self, timing: bool = False) -> str | None:
         """Why the channel cannot serve a criterion (None: it can)."""
@@ -68,11 +75,18 @@ class ChannelRow(_Row):
             return self.reason or "not usable"
         return self.onset_reason if timing else None
 
+    def excluded_action(self, timing: bool = False) -> str | None:
+        """What to do about :meth:`excluded` (None: the row does not say)."""
+        if not self.usable:
+            return self.action
+        return self.onset_action if timing and self.onset_reason else None
+
 
 @dataclass
 class TrialRow(_Row):
-    """A trial: its window (s), its movement onset (s, or None and why) and where the
-    onset came from, and the first time of each event label latency criteria use."""
+    """A trial: its window (s), its movement onset (s, or None, why and what to do:
+    ``movement_reason``, ``movement_action``) and where the onset came from, and the
+    first time of each event label latency criteria use."""
 
     trial: int
     start_s: float | None = None
@@ -82,11 +96,13 @@ class TrialRow(_Row):
     movement_source: str | None = None
     events: dict[str, float | None] = field(default_factory=dict)
     gap_s: float | None = None
+    movement_action: str | None = None
 
 
 @dataclass
 class OnsetRow(_Row):
-    """The first onset (s) of a channel inside a trial's search window."""
+    """The first onset (s) of a channel inside a trial's search window; when there is
+    none (``status`` not assessable), ``reason`` says why and ``action`` what to do."""
 
     trial: int
     channel: str
@@ -99,6 +115,7 @@ class OnsetRow(_Row):
     reason: str | None = None
     note: str | None = None
     latency_movement_ms: float | None = None
+    action: str | None = None
 
     def reason_text(self) -> str:
         """The reason, naming the channel once (``"EXG4: no onset ..."``)."""
@@ -109,7 +126,8 @@ class OnsetRow(_Row):
 @dataclass
 class AmountRow(_Row):
     """An amplitude of a channel in a phase of a trial: ``raw_v`` (V), noise-corrected
-    ``corrected_v`` (V), ``value`` (%MVC, noise-corrected) and ``value_raw`` (%MVC)."""
+    ``corrected_v`` (V), ``value`` (%MVC, noise-corrected) and ``value_raw`` (%MVC);
+    when not assessable, ``reason`` says why and ``action`` what to do."""
 
     trial: int
     phase: str
@@ -127,6 +145,7 @@ class AmountRow(_Row):
     unit: str | None = None
     status: str = OK
     reason: str | None = None
+    action: str | None = None
 
 
 @dataclass

@@ -3,7 +3,10 @@
 Both documents (HTML and PDF) and the command's text summary read :func:`summarize`:
 the score over the criteria that were assessed, how many were not assessable and why in
 a few words, each criterion with its verdict, value and target with units and the
-patient sentence, and the actions that would make the criteria not judged judgeable.
+patient sentence, and the actions that would make the criteria not judged judgeable
+(each criterion's own ``action``, set by the step of the chain that found the reason;
+results stored before that field existed get an action recovered from the reason's
+words).
 Every count here comes from the same fields the verdicts were made from
 (``n_assessed``, ``n_trials``, ``processing["compare"]["min_trials"]``): nothing is
 restated from defaults.
@@ -138,7 +141,17 @@ def _channel_reason(text: str, reason: str) -> tuple[str, str]:
 
 
 def short_reason(cr: Any, min_trials: int | None = None) -> tuple[str, str]:
-    """(few words, action) of a criterion that is not assessable."""
+    """(few words, action) of a criterion that is not assessable.
+
+    The action is the criterion's own ``action`` when it has one; otherwise (results
+    stored before that field existed) it is recovered from the reason's words."""
+    few, act = _parsed_reason(cr)
+    own = getattr(cr, "action", None)
+    return few, (str(own) if own else act)
+
+
+def _parsed_reason(cr: Any) -> tuple[str, str]:
+    """(few words, action) from the words of a criterion's reason."""
     reason = str(cr.reason or "not enough data")
     excl = (cr.channels or {}).get("excluded") or []
     for e in excl:
@@ -164,7 +177,12 @@ def short_reason(cr: Any, min_trials: int | None = None) -> tuple[str, str]:
         detail = reason.split(": ", 1)[1] if m and ": " in reason else reason
         few = (f"measurable in {m.group(1)} of {m.group(2)} repetitions" if m else
                "no muscle onset found")
-        if "no onset" in detail:
+        if "already active" in detail:
+            few += " (muscle already active at the start)"
+        elif m and "movement onset unknown" in detail:
+            return (few + " (movement onset unknown)",
+                    "record with the accelerometer or with trial markers at the movement")
+        elif "no onset" in detail:
             few += " (no muscle onset found)"
         return few, "check the electrodes and record the repetitions again"
     if "movement onset" in low or "accelerometer" in low:
@@ -198,6 +216,8 @@ def summarize(comparison: Any) -> Summary:
         if cr.verdict == "not_assessable":
             sr, act = short_reason(cr, min_trials)
             g = groups.setdefault(sr, NotJudged(sr, act))
+            if act and act not in g.action.split("; "):
+                g.action = f"{g.action}; {act}"
             g.criteria.append(cr.id)
         trials = (f"{cr.n_assessed} of {cr.n_trials}" if cr.n_trials else
                   f"none of {n_trials}")

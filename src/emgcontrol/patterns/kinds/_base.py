@@ -17,13 +17,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from .._actions import join_actions
+
 if TYPE_CHECKING:  # pragma: no cover
     from .._format import Criterion, MuscleGroup
     from .._measure import Measures
 
 __all__ = ["CriterionKind", "GroupRule", "ParseSpec", "TrialValue", "Evaluation",
            "MEASURES", "inside", "side_of", "deviation", "badness", "enough",
-           "first_onset", "fmt_value", "median_se", "worst"]
+           "first_onset", "group_onset", "fmt_value", "median_se", "worst"]
 
 MEASURES = ("onsets", "amounts", "cocontraction", "flexion_relaxation", "fatigue")
 """Measures of the assessment chain a kind may need (steps of
@@ -74,27 +76,34 @@ class ParseSpec(Protocol):
 class TrialValue:
     """The value of a criterion in one trial (a row of ``CriterionResult.trials``).
 
-    ``value`` is None when the trial could not be assessed; ``reason`` then says why.
-    ``details`` holds what the kind measured on the way (per-channel values, onsets),
-    merged into the row's dict."""
+    ``value`` is None when the trial could not be assessed; ``reason`` then says why
+    and ``action`` what the clinician should do (:mod:`emgcontrol.patterns._actions`;
+    None: not known).  ``details`` holds what the kind measured on the way
+    (per-channel values, onsets), merged into the row's dict."""
 
     trial: int
     value: float | None
     reason: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    action: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"trial": self.trial, "value": self.value, "reason": self.reason,
-                **self.details}
+        """The row's dict (``action`` only when there is one)."""
+        out = {"trial": self.trial, "value": self.value, "reason": self.reason,
+               **self.details}
+        if self.action:
+            out["action"] = self.action
+        return out
 
 
 @dataclass
 class Evaluation:
     """What :meth:`CriterionKind.evaluate` returns: per-trial values, or one reason
-    that nothing could be assessed."""
+    that nothing could be assessed (and ``action``: what to do about it)."""
 
     trials: list[TrialValue] = field(default_factory=list)
     reason: str | None = None
+    action: str | None = None
 
 
 Parse = Callable[["ParseSpec"], tuple[dict[str, Any], "float | None", "float | None", str]]
@@ -220,22 +229,33 @@ def worst(vals: Sequence[float], lo: float | None, hi: float | None) -> float:
     return max(vals, key=lambda x: badness(x, lo, hi))
 
 
-def first_onset(m: Measures, chans: Sequence[str], k: int, combine: str
-                ) -> tuple[float | None, str | None]:
+def group_onset(m: Measures, chans: Sequence[str], k: int, combine: str
+                ) -> tuple[float | None, str | None, str | None]:
     """A group's onset in trial ``k``: the earliest (or, ``"latest"``, the last, which
-    needs every channel's onset) of its channels, or None and why."""
+    needs every channel's onset) of its channels, or None, why and what to do (the
+    actions of the channels' onset rows)."""
     rows = [o for o in m.onsets if o.trial == k and o.channel in chans]
     per = {o.channel: (o.onset_s if o.status == "ok" else None) for o in rows}
     ok = [v for v in per.values() if v is not None]
     if not ok:
-        why = "; ".join(sorted({o.reason_text() for o in rows if o.status != "ok"}))
-        return None, why or "no onset"
+        bad = sorted((o for o in rows if o.status != "ok"), key=lambda o: o.reason_text())
+        why = "; ".join(sorted({o.reason_text() for o in bad}))
+        return None, why or "no onset", join_actions(getattr(o, "action", None)
+                                                     for o in bad)
     if combine == "latest":
         missing = [ch for ch, v in per.items() if v is None]
         if missing:
-            return None, f"no onset of {', '.join(missing)}"
-        return max(ok), None
-    return min(ok), None
+            return None, f"no onset of {', '.join(missing)}", join_actions(
+                getattr(o, "action", None) for o in rows if o.channel in missing)
+        return max(ok), None, None
+    return min(ok), None, None
+
+
+def first_onset(m: Measures, chans: Sequence[str], k: int, combine: str
+                ) -> tuple[float | None, str | None]:
+    """A group's onset in trial ``k`` (:func:`group_onset` without the action)."""
+    o, why, _ = group_onset(m, chans, k, combine)
+    return o, why
 
 
 def median_se(vals: Sequence[float]) -> float:

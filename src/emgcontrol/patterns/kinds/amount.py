@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from .._actions import join_actions
 from ._base import CriterionKind, Evaluation, GroupRule, TrialValue, enough, fmt_value, worst
 
 MEASURES = ("rms", "peak", "arv")
@@ -39,9 +40,23 @@ def not_normalised(m: Any) -> str | None:
     return None
 
 
+def not_normalised_action(m: Any) -> str | None:
+    """What to do about :func:`not_normalised` (None where no action helps: the
+    measures hold no amplitudes at all)."""
+    return m.no_mvc_action() if "amounts" in m.computed and not m.mvc else None
+
+
 def phase_amounts(c: Any, m: Any, chans: Sequence[str], k: int, combine: str
                   ) -> tuple[list[float], str | None]:
     """%MVC values of the channels in the criterion's phase of trial ``k``."""
+    vals, why, _ = phase_amounts_action(c, m, chans, k, combine)
+    return vals, why
+
+
+def phase_amounts_action(c: Any, m: Any, chans: Sequence[str], k: int, combine: str
+                         ) -> tuple[list[float], str | None, str | None]:
+    """:func:`phase_amounts` and, when there are none, what to do (the actions of the
+    amplitude rows)."""
     p = c.params
     key = "value" if p["noise_correct"] else "value_raw"
     rs = [a for a in m.amounts if a.trial == k and a.phase == p["phase"]
@@ -49,21 +64,22 @@ def phase_amounts(c: Any, m: Any, chans: Sequence[str], k: int, combine: str
     vals = [float(getattr(a, key)) for a in rs
             if a.status == "ok" and getattr(a, key) is not None]
     if not rs or not enough(len(vals), len(chans), combine):
-        why = "; ".join(sorted({str(a.reason) for a in rs if a.status != "ok"}))
-        return [], why or "no amplitude"
-    return vals, None
+        bad = sorted((a for a in rs if a.status != "ok"), key=lambda a: str(a.reason))
+        why = "; ".join(sorted({str(a.reason) for a in bad}))
+        return [], why or "no amplitude", join_actions(a.action for a in bad)
+    return vals, None, None
 
 
 def evaluate(c: Any, m: Any, chans: Mapping[str, list[str]], trials: Sequence[int]
              ) -> Evaluation:
     why = not_normalised(m)
     if why:
-        return Evaluation(reason=why)
+        return Evaluation(reason=why, action=not_normalised_action(m))
     out = Evaluation()
     for k in trials:
-        vals, why = phase_amounts(c, m, chans["muscle"], k, c.combine)
+        vals, why, act = phase_amounts_action(c, m, chans["muscle"], k, c.combine)
         if why:
-            out.trials.append(TrialValue(k, None, why))
+            out.trials.append(TrialValue(k, None, why, action=act))
             continue
         if c.combine == "each":
             v = worst(vals, c.minimum, c.maximum)

@@ -27,7 +27,7 @@ def evaluate(c: Any, m: Any, chans: Mapping[str, list[str]], trials: Sequence[in
              ) -> Evaluation:
     if not m.mvc:
         return Evaluation(reason=f"co-contraction needs normalised envelopes: "
-                                 f"{m.no_mvc_reason()}")
+                                 f"{m.no_mvc_reason()}", action=m.no_mvc_action())
     out = Evaluation()
     for k in trials:
         rs = [r for r in m.cocontraction if r.criterion == c.id and r.trial == k]

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .._actions import MARK_MOVEMENT, mark_event
 from ._base import (CriterionKind, Evaluation, GroupRule, TrialValue, badness,
-                    first_onset, fmt_value)
+                    fmt_value, group_onset)
 
 
 def parse(spec: Any) -> tuple[dict[str, Any], float | None, float | None, str]:
@@ -39,37 +40,41 @@ def evaluate(c: Any, m: Any, chans: Mapping[str, list[str]], trials: Sequence[in
     for k in trials:
         tr = next((t for t in m.trials if t.trial == k), None)
         if not isinstance(ref, str):
-            r, wr = first_onset(m, chans["relative_to"], k, "earliest")
+            r, wr, ar = group_onset(m, chans["relative_to"], k, "earliest")
             wr = f"{ref.plain}: {wr}" if r is None else None
         elif ref == "movement":
             r = tr.movement_onset_s if tr is not None else None
             wr = ((tr.movement_reason if tr is not None else None)
                   or "movement onset unknown") if r is None else None
+            ar = (getattr(tr, "movement_action", None) or MARK_MOVEMENT) if r is None \
+                else None
         else:
             r = (tr.events if tr is not None else {}).get(ref[6:])
             wr = f"no {ref[6:]!r} event in the trial" if r is None else None
+            ar = mark_event(ref[6:]) if r is None else None
         if r is None:
-            out.trials.append(TrialValue(k, None, wr))
+            out.trials.append(TrialValue(k, None, wr, action=ar))
             continue
         if c.combine == "each":
             vals = []
-            why = None
+            why = act = None
             for ch in chans["muscle"]:
-                o, w = first_onset(m, [ch], k, "earliest")
+                o, w, act = group_onset(m, [ch], k, "earliest")
                 if o is None:
                     why = w  # names the channel
                     break
                 vals.append(((o - r) * 1000.0, ch))
             if why:
-                out.trials.append(TrialValue(k, None, why))
+                out.trials.append(TrialValue(k, None, why, action=act))
                 continue
             v, ch = max(vals, key=lambda t: badness(t[0], lo, hi))
             out.trials.append(TrialValue(k, v, None, {
                 "channel": ch, "per_channel_ms": {c2: v2 for v2, c2 in vals}}))
         else:
-            o, w = first_onset(m, chans["muscle"], k, c.combine)
+            o, w, act = group_onset(m, chans["muscle"], k, c.combine)
             if o is None:
-                out.trials.append(TrialValue(k, None, f"{p['muscle'].plain}: {w}"))
+                out.trials.append(TrialValue(k, None, f"{p['muscle'].plain}: {w}",
+                                             action=act))
             else:
                 out.trials.append(TrialValue(k, (o - r) * 1000.0, None,
                                              {"onset_s": o, "reference_s": r}))

@@ -15,7 +15,8 @@ import math
 
 import numpy as np
 
-from ._base import CriterionKind, Evaluation, GroupRule, TrialValue, first_onset, median_se
+from .._actions import join_actions
+from ._base import CriterionKind, Evaluation, GroupRule, TrialValue, group_onset, median_se
 
 SEQUENCE_UNIT = "fraction"
 
@@ -44,28 +45,29 @@ def evaluate(c: Any, m: Any, chans: Mapping[str, list[str]], trials: Sequence[in
         tol = float(p["tolerance_ms"] or 0.0)
         for k in trials:
             ons: list[float] = []
-            why = None
+            why = act = None
             for i, g in enumerate(p["sequence"]):
-                o, w = first_onset(m, chans[f"sequence[{i}]"], k, c.combine)
+                o, w, act = group_onset(m, chans[f"sequence[{i}]"], k, c.combine)
                 if o is None:
                     why = f"{g.plain}: {w}"
                     break
                 ons.append(o)
             if why:
-                out.trials.append(TrialValue(k, None, why))
+                out.trials.append(TrialValue(k, None, why, action=act))
                 continue
             pairs = [(i, j) for i in range(len(ons)) for j in range(i + 1, len(ons))]
             conc = sum(1 for i, j in pairs if (ons[j] - ons[i]) * 1000.0 >= -tol)
             out.trials.append(TrialValue(k, conc / len(pairs), None, {"onsets_s": ons}))
         return out
     for k in trials:
-        a, wa = first_onset(m, chans["first"], k, c.combine)
-        b, wb = first_onset(m, chans["then"], k, c.combine)
+        a, wa, aa = group_onset(m, chans["first"], k, c.combine)
+        b, wb, ab = group_onset(m, chans["then"], k, c.combine)
         if a is None or b is None:
             why = "; ".join(x for x in (
                 f"{p['first'].plain}: {wa}" if a is None else None,
                 f"{p['then'].plain}: {wb}" if b is None else None) if x)
-            out.trials.append(TrialValue(k, None, why))
+            out.trials.append(TrialValue(k, None, why, action=join_actions(
+                (aa if a is None else None, ab if b is None else None))))
         else:
             out.trials.append(TrialValue(k, (b - a) * 1000.0, None,
                                          {"onset_first_s": a, "onset_then_s": b}))

@@ -9,7 +9,9 @@ from typing import Any
 import numpy as np
 
 from ._base import CriterionKind, Evaluation, GroupRule, TrialValue
-from .amount import not_normalised, parse_phase_measure, phase_amounts
+from .._actions import join_actions
+from .amount import not_normalised, not_normalised_action, parse_phase_measure, \
+    phase_amounts_action
 
 
 def parse(spec: Any) -> tuple[dict[str, Any], float | None, float | None, str]:
@@ -23,14 +25,15 @@ def evaluate(c: Any, m: Any, chans: Mapping[str, list[str]], trials: Sequence[in
              ) -> Evaluation:
     why = not_normalised(m)
     if why:
-        return Evaluation(reason=why)
+        return Evaluation(reason=why, action=not_normalised_action(m))
     p = c.params
     out = Evaluation()
     for k in trials:
-        num, w1 = phase_amounts(c, m, chans["numerator"], k, "mean")
-        den, w2 = phase_amounts(c, m, chans["denominator"], k, "mean")
+        num, w1, a1 = phase_amounts_action(c, m, chans["numerator"], k, "mean")
+        den, w2, a2 = phase_amounts_action(c, m, chans["denominator"], k, "mean")
         if w1 or w2:
-            out.trials.append(TrialValue(k, None, w1 or w2))
+            out.trials.append(TrialValue(k, None, w1 or w2, action=join_actions(
+                [a1] if w1 else [a2])))
             continue
         d = float(np.mean(den))
         if not d > 0:
