@@ -13,6 +13,7 @@ import numpy as np
 from .._compile_notice import notice, wait_prefetch
 from .._validate import as_float_2d, check_option, check_positive, check_sfreq
 from ..errors import EmgcontrolError, EmgcontrolWarning, ValidationError
+from ..hardware import CYTON_RAIL_V
 from ._baseline import (CLEAR_ACTIVITY_DB, LOCAL_HALF_WINDOW_S, LOCAL_SEGMENT_S, REST_SPREAD_DB,
                         activity_contrast, block_log_power, local_rest_gain, longest_run,
                         quiet_blocks)
@@ -80,8 +81,9 @@ _PARAM_DOCS = {
     "m": "bonato: exceedances needed ...", "n": "bonato: ... among n test values",
 }
 
-RAIL_V = 0.1875
-"""Full scale of an OpenBCI Cyton at gain 24, V: a channel constant at +/- this is railed."""
+RAIL_V = CYTON_RAIL_V
+"""Full scale of an OpenBCI Cyton at gain 24, V (:data:`emgcontrol.hardware.CYTON_RAIL_V`):
+a channel constant at +/- this is railed."""
 
 
 def describe_method(method: str) -> str:
