@@ -154,6 +154,33 @@ def test_amounts_without_an_mvc_reference_ask_for_one():
 
 
 # ------------------------------------------------------------- the chain
+def test_cocontraction_and_ratio_without_an_mvc_reference_ask_for_one():
+    from test_patterns import CC_PATTERN
+
+    rec, _ = simulate("lift", "typical", sfreq=500, snr_db=30, seed=16, ecg=False,
+                      mains_hz=None, n_trials=3)
+    res = _compare(rec, loads_pattern(CC_PATTERN))
+    assert not res.measures["mvc"]
+    for c in res.criteria:                  # cocontraction and ratio
+        assert c.verdict == "not_assessable" and "MVC" in c.reason
+        assert c.action == A.RECORD_MVC
+        _specific(c)
+
+
+def test_a_disconnected_electrode_asks_for_the_skin_contact():
+    """The simulator's disconnected electrode (mains and drift, no EMG) as in
+    test_patterns.py: refused by the noise-floor step as 'no EMG activity'."""
+    rec, truth = simulate("prone-hip-extension", "typical", sfreq=250, snr_db=10, seed=14,
+                          faults={"GMax R": "disconnected"})
+    res = _compare(rec, mvc=truth.mvc_rms_v)
+    row = next(c for c in res.measures["channels"] if c["channel"] == "GMax R")
+    assert row["reason"].startswith("no EMG activity") and row["action"] == A.CHECK_CONTACT
+    for cid in ("gmax-amount", "gmax-before-ipsilateral-es", "gmax-on-time"):
+        c = res.criterion(cid)
+        assert c.verdict == "not_assessable" and c.action == A.CHECK_CONTACT
+        _specific(c)
+
+
 @pytest.fixture(scope="module")
 def session():
     return simulate("prone-hip-extension", "typical", sfreq=500, snr_db=20, seed=5,
@@ -173,6 +200,7 @@ def test_without_accelerometer_the_action_is_to_record_or_mark_the_movement(sess
     _specific(lat)
     for c in _na(res):
         _specific(c)
+    assert res.criterion("gmax-amount").action == A.MARK_MOVEMENT   # phase at the movement
     grp = next(g for g in summarize(res).not_judged if "gmax-on-time" in g.criteria)
     assert "movement onset unknown" in grp.reason and grp.action == A.MARK_MOVEMENT
 
@@ -212,6 +240,60 @@ def test_dropped_samples_in_the_onset_window_ask_to_check_the_radio_link(session
                if o["trial"] == 3 and o["status"] == "ok")
 
 
+def test_a_trial_without_its_movement_asks_for_the_marker_or_the_accelerometer(session):
+    rec, truth = session
+    k = 2
+    # movement events for every repetition but one
+    emg = _emg_only(rec)
+    res = _compare(emg.add_events([Event(t, 0.0, "movement")
+                                   for i, t in enumerate(truth.movement_onsets) if i != k]))
+    tr = res.measures["trials"]
+    assert tr[k]["movement_action"] == A.mark_event("movement")
+    assert all(t["movement_action"] is None for i, t in enumerate(tr) if i != k)
+    for cid in ("gmax-on-time", "gmax-amount"):   # timed / phased to the movement
+        rows = res.criterion(cid).trials
+        assert rows[k]["value"] is None and rows[k]["action"] == A.mark_event("movement")
+        assert all("action" not in r for i, r in enumerate(rows) if i != k)
+    # the accelerometer still in one repetition: its movement was not found
+    tri = [e for e in rec.events if e.label == "trial"][k]
+    a, b = int(tri.onset * rec.sfreq), int((tri.onset + tri.duration) * rec.sfreq)
+    data = rec.data.copy()
+    for i, t in enumerate(rec.ch_types):
+        if t == "acc":
+            data[i, a:b] = data[i, a]
+    res = _compare(Recording.from_array(data, rec.sfreq, rec.ch_names, units="V",
+                                        muscles=rec.muscles, ch_types=rec.ch_types,
+                                        events=rec.events, meta=rec.meta))
+    tr = res.measures["trials"]
+    assert tr[k]["movement_onset_s"] is None and tr[k]["movement_action"] == A.FIND_MOVEMENT
+    rows = res.criterion("gmax-on-time").trials
+    assert rows[k]["value"] is None and rows[k]["action"] == A.FIND_MOVEMENT
+
+
+@pytest.mark.parametrize("fault, check", [("flat", "flat"), ("railed", "railed"),
+                                          ("disconnected", "not_emg")])
+def test_a_lost_electrode_of_the_second_model_gives_its_checks_action(fault, check):
+    """The fault injections of test_patterns_faults.py (second EMG model, 250 Hz,
+    10 dB): every criterion the faulted gluteus decides is not assessable with the
+    action of the quality check that refused the channel."""
+    import second_model as sm
+
+    ch = sm.channel_name("right", "gluteus maximus")
+    rec, _ = sm.session("prone-hip-extension", "reversed-weak", sfreq=250.0, snr_db=10.0,
+                        seed=7)
+    res = _compare(sm.inject(rec, fault, ch, seed=3))
+    row = next(c for c in res.measures["channels"] if c["channel"] == ch)
+    assert not row["usable"] and row["reason"].startswith(check), row["reason"]
+    want = dict(A.CHANNEL_ACTIONS)[check]
+    assert row["action"] == want
+    lost = [c for c in res.criteria if any(e["channel"] == ch
+                                           for e in c.channels.get("excluded") or [])]
+    assert lost
+    for c in lost:
+        assert c.verdict == "not_assessable" and c.action == want, (c.id, c.action)
+        _specific(c)
+
+
 def test_a_muscle_silent_in_one_repetition_asks_for_placement_and_coaching(session):
     rec, _ = session
     ch = "GMax R"
@@ -229,6 +311,55 @@ def test_a_muscle_silent_in_one_repetition_asks_for_placement_and_coaching(sessi
     row = next(o for o in res.measures["onsets"] if o["trial"] == 2 and o["channel"] == ch)
     assert row["reason"].startswith("activity too low to time")
     assert row["action"] == A.LOW_ACTIVITY
+
+
+def test_no_onset_in_an_active_window_asks_for_rest_and_a_brisk_movement():
+    from types import SimpleNamespace
+
+    from emgcontrol.patterns._measure import LOW_ACTIVITY, _no_onset_reason
+
+    sf, noise = 500.0, 1e-6
+    y = noise * np.random.default_rng(0).standard_normal(int(10 * sf))
+    y[int(4 * sf):int(6 * sf)] *= 20.0          # active (20 x the noise), no rise found
+    s = SimpleNamespace(filt=Recording.from_array(y[None, :], sf, ["M"], units="V"),
+                        ref=None)
+    c = ChannelRow("M", noise_rms_v=noise)
+    why, act = _no_onset_reason(s, c, (4.0, 6.0), "no onset between 4.00 and 6.00 s",
+                                A.LOW_ACTIVITY)
+    assert "although the activity in the window" in why and act == A.NO_CLEAR_RISE
+    # already active at the trial's start: the action about rest is kept
+    why, act = _no_onset_reason(s, c, (4.0, 6.0), "no onset: already active", A.RELAX)
+    assert "although" in why and act == A.RELAX
+    # a quiet window: activity too low to time
+    why, act = _no_onset_reason(s, c, (0.5, 3.5), "no onset", A.RELAX)
+    assert why.startswith("activity too low") and act == A.LOW_ACTIVITY
+    assert float(np.std(y[int(0.5 * sf):int(3.5 * sf)])) / noise < LOW_ACTIVITY
+
+
+def test_a_channel_active_all_along_asks_for_rest(session):
+    """A right gluteus carrying band-limited activity 30 x its rest level throughout:
+    the onset detector finds no rest on it, and the criteria timed on it ask for
+    rest (and a check of the contact)."""
+    from scipy.signal import butter, sosfiltfilt
+
+    rec, _ = session
+    ch = "GMax R"
+    i = rec.ch_names.index(ch)
+    y = rec.data[i]
+    rest = float(np.std(y[int(0.2 * rec.sfreq):int(1.0 * rec.sfreq)]))
+    n = sosfiltfilt(butter(3, [30, 180], "bandpass", fs=rec.sfreq, output="sos"),
+                    np.random.default_rng(1).standard_normal(y.size))
+    data = rec.data.copy()
+    data[i] = y + 30.0 * rest * n / np.std(n)
+    res = _compare(Recording.from_array(data, rec.sfreq, rec.ch_names, units="V",
+                                        muscles=rec.muscles, ch_types=rec.ch_types,
+                                        events=rec.events, meta=rec.meta))
+    row = next(c for c in res.measures["channels"] if c["channel"] == ch)
+    assert row["usable"] and "no rest period found" in row["onset_reason"]
+    assert row["onset_action"] == A.REST_FOR_BASELINE
+    c = res.criterion("gmax-on-time")
+    assert c.verdict == "not_assessable" and c.action == A.REST_FOR_BASELINE
+    _specific(c)
 
 
 def test_a_channel_that_is_not_emg_gives_the_check_for_that(session):

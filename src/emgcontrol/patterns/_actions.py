@@ -45,8 +45,9 @@ LOW_ACTIVITY = ("check the electrode's placement over the muscle and coach a cle
                 "contraction in each repetition, then record again")
 NO_CLEAR_RISE = ("ask the patient to rest before each repetition and move briskly, and "
                  "check the electrode's contact, then record again")
-REST_FOR_BASELINE = ("record a few seconds of full rest before the first repetition and "
-                     "let the patient relax between repetitions, then record again")
+REST_FOR_BASELINE = ("record a few seconds of full rest (the muscle relaxed) before the "
+                     "first repetition and between repetitions, and check the electrode's "
+                     "contact, then record again")
 MONTAGE = "record with the protocol's montage (all its muscles)"
 
 CHANNEL_ACTIONS: tuple[tuple[str, str], ...] = (
@@ -55,8 +56,9 @@ CHANNEL_ACTIONS: tuple[tuple[str, str], ...] = (
     ("jumps", REATTACH),
     ("flat", CHECK_LEAD),
     ("no EMG activity", CHECK_CONTACT),
-    ("not_emg", ("check that the channel carries an EMG electrode over the muscle (not an "
-                 "unused or auxiliary input) and record again")),
+    ("not_emg", ("check that an EMG electrode is attached over the muscle and its lead "
+                 "connected to this channel (not an unused or auxiliary input), then "
+                 "record again")),
     ("clipping", "lower the amplifier's gain (or re-attach the electrode) and record again"),
     ("nonfinite", "export the recording again (the file holds invalid samples)"),
     ("heartbeat (ECG) dominates", MOVE_FROM_HEART),

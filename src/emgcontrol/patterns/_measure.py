@@ -931,11 +931,7 @@ def _step_onsets(s: _State, onset_params: Mapping[str, Any] | None) -> None:
                     "this trial's onset search window: its timing cannot be trusted")
                 row.action = _actions.RADIO_LINK
             elif row.status != OK and c.usable and not c.onset_reason:
-                row.reason = _no_onset_reason(s, c, w, row.reason)
-                if row.reason.startswith("activity too low"):
-                    row.action = _actions.LOW_ACTIVITY
-                elif " although the activity" in row.reason and row.action != _actions.RELAX:
-                    row.action = _actions.NO_CLEAR_RISE
+                row.reason, row.action = _no_onset_reason(s, c, w, row.reason, row.action)
             if mo is not None and row.onset_s is not None:
                 row.latency_movement_ms = 1000.0 * (row.onset_s - mo)
             m.onsets.append(row)
@@ -946,17 +942,23 @@ def _step_onsets(s: _State, onset_params: Mapping[str, Any] | None) -> None:
         m.tables["firing_order"] = jsonable(fo.summary)
 
 
-def _no_onset_reason(s: _State, c: ChannelRow, w: tuple[float, float],
-                     reason: str | None) -> str:
-    """Why a usable channel shows no onset in a window: the activity there, against
-    the channel's noise floor and (with an MVC reference) in %MVC -- activity too low
-    to time is a finding about the muscle, not an electrode fault."""
+def _no_onset_reason(s: Any, c: ChannelRow, w: tuple[float, float],
+                     reason: str | None, action: str | None = None
+                     ) -> tuple[str, str | None]:
+    """Why a usable channel shows no onset in a window, and what to do: the activity
+    there, against the channel's noise floor and (with an MVC reference) in %MVC --
+    activity too low to time is a finding about the muscle, not an electrode fault
+    (:data:`~emgcontrol.patterns._actions.LOW_ACTIVITY`); activity without a clear rise
+    from rest asks for rest before a brisk movement
+    (:data:`~emgcontrol.patterns._actions.NO_CLEAR_RISE`), unless the muscle was
+    already active at the trial's start (``action`` is then kept).  ``s`` needs
+    ``filt`` (the band-passed Recording) and ``ref`` (the MVC reference or None)."""
     n = c.noise_rms_v
     i = s.filt.ch_names.index(c.channel)
     a, b = (max(0, int(round(t * s.filt.sfreq))) for t in w)
     y = s.filt.data[i, a:b]
     if not n or y.size < 4:
-        return str(reason)
+        return str(reason), action
     rms = float(np.sqrt(np.mean(np.square(y))))
     ratio = rms / n
     pct = ""
@@ -968,9 +970,10 @@ def _no_onset_reason(s: _State, c: ChannelRow, w: tuple[float, float],
     if ratio < LOW_ACTIVITY:
         return (f"activity too low to time: the RMS in the search window is "
                 f"{ratio:.2f} x the noise floor{pct} (timing needs a clear rise above "
-                "the noise)")
+                "the noise)"), _actions.LOW_ACTIVITY
     return (f"{reason} although the activity in the window is {ratio:.1f} x the noise "
-            f"floor{pct}: no clear rise from rest to time")
+            f"floor{pct}: no clear rise from rest to time"), (
+        action if action == _actions.RELAX else _actions.NO_CLEAR_RISE)
 
 
 def _step_reference(s: _State, mvc: Any, notch: Any) -> None:
