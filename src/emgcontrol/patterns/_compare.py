@@ -13,7 +13,8 @@ Verdict rules (per criterion)
       (see :data:`~emgcontrol.patterns._format.COMBINE`), or the criterion could be
       assessed in fewer than
       ``min_trials`` trials / ``min_share`` of the trials (no onset, no movement,
-      no MVC reference...), with the reason;
+      no MVC reference...), with the reason (and, in ``action``, what the
+      clinician should do: every rule below sets one too);
     * ``not_assessable`` too when the repetitions disagree: fewer than
       ``min_agreement`` (default 70 %) of the assessed trials fall on the same side
       of the target as the median (below the band, inside it or above it: with a
