@@ -333,3 +333,23 @@ def test_only_the_mains_lines_present_are_notched():
     # an explicit notch takes every harmonic up to the band's upper edge
     assert detect_onsets(x[np.newaxis], SF, notch=50.0).meta["params"]["notch_lines"] == \
         [50.0 * k for k in range(1, 10)]
+
+
+def test_live_detector_gives_no_event_for_activity_present_at_its_start():
+    """Live, a muscle already active when the stream starts has no onset and no
+    offset event; the bursts after it are the offline rows, to the sample."""
+    from emgcontrol.onset import OnsetDetector
+
+    n = int(30 * SF)
+    bursts = [(-1.0, 6.0), (12.0, 13.0), (18.0, 19.0)]
+    x = emg(envelope(n, bursts, 30e-6), 1.5e-6, seed=60)[np.newaxis]
+    off = detect_onsets(x, SF, ecg=None, notch=None, baseline=(6.5, 9.0))
+    assert off[0].onset_censored and len(off) == 3
+    det = OnsetDetector(SF, 1, baseline=(6.5, 9.0), notch=None)
+    ev = []
+    for i in range(0, n, 37):
+        ev += det.process(x[:, i:i + 37])
+    ev += det.flush()
+    assert [e.kind for e in ev] == ["onset", "offset"] * 2
+    np.testing.assert_allclose([e.time for e in ev if e.kind == "onset"],
+                               [r.onset for r in off[1:]], atol=1e-12)

@@ -11,7 +11,7 @@ import numpy as np
 from .._validate import check_positive, check_sfreq
 from ..errors import NonFiniteDataError, ValidationError
 from ._baseline import quiet_mask
-from ._detect import KernelState, _baseline_window, make_config, thresholds
+from ._detect import KernelState, _baseline_window, active_from_start, make_config, thresholds
 from ._table import Activations
 
 __all__ = ["OnsetDetector", "OnsetEvent"]
@@ -51,6 +51,10 @@ class OnsetDetector:
     calibration recording analysed offline) or from a baseline captured at the
     start of the stream: until then blocks are buffered and no event is emitted;
     once captured, the buffered data are analysed and their events returned.
+    Activity already present when the stream starts has no onset event (it was
+    not observed) and no offset event; :func:`detect_onsets` reports it as a
+    row with ``onset_censored``.  Otherwise the events are those rows' onsets
+    and offsets.
 
     Parameters
     ----------
@@ -118,6 +122,8 @@ class OnsetDetector:
         self._state = KernelState(self._cfg, self._n)
         self._last_on = np.zeros(self._n)
         self._last_off = np.zeros(self._n)
+        # per channel: the next offset ends an activation whose onset was not seen
+        self._unseen = np.zeros(self._n, dtype=bool)
         self._buffer: list[np.ndarray] = []
         self._n_buffered = 0
         self._n_seen = 0
@@ -217,9 +223,16 @@ class OnsetDetector:
         """Events with times corrected and kept ordered as :func:`detect_onsets` does."""
         cfg = self._cfg
         dt = 1.0 / cfg.sfreq
+        first_seen = cfg.n_w + cfg.n_arm + cfg.n_on  # before: no rest seen before the onset
         out = []
         for c, evs in enumerate(per_channel):
             for kind, s in evs:
+                if kind == 1 and s < first_seen:
+                    self._unseen[c] = True  # not an onset: active from the stream's start
+                    continue
+                if kind != 1 and self._unseen[c]:
+                    self._unseen[c] = False
+                    continue
                 if kind == 1:
                     t = max((s - cfg.filter_delay) * dt, self._last_off[c], 0.0)
                     self._last_on[c] = t
@@ -259,6 +272,13 @@ class OnsetDetector:
         for c in range(n_ch):
             on[c], off[c], _, _, s0[c] = thresholds(cfg, stat[c], y[c], masks[c])
         self._thr = (on, off, s0)
+        # a channel active from the stream's start: the kernel starts active, as
+        # offline, and the end of that activity (whose onset was not seen) is dropped
+        lead = [c for c in range(n_ch)
+                if active_from_start(stat[c], on[c], off[c], cfg.n_w + cfg.n_arm, cfg.n_on,
+                                     cfg.n_arm)]
+        self._state.start_active(lead)
+        self._unseen[lead] = True
 
     def process(self, block: Any) -> list[OnsetEvent]:
         """Process the next block and return the events it completed.
@@ -309,6 +329,7 @@ class OnsetDetector:
         self._state = KernelState(self._cfg, self._n)
         self._last_on[:] = 0.0
         self._last_off[:] = 0.0
+        self._unseen[:] = False
         self._buffer = []
         self._n_buffered = 0
         self._n_seen = 0
