@@ -430,16 +430,29 @@ class KernelState:
         if parallel is None:
             parallel = y.size >= PARALLEL_MIN_SAMPLES
         kern = self.cfg.kernel(parallel)
-        if not getattr(kern, "signatures", True):  # first use: a background compile
-            # started by the first cold filter may be bringing it to the cache
+        first = not getattr(kern, "signatures", True)
+        if first:  # first use: a background compile started by the first cold filter
+            # may be bringing it to the cache
             wait_prefetch()
         notice(kern, f"the {self.cfg.method!r} onset detector" +
                (" for large arrays" if parallel else ""), 6 if parallel else 3)
         y = np.ascontiguousarray(y, dtype=np.float64)
         if not y.flags.writeable:  # a read-only array is another type for numba
             y = y.copy()
-        kern(y, *(np.ascontiguousarray(a, dtype=np.float64) for a in (thr_on, thr_off, sig0)),
-             self.iprm, self.fprm, self.ist, self.fst, self.wring, self.pring, ev, nev, stat)
+        args = (y, *(np.ascontiguousarray(a, dtype=np.float64) for a in (thr_on, thr_off, sig0)),
+                self.iprm, self.fprm, self.ist, self.fst, self.wring, self.pring, ev, nev, stat)
+        if first:  # a compile may happen here: the serial kernels' "nothing to
+            # parallelise" notice is expected (see _kernels.NO_PARFOR), whatever
+            # warning filters the caller has in place
+            from numba.core.errors import NumbaPerformanceWarning
+
+            with warnings.catch_warnings():
+                warnings.filterwarnings(
+                    "ignore", message=r"(?s).*no transformation for parallel execution",
+                    category=NumbaPerformanceWarning)
+                kern(*args)
+        else:
+            kern(*args)
         if np.any(nev > cap):  # pragma: no cover - cap bounds the events per sample
             raise EmgcontrolError("internal error: onset event buffer overflow")
         return [[(int(ev[c, i, 0]), int(ev[c, i, 1])) for i in range(nev[c])]
