@@ -32,7 +32,8 @@ from emgcontrol.simulate import simulate
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _measures import onset_measures  # noqa: E402  (tests/_measures.py)
-from test_patterns_chain import MINI_ORDER, _order_measures  # noqa: E402
+from test_patterns_chain import (  # noqa: E402
+    MINI_ORDER, _order_measures, _silence_trial, _with_data)
 from test_patterns_failsafe import (  # noqa: E402
     MINI_WINDOW, RAILED, _latency_measures, _mini, _phe_measures)
 
@@ -261,9 +262,7 @@ def test_a_trial_without_its_movement_asks_for_the_marker_or_the_accelerometer(s
     for i, t in enumerate(rec.ch_types):
         if t == "acc":
             data[i, a:b] = data[i, a]
-    res = _compare(Recording.from_array(data, rec.sfreq, rec.ch_names, units="V",
-                                        muscles=rec.muscles, ch_types=rec.ch_types,
-                                        events=rec.events, meta=rec.meta))
+    res = _compare(_with_data(rec, data))
     tr = res.measures["trials"]
     assert tr[k]["movement_onset_s"] is None and tr[k]["movement_action"] == A.FIND_MOVEMENT
     rows = res.criterion("gmax-on-time").trials
@@ -297,17 +296,7 @@ def test_a_lost_electrode_of_the_second_model_gives_its_checks_action(fault, che
 def test_a_muscle_silent_in_one_repetition_asks_for_placement_and_coaching(session):
     rec, _ = session
     ch = "GMax R"
-    i = rec.ch_names.index(ch)
-    y = rec.data[i].copy()
-    tr = [e for e in rec.events if e.label == "trial"][2]
-    a, b = int(tr.onset * rec.sfreq), int((tr.onset + tr.duration) * rec.sfreq)
-    first = min(e.onset for e in rec.events if e.label == "trial")
-    y[a:b] = np.resize(y[int(0.2 * rec.sfreq):int((first - 0.2) * rec.sfreq)], b - a)
-    data = rec.data.copy()
-    data[i] = y
-    res = _compare(Recording.from_array(data, rec.sfreq, rec.ch_names, units="V",
-                                        muscles=rec.muscles, ch_types=rec.ch_types,
-                                        events=rec.events, meta=rec.meta))
+    res = _compare(_silence_trial(rec, ch, 2))
     row = next(o for o in res.measures["onsets"] if o["trial"] == 2 and o["channel"] == ch)
     assert row["reason"].startswith("activity too low to time")
     assert row["action"] == A.LOW_ACTIVITY
@@ -351,9 +340,7 @@ def test_a_channel_active_all_along_asks_for_rest(session):
                     np.random.default_rng(1).standard_normal(y.size))
     data = rec.data.copy()
     data[i] = y + 30.0 * rest * n / np.std(n)
-    res = _compare(Recording.from_array(data, rec.sfreq, rec.ch_names, units="V",
-                                        muscles=rec.muscles, ch_types=rec.ch_types,
-                                        events=rec.events, meta=rec.meta))
+    res = _compare(_with_data(rec, data))
     row = next(c for c in res.measures["channels"] if c["channel"] == ch)
     assert row["usable"] and "no rest period found" in row["onset_reason"]
     assert row["onset_action"] == A.REST_FOR_BASELINE
@@ -370,9 +357,7 @@ def test_a_channel_that_is_not_emg_gives_the_check_for_that(session):
     data = rec.data.copy()
     data[rec.ch_names.index(ch)] = (2e-3 * np.sin(2 * np.pi * 0.25 * t)
                                     + 0.3e-6 * rng.standard_normal(t.size))
-    res = _compare(Recording.from_array(data, rec.sfreq, rec.ch_names, units="V",
-                                        muscles=rec.muscles, ch_types=rec.ch_types,
-                                        events=rec.events, meta=rec.meta))
+    res = _compare(_with_data(rec, data))
     row = next(c for c in res.measures["channels"] if c["channel"] == ch)
     assert "not_emg" in row["reason"] and row["action"] == A.channel_action("not_emg")
     for cid in ("gmax-amount", "gmax-on-time"):

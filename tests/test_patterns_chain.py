@@ -40,12 +40,31 @@ def _compare(rec: Recording, pattern="prone-hip-extension", **kw):
         return compare(rec, pattern, **kw)
 
 
-def _emg_with(rec: Recording, ch: str, y: np.ndarray) -> Recording:
-    data = rec.data.copy()
-    data[rec.ch_names.index(ch)] = y
+def _with_data(rec: Recording, data: np.ndarray) -> Recording:
+    """``rec`` (montage, types, events, meta) holding ``data`` (V) instead."""
     return Recording.from_array(data, rec.sfreq, rec.ch_names, units="V",
                                 muscles=rec.muscles, ch_types=rec.ch_types,
                                 events=rec.events, meta=rec.meta)
+
+
+def _emg_with(rec: Recording, ch: str, y: np.ndarray) -> Recording:
+    data = rec.data.copy()
+    data[rec.ch_names.index(ch)] = y
+    return _with_data(rec, data)
+
+
+def _silence_trial(rec: Recording, ch: str, k: int) -> Recording:
+    """``rec`` with trial ``k``'s samples of ``ch`` replaced by rest samples of the
+    same channel (from before the first trial): the muscle silent in that repetition."""
+    y = rec.data[rec.ch_names.index(ch)].copy()
+    trials = [e for e in rec.events if e.label == "trial"]
+    tr = trials[k]
+    a, b = int(tr.onset * rec.sfreq), int((tr.onset + tr.duration) * rec.sfreq)
+    first = min(e.onset for e in trials)
+    rest = y[int(0.2 * rec.sfreq):int((first - 0.2) * rec.sfreq)]
+    assert rest.size > 0
+    y[a:b] = np.resize(rest, b - a)
+    return _emg_with(rec, ch, y)
 
 
 def test_measure_runs_the_steps_in_order_with_typed_rows(session):
@@ -117,16 +136,7 @@ def test_without_accelerometer_movement_events_are_used_and_said(session):
 def test_a_muscle_silent_in_one_repetition_is_named_as_too_low_to_time(session):
     rec, truth = session
     ch = "GMax R"
-    i = rec.ch_names.index(ch)
-    y = rec.data[i].copy()
-    tr = [e for e in rec.events if e.label == "trial"][2]
-    a, b = int(tr.onset * rec.sfreq), int((tr.onset + tr.duration) * rec.sfreq)
-    # the trial's samples replaced by rest samples of the same channel (before trial 1)
-    first = min(e.onset for e in rec.events if e.label == "trial")
-    rest = y[int(0.2 * rec.sfreq):int((first - 0.2) * rec.sfreq)]
-    assert rest.size > 0
-    y[a:b] = np.resize(rest, b - a)
-    res = _compare(_emg_with(rec, ch, y))
+    res = _compare(_silence_trial(rec, ch, 2))
     row = next(o for o in res.measures["onsets"] if o["trial"] == 2 and o["channel"] == ch)
     assert row["status"] == "not_assessable"
     assert row["reason"].startswith("activity too low to time"), row["reason"]
