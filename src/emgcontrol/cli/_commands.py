@@ -209,7 +209,7 @@ def simulate_command(args: argparse.Namespace) -> int:
 
 
 def onsets_command(args: argparse.Namespace) -> int:
-    from ._readopts import flag_message, read_recording
+    from ._readopts import flag_message, flags_in_errors, read_recording
 
     rec = read_recording(args)
     picks = None
@@ -229,13 +229,14 @@ def onsets_command(args: argparse.Namespace) -> int:
                     f"--baseline {args.baseline!r} is neither 'auto', START,STOP (seconds) "
                     "nor an existing rest recording file")
             baseline = read_recording(args, path)
-    try:
+    with flags_in_errors():
         text = onsets_text(args.file, method=args.method, as_json=args.json, rec=rec,
                            picks=picks, baseline=baseline)
-    except EmgcontrolError as err:
-        raise type(err)(flag_message(str(err))) from None
-    print(text.replace("baseline=(start, stop)", "--baseline START,STOP")
-          .replace("(baseline=)", "(--baseline)"))
+    if not args.json:  # the channels' reasons name keywords too ("give baseline=...");
+        # the first line is the file's path, left as it is
+        path_line, _, tables = text.partition("\n")
+        text = f"{path_line}\n{flag_message(tables)}"
+    print(text)
     return 0
 
 

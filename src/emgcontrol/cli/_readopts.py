@@ -63,6 +63,7 @@ def flag_message(text: str) -> str:
     or ``key`` their flags where they open the message.
     """
     text = text.replace("allow_truncated=True", "--allow-truncated")
+    text = text.replace("baseline=(start, stop)", "--baseline START,STOP")
     text = text.replace("time_column=False", "--time-col none")
     names = "|".join(sorted(KEYWORD_FLAGS, key=len, reverse=True))
 
@@ -202,15 +203,8 @@ def read_recording(args: argparse.Namespace, path: Path | None = None) -> Any:
     from ..io import read
 
     target = args.file if path is None else path
-    try:
-        kw = reader_kwargs(args)
-        rec = read(target, **kw)
+    with flags_in_errors():
+        rec = read(target, **reader_kwargs(args))
         if args.montage is not None:
             rec = rec.set_montage(parse_montage(args.montage))
         return rec
-    except FileFormatError as err:
-        raise FileFormatError(flag_message(err.reason), err.path, err.line) from None
-    except FileNotFoundError:
-        raise
-    except EmgcontrolError as err:
-        raise type(err)(flag_message(str(err))) from None
