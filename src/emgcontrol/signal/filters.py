@@ -733,10 +733,22 @@ def mains_ratios(x: Any, sfreq: float | None = None) -> dict[float, float]:
         data = x.data[idx]
     else:
         data = Rows("x", x).data
-    freqs, spec = _median_spectrum(data, sfreq)
-    if spec is None:
-        return {f: 1.0 for f in (50.0, 60.0) if f + 6.0 <= sfreq / 2.0}
-    return {f: _line_ratio(freqs, spec, f) for f in (50.0, 60.0) if f + 6.0 <= sfreq / 2.0}
+    return _mains_ratios(*_median_spectrum(data, sfreq), sfreq)
+
+
+def _mains_ratios(freqs: np.ndarray, spec: np.ndarray | None, sfreq: float
+                  ) -> dict[float, float]:
+    """:func:`mains_ratios` from a spectrum (1 for every line when it is None)."""
+    return {f: (1.0 if spec is None else _line_ratio(freqs, spec, f))
+            for f in (50.0, 60.0) if f + 6.0 <= sfreq / 2.0}
+
+
+def _best_mains(ratios: dict[float, float]) -> float | None:
+    """The line with the larger ratio if it reaches :data:`MAINS_RATIO_THRESHOLD`."""
+    if not ratios:
+        return None
+    best = max(ratios, key=lambda f: ratios[f])
+    return best if ratios[best] >= MAINS_RATIO_THRESHOLD else None
 
 
 def mains_lines(x: Any, sfreq: float, freq: float | None = None, *,
@@ -768,12 +780,9 @@ def mains_lines(x: Any, sfreq: float, freq: float | None = None, *,
     data = Rows("x", x).data
     freqs, spec = _median_spectrum(data, sfreq)
     if freq is None:
-        ratios = {} if spec is None else {
-            f: _line_ratio(freqs, spec, f) for f in (50.0, 60.0) if f + 6.0 <= sfreq / 2.0}
-        best = max(ratios, key=lambda f: ratios[f]) if ratios else None
-        if best is None or ratios[best] < MAINS_RATIO_THRESHOLD:
+        freq = _best_mains(_mains_ratios(freqs, spec, sfreq))
+        if freq is None:
             return []
-        freq = best
     top = sfreq / 2.0 - 6.0 if max_freq is None else min(max_freq, sfreq / 2.0 - 6.0)
     out = [float(freq)]
     if spec is None:
@@ -843,8 +852,4 @@ def detect_mains(x: Any, sfreq: float | None = None) -> float | None:
         50.0 or 60.0 -- the line with the larger peak-to-background ratio (see
         :func:`mains_ratios`) if that ratio exceeds 10 (10 dB) -- else None.
     """
-    ratios = mains_ratios(x, sfreq)
-    if not ratios:
-        return None
-    best = max(ratios, key=lambda f: ratios[f])
-    return best if ratios[best] >= MAINS_RATIO_THRESHOLD else None
+    return _best_mains(mains_ratios(x, sfreq))
