@@ -563,20 +563,33 @@ def _first_run(flags: np.ndarray, n: int) -> int | None:
 
 
 def active_from_start(stat: np.ndarray, thr_on: float, thr_off: np.ndarray | float,
-                      start: int, n_on: int, n_quiet: int) -> bool:
+                      start: int, n_on: int, n_quiet: int, seg_len: int = 0) -> bool:
     """Whether the muscle is already active at the start of the data.
 
     The detector arms only after a quiet stretch (``n_quiet`` samples in a row
-    below ``thr_off``; a scalar, or one value per sample), so a muscle already
-    active at the first sample gives no onset.  It is active from the start
-    when, between ``start`` (the first sample after the statistic's start-up)
-    and that first quiet stretch (or the end), the statistic holds at or above
-    ``thr_on`` for ``n_on`` samples in a row -- what the armed detector would
-    have called an activation.
+    below ``thr_off``: a scalar, or one value per segment of ``seg_len``
+    samples, the last one holding to the end), so a muscle already active at
+    the first sample gives no onset.  It is active from the start when, between
+    ``start`` (the first sample after the statistic's start-up) and that first
+    quiet stretch (or the end), the statistic holds at or above ``thr_on`` for
+    ``n_on`` samples in a row -- what the armed detector would have called an
+    activation.  The search reads only as far as the first quiet stretch (in
+    doubling spans), not the whole record.
     """
     n = stat.shape[0]
-    off = thr_off if np.ndim(thr_off) == 0 else np.asarray(thr_off)[start:]
-    q = _first_run(stat[start:] < off, n_quiet)
+    per_seg = np.ndim(thr_off) != 0
+
+    def off(a: int, b: int) -> Any:
+        if not per_seg:
+            return thr_off
+        segs = np.asarray(thr_off)
+        return segs[np.minimum(np.arange(a, b) // seg_len, segs.size - 1)]
+
+    q = None
+    hi, span = start, max(4 * n_quiet, 1024)
+    while q is None and hi < n:
+        hi, span = min(n, hi + span), 2 * span
+        q = _first_run(stat[start:hi] < off(start, hi), n_quiet)
     end = n if q is None else start + q
     return end - start >= n_on and _first_run(stat[start:end] >= thr_on, n_on) is not None
 
@@ -1249,15 +1262,10 @@ def run_detection(inp: _Input, y: np.ndarray, ok: list[int], reasons: list[str],
                                                          want_stat=True, parallel=par)
         for k in range(g0, g1):
             if math.isfinite(thr_on[k]):
-                g = gains[k] ** power
-                if g.size == 1:
-                    off: Any = thr_off[k] * g[0]
-                else:  # per sample, as _run_local applies it (last segment's to the end)
-                    per = np.repeat(g, n_seg_samples)[:n_times]
-                    off = thr_off[k] * np.concatenate(
-                        (per, np.full(n_times - per.size, per[-1])))
+                g = gains[k] ** power  # per segment, as _run_local applies it
+                off: Any = thr_off[k] * (g[0] if g.size == 1 else g)
                 lead[k] = active_from_start(stat[k - g0], thr_on[k] * float(g[0]), off, skip,
-                                            cfg.n_on, cfg.n_arm)
+                                            cfg.n_on, cfg.n_arm, seg_len=n_seg_samples)
         del stat
 
     # ---- pass 2: events
