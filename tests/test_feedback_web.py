@@ -152,6 +152,19 @@ async def _ws_messages(url, *, n_until, headers=None, send=()):
     return out
 
 
+async def _until(w, pred, got=None, timeout=60.0):
+    """The next message on socket ``w`` for which ``pred`` holds (each one read is
+    appended to ``got`` when given); AssertionError after ``timeout`` s."""
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        m = json.loads((await asyncio.wait_for(w.receive(), timeout)).data)
+        if got is not None:
+            got.append(m)
+        if pred(m):
+            return m
+    raise AssertionError("timeout")
+
+
 async def _status(url, headers=None):
     async with aiohttp.ClientSession() as s:
         async with s.get(url, headers=headers or {}) as r:
@@ -254,14 +267,8 @@ def test_serve_feedback_commands_level_marker_stop(tmp_path):
         got = []
         async with aiohttp.ClientSession() as s:
             async with s.ws_connect(ws) as w:
-                async def until(pred, timeout=60):
-                    t0 = time.time()
-                    while time.time() - t0 < timeout:
-                        m = json.loads((await asyncio.wait_for(w.receive(), timeout)).data)
-                        got.append(m)
-                        if pred(m):
-                            return m
-                    raise AssertionError("timeout")
+                async def until(pred):
+                    return await _until(w, pred, got)
 
                 await until(lambda m: m["t"] == "status" and m.get("running"))
                 await until(lambda m: m["t"] == "s")
@@ -308,13 +315,8 @@ def test_start_after_stop_runs_again_until_the_program_stops(tmp_path):
     async def drive():
         async with aiohttp.ClientSession() as s:
             async with s.ws_connect(ws) as w:
-                async def until(pred, timeout=60):
-                    t0 = time.time()
-                    while time.time() - t0 < timeout:
-                        m = json.loads((await asyncio.wait_for(w.receive(), timeout)).data)
-                        if pred(m):
-                            return m
-                    raise AssertionError("timeout")
+                async def until(pred):
+                    return await _until(w, pred)
 
                 for run in (1, 2):
                     await until(lambda m: m["t"] == "status" and m.get("running")
