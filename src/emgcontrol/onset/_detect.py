@@ -641,14 +641,8 @@ def _resolve_input(x: Any, sfreq: Any, picks: Any, ch_names: Any) -> _Input:
     if sfreq is None:
         raise ValidationError("detect_onsets needs sfreq (Hz) when x is an array")
     sf = check_sfreq(sfreq)
-    data = as_float_2d("x", x)  # never written to: every step makes new arrays
-    if picks is not None:
-        rows = [picks] if isinstance(picks, (int, np.integer)) else list(picks)
-        try:
-            data = data[rows]
-        except (IndexError, TypeError):
-            raise ValidationError(
-                f"picks must be row indices below {data.shape[0]}; got {picks!r}") from None
+    # never written to: every step makes new arrays
+    data = _pick_rows(as_float_2d("x", x), picks)
     n = data.shape[0]
     if ch_names is None:
         names = [f"EMG{i + 1}" for i in range(n)]
@@ -658,6 +652,18 @@ def _resolve_input(x: Any, sfreq: Any, picks: Any, ch_names: Any) -> _Input:
             raise ValidationError(
                 f"ch_names must hold {n} unique names; got {list(ch_names)!r}")
     return _Input(data, sf, names, [None] * n, [None] * n, [], False, None)
+
+
+def _pick_rows(data: np.ndarray, picks: Any) -> np.ndarray:
+    """Rows ``picks`` (an index or a sequence of indices; None: all) of an array."""
+    if picks is None:
+        return data
+    rows = [picks] if isinstance(picks, (int, np.integer)) else list(picks)
+    try:
+        return data[rows]
+    except (IndexError, TypeError):
+        raise ValidationError(
+            f"picks must be row indices below {data.shape[0]}; got {picks!r}") from None
 
 
 def check_channel(x: np.ndarray, volts: bool, min_samples: int) -> str:
@@ -867,9 +873,8 @@ def _rest_input(baseline: Any, x: Any, inp: _Input, picks: Any) -> np.ndarray | 
         raise ValidationError(
             f"baseline is a rest recording of {rest.shape[0]} row(s), but there are "
             f"{n_rows} {what}: give one rest row per channel")
-    if picks is not None and not isinstance(x, Recording):
-        rows = [picks] if isinstance(picks, (int, np.integer)) else list(picks)
-        rest = rest[rows]
+    if not isinstance(x, Recording):
+        rest = _pick_rows(rest, picks)  # the same rows as of x
     return np.ascontiguousarray(rest)
 
 
