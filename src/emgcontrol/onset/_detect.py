@@ -286,13 +286,13 @@ def make_config(method: str | None, sfreq: float, params: Mapping[str, Any], *,
             if notch >= nyq:
                 raise ValidationError(
                     f"notch must be below the Nyquist frequency {nyq:g} Hz; got {notch!r}")
-            if notch_lines is None:  # every harmonic in the band
-                notch_lines = [k * notch for k in range(1, int(hi // notch) + 1)] or [notch]
-            # each line as wide as the fundamental's (quality x harmonic number)
-            sos = np.ascontiguousarray(np.vstack(
-                [sos] + [design_notch(sfreq, f, harmonics=False,
-                                      quality=DETECT_NOTCH_Q * max(round(f / notch), 1))
-                         for f in notch_lines]))
+            notches = design_notch(sfreq, notch, quality=DETECT_NOTCH_Q, max_freq=hi,
+                                   lines=notch_lines)
+            sos = np.ascontiguousarray(np.vstack([sos, notches]))
+            # the lines notched, for the meta: every harmonic in the band, or those given
+            notch_lines = ([notch * (k + 1) for k in range(notches.shape[0])]
+                           if notch_lines is None else
+                           [f for f in notch_lines if f <= hi] or [notch])
         bandwidth = hi - (lo or 0.0)
     # ---- durations
     if p["window"] is None:

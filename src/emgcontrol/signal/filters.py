@@ -37,6 +37,7 @@ explicitly at or above Nyquist is an error.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -430,7 +431,8 @@ def _notch_freqs(sfreq: float, freq: float, harmonics: bool) -> list[float]:
 
 
 def design_notch(sfreq: float, freq: float = 50.0, *, harmonics: bool = True,
-                 quality: float = 30.0, max_freq: float | None = None) -> np.ndarray:
+                 quality: float = 30.0, max_freq: float | None = None,
+                 lines: Sequence[float] | None = None) -> np.ndarray:
     """Notch sections at ``freq`` (and its harmonics below Nyquist).
 
     Each notch is ``scipy.signal.iirnotch``; the harmonic ``k * freq`` uses
@@ -438,7 +440,8 @@ def design_notch(sfreq: float, freq: float = 50.0, *, harmonics: bool = True,
     ``freq / quality`` Hz (1.7 Hz for 50 Hz, Q=30), and removes no more EMG
     at high harmonics than at the fundamental.  ``max_freq`` (Hz): no
     harmonic above it (the upper edge of a band-pass in the same cascade:
-    notches outside the band only cost time and ring).
+    notches outside the band only cost time and ring).  ``lines`` (Hz): only
+    these harmonics (the lines present, see :func:`mains_lines`).
 
     Returns
     -------
@@ -451,9 +454,12 @@ def design_notch(sfreq: float, freq: float = 50.0, *, harmonics: bool = True,
     freqs = _notch_freqs(sfreq, freq, harmonics)
     if max_freq is not None:
         freqs = [f for f in freqs if f <= max_freq] or freqs[:1]
+    if lines is not None:
+        keep = {round(f / freq) for f in lines}
+        freqs = [f for f in freqs if round(f / freq) in keep] or freqs[:1]
     rows = []
-    for k, f in enumerate(freqs, start=1):
-        b, a = iirnotch(f, quality * k, fs=sfreq)
+    for f in freqs:
+        b, a = iirnotch(f, quality * round(f / freq), fs=sfreq)
         rows.append(np.concatenate([b, a]))
     return np.ascontiguousarray(np.array(rows, dtype=np.float64))
 
