@@ -33,7 +33,7 @@ from emgcontrol.simulate import simulate
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _measures import onset_measures  # noqa: E402  (tests/_measures.py)
 from test_patterns_chain import (  # noqa: E402
-    MINI_ORDER, _order_measures, _silence_trial, _with_data)
+    MINI_ORDER, _heart_on_left_multifidus, _order_measures, _silence_trial, _with_data)
 from test_patterns_failsafe import (  # noqa: E402
     MINI_WINDOW, RAILED, _latency_measures, _mini, _phe_measures)
 
@@ -386,13 +386,7 @@ def test_a_heart_dominated_channel_asks_to_move_the_electrode(monkeypatch):
     import emgcontrol.signal.ecg as ecg_mod
     from emgcontrol.errors import ValidationError
 
-    healthy = {sm.IO_L: -45.0, sm.IO_R: -40.0, sm.MF_L: -30.0, sm.MF_R: -20.0}
-    rec, _ = sm.arm_raise_session(healthy, seed=3)
-    i = rec.ch_names.index(sm.MF_L)
-    data = rec.data.copy()
-    data[i] = sm.channel_fault(data[i], "ecg", rec.sfreq, np.random.default_rng(3))
-    rec = Recording.from_array(data, rec.sfreq, rec.ch_names, units="V", muscles=rec.muscles,
-                               events=rec.events)
+    rec = _heart_on_left_multifidus()
 
     def fail(*a, **k):
         raise ValidationError("remove_ecg found no plausible heartbeat (test)")
