@@ -272,6 +272,8 @@ class OnsetDetector:
         for c in range(n_ch):
             on[c], off[c], _, _, s0[c] = thresholds(cfg, stat[c], y[c], masks[c])
         self._thr = (on, off, s0)
+        if cfg.method == "bonato":  # its statistic depends on sig0: as offline, recompute
+            _, stat = KernelState(cfg, n_ch).run(y, inf, inf, s0, want_stat=True)
         # a channel active from the stream's start: the kernel starts active, as
         # offline, and the end of that activity (whose onset was not seen) is dropped
         lead = [c for c in range(n_ch)
